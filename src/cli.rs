@@ -1,0 +1,247 @@
+//! The command line: clap definitions and one function per subcommand. Each returns `Outcome`, which
+//! `main` turns into the contract's exit code.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::config::{self, Config, ConfigErrors};
+use crate::fetch::Fetcher;
+use crate::pipeline::{RunReport, Runtime, run_feed};
+use crate::store::{SledStore, Store, StoreError};
+
+/// feedwright: feeds for sites that have none, merged, remembered, republished, announced.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// The settings file (default: $FEEDWRIGHT_CONFIG, ./config/feedwright.toml, /etc/feedwright/feedwright.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The daemon: runs every feed on its schedule until SIGTERM or Ctrl-C.
+    Run,
+    /// Runs every (or the named) feed now, publishes, exits; exit 2 if any feed failed.
+    Once {
+        /// Feed ids (file stems in the feeds directory); default: all.
+        feeds: Vec<String>,
+    },
+    /// Validates the settings and every feed file; prints each feed's next two runs.
+    Check,
+    /// Lists what is stored for a feed, newest first.
+    Items {
+        feed: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How a command ended; `main` maps it to an exit code.
+#[derive(Debug)]
+pub enum Outcome {
+    Ok,
+    /// `once`: some feeds failed (exit 2).
+    SomeFeedsFailed,
+    /// Exit 78.
+    Config(ConfigErrors),
+    /// Exit 74.
+    Store(StoreError),
+    /// A feed name that does not exist (exit 64, EX_USAGE).
+    Usage(String),
+    /// Exit 1.
+    Runtime(String),
+}
+
+impl Outcome {
+    /// The contract's exit codes.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Ok => 0,
+            Outcome::Runtime(_) => 1,
+            Outcome::SomeFeedsFailed => 2,
+            Outcome::Usage(_) => 64,
+            Outcome::Store(_) => 74,
+            Outcome::Config(_) => 78,
+        }
+    }
+}
+
+impl From<StoreError> for Outcome {
+    fn from(e: StoreError) -> Self {
+        Outcome::Store(e)
+    }
+}
+
+impl From<ConfigErrors> for Outcome {
+    fn from(e: ConfigErrors) -> Self {
+        Outcome::Config(e)
+    }
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> Outcome {
+    let path = config::discover(cli.config.as_deref());
+    let result = match cli.command {
+        Command::Check => check(&path),
+        Command::Once { feeds } => once(&path, &feeds).await,
+        Command::Items { feed, limit, json } => items(&path, &feed, limit, json),
+        Command::Run => match config::load(&path) {
+            Ok(cfg) => crate::daemon::run(cfg).await,
+            Err(e) => Err(e.into()),
+        },
+    };
+    result.err().unwrap_or(Outcome::Ok)
+}
+
+fn check(path: &std::path::Path) -> Result<(), Outcome> {
+    let cfg = config::load(path)?;
+    let now = Utc::now();
+    for feed in &cfg.feeds {
+        println!("{}  \"{}\"  ({})", feed.id, feed.title, feed.path.display());
+        for s in &feed.sources {
+            println!("  source {} {}", s.kind(), s.url());
+        }
+        let next: Vec<String> = feed
+            .schedule
+            .upcoming(now, feed.timezone, 2)
+            .iter()
+            .map(|t| format!("{} ({} UTC)", t.with_timezone(&feed.timezone).format("%Y-%m-%d %H:%M %Z"), t.format("%H:%M")))
+            .collect();
+        println!("  schedule \"{}\" in {}: next {}", feed.schedule.as_str(), feed.timezone, next.join(", "));
+    }
+    println!("{}: OK, {} feed(s), {} webhook(s)", cfg.path.display(), cfg.feeds.len(), cfg.webhooks.len());
+    Ok(())
+}
+
+/// Opens the store and builds what runs need.
+pub fn runtime(cfg: &Config) -> Result<Runtime, Outcome> {
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(&cfg.settings.state_dir)?);
+    let fetcher = Fetcher::new(&cfg.settings.fetch).map_err(|e| Outcome::Runtime(e.to_string()))?;
+    Ok(Runtime { store, fetcher, settings: cfg.settings.clone() })
+}
+
+/// Resolves feed names; empty means all.
+fn select_feeds<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<&'a config::FeedSpec>, Outcome> {
+    if names.is_empty() {
+        return Ok(cfg.feeds.iter().collect());
+    }
+    names.iter().map(|n| cfg.feed(n).ok_or_else(|| unknown_feed(cfg, n))).collect()
+}
+
+fn unknown_feed(cfg: &Config, name: &str) -> Outcome {
+    let known: Vec<&str> = cfg.feeds.iter().map(|f| f.id.as_str()).collect();
+    Outcome::Usage(format!(
+        "there is no feed `{name}` in {}\n  hint: a feed's id is its file name; known feeds: {}",
+        cfg.settings.feeds_dir.display(),
+        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+    ))
+}
+
+async fn once(path: &std::path::Path, names: &[String]) -> Result<(), Outcome> {
+    let cfg = config::load(path)?;
+    let feeds = select_feeds(&cfg, names)?;
+    let rt = runtime(&cfg)?;
+    let reports = run_many(&rt, feeds.into_iter().cloned().collect(), cfg.settings.fetch.concurrency).await;
+    for r in &reports {
+        print_report(r);
+    }
+    if reports.iter().any(RunReport::failed) { Err(Outcome::SomeFeedsFailed) } else { Ok(()) }
+}
+
+/// Runs feeds concurrently, at most `limit` at a time; reports come back in feed order.
+pub async fn run_many(rt: &Runtime, feeds: Vec<config::FeedSpec>, limit: usize) -> Vec<RunReport> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, feed) in feeds.into_iter().enumerate() {
+        let (rt, permits) = (rt.clone(), permits.clone());
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (i, run_feed(&rt, &feed).await)
+        });
+    }
+    let mut reports = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(r) => reports.push(r),
+            Err(e) => tracing::error!(error = %e, "A feed run panicked; other feeds go on."),
+        }
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
+fn print_report(r: &RunReport) {
+    if r.failed() {
+        println!("{}: FAILED", r.feed);
+        for e in &r.errors {
+            println!("  error: {e}");
+        }
+    } else {
+        println!("{}: {} new, {} updated, {} published", r.feed, r.new, r.updated, r.published);
+    }
+    for w in &r.warnings {
+        println!("  warning: {w}");
+    }
+}
+
+/// One stored item as `items --json` prints it.
+#[derive(Serialize)]
+struct ItemView<'a> {
+    key: &'a str,
+    title: &'a str,
+    link: Option<&'a str>,
+    published: chrono::DateTime<Utc>,
+    date_from_source: bool,
+    first_seen: chrono::DateTime<Utc>,
+    updated: chrono::DateTime<Utc>,
+    summary: Option<&'a str>,
+    content: Option<&'a str>,
+    author: Option<&'a str>,
+}
+
+fn items(path: &std::path::Path, name: &str, limit: usize, json: bool) -> Result<(), Outcome> {
+    let cfg = config::load(path)?;
+    let feed = cfg.feed(name).ok_or_else(|| unknown_feed(&cfg, name))?;
+    let store = SledStore::open(&cfg.settings.state_dir)?;
+    let items = store.items(&feed.id, limit)?;
+    if json {
+        let views: Vec<ItemView> = items
+            .iter()
+            .map(|s| ItemView {
+                key: &s.item.key,
+                title: &s.item.title,
+                link: s.item.link.as_deref(),
+                published: s.published(),
+                date_from_source: s.item.published.is_some(),
+                first_seen: s.first_seen,
+                updated: s.updated,
+                summary: s.item.summary.as_deref(),
+                content: s.item.content.as_deref(),
+                author: s.item.author.as_deref(),
+            })
+            .collect();
+        // NOTE(unwrap): plain structs always serialize.
+        println!("{}", serde_json::to_string_pretty(&views).expect("serializable"));
+        return Ok(());
+    }
+    for s in &items {
+        let mark = if s.item.published.is_some() { ' ' } else { '~' };
+        println!("{}{} UTC  {}  {}", s.published().format("%Y-%m-%d %H:%M"), mark, truncate(&s.item.title, 70), s.item.link.as_deref().unwrap_or("-"));
+    }
+    println!("{} of {} stored item(s) of {}; ~ marks first-seen time where the source gives no date", items.len(), store.count(&feed.id)?, feed.id);
+    Ok(())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max { s.to_string() } else { format!("{}…", s.chars().take(max - 1).collect::<String>()) }
+}

@@ -1,0 +1,40 @@
+//! `${VAR}` expansion from the environment, and `*_file` secrets. Both run during validation so a
+//! missing variable or unreadable file is reported with every other problem.
+
+use std::path::Path;
+
+/// Replaces every `${NAME}` in `text` with the variable's value, through `lookup`.
+/// `Err(name)` names the first variable that is not set.
+pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start + 2..].find('}') else { break };
+        let name = &rest[start + 2..start + 2 + len];
+        out.push_str(&rest[..start]);
+        out.push_str(&lookup(name).ok_or_else(|| name.to_string())?);
+        rest = &rest[start + 3 + len..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The content of a secret file, without its trailing newline.
+pub fn read_secret(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_and_names_the_missing_variable() {
+        let env = |k: &str| (k == "HOOK").then(|| "https://h/1".to_string());
+        assert_eq!(expand("${HOOK}?x=1", env).unwrap(), "https://h/1?x=1");
+        assert_eq!(expand("plain $HOME {x}", env).unwrap(), "plain $HOME {x}");
+        assert_eq!(expand("a${NOPE}b", env).unwrap_err(), "NOPE");
+    }
+}

@@ -1,0 +1,176 @@
+//! Configuration: `config/feedwright.toml` (daemon settings) and `feeds/*.toml` (one feed per file).
+//! Files are parsed into `raw` structs, then `validate` turns them into the types below, collecting
+//! every problem before failing once.
+
+pub mod cron;
+pub mod env;
+pub mod error;
+pub mod raw;
+pub mod validate;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use regex::Regex;
+use url::Url;
+
+pub use self::cron::Schedule;
+pub use error::{ConfigError, ConfigErrors};
+pub use raw::WebhookKind;
+
+use crate::extract::selector::{Rule, Rules};
+use crate::model::FeedId;
+
+/// A validated configuration: settings, every feed, every webhook.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The settings file this was loaded from.
+    pub path: PathBuf,
+    pub settings: Settings,
+    pub feeds: Vec<FeedSpec>,
+    pub webhooks: Vec<Webhook>,
+}
+
+impl Config {
+    /// The feed with this id.
+    pub fn feed(&self, id: &str) -> Option<&FeedSpec> {
+        self.feeds.iter().find(|f| f.id.as_str() == id)
+    }
+}
+
+/// Daemon settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub state_dir: PathBuf,
+    pub feeds_dir: PathBuf,
+    pub public_url: Url,
+    /// `None` when the server is off.
+    pub listen: Option<SocketAddr>,
+    pub fetch: FetchSettings,
+}
+
+impl Settings {
+    /// `{state_dir}/db`.
+    pub fn db_dir(&self) -> PathBuf {
+        self.state_dir.join("db")
+    }
+    /// `{state_dir}/public`.
+    pub fn public_dir(&self) -> PathBuf {
+        self.state_dir.join("public")
+    }
+}
+
+/// `[fetch]`.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub max_body: u64,
+    pub concurrency: usize,
+    pub per_host_concurrency: usize,
+    pub per_host_delay: Duration,
+    pub robots_txt: bool,
+}
+
+/// One feed.
+#[derive(Debug, Clone)]
+pub struct FeedSpec {
+    pub id: FeedId,
+    pub path: PathBuf,
+    pub title: String,
+    pub description: String,
+    pub link: Url,
+    pub language: Option<String>,
+    pub schedule: Schedule,
+    pub timezone: Tz,
+    pub max_items: usize,
+    pub notify_on_first_run: bool,
+    pub sources: Vec<SourceSpec>,
+    pub filter: Filter,
+}
+
+/// One source of a feed; a closed set.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    Scrape(ScrapeSpec),
+}
+
+impl SourceSpec {
+    /// The URL the source starts from.
+    pub fn url(&self) -> &Url {
+        match self {
+            SourceSpec::Scrape(s) => &s.url,
+        }
+    }
+    /// The kind as written in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SourceSpec::Scrape(_) => "scrape",
+        }
+    }
+}
+
+/// `kind = "scrape"`: items selected from an HTML listing page.
+#[derive(Debug, Clone)]
+pub struct ScrapeSpec {
+    pub url: Url,
+    pub items: Rule,
+    pub title: Rules,
+    pub link: Rules,
+    pub date: Rules,
+    pub summary: Rules,
+}
+
+/// `[filter]`: an item must match one `include` (when any) and no `exclude`.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub include: Vec<Regex>,
+    pub exclude: Vec<Regex>,
+}
+
+impl Filter {
+    /// Whether an item with this title and text is kept.
+    pub fn keeps(&self, title: &str, text: &str) -> bool {
+        let hit = |r: &Regex| r.is_match(title) || r.is_match(text);
+        (self.include.is_empty() || self.include.iter().any(hit)) && !self.exclude.iter().any(hit)
+    }
+}
+
+/// One `[[webhook]]`, secrets resolved.
+#[derive(Clone)]
+pub struct Webhook {
+    pub name: String,
+    pub kind: WebhookKind,
+    pub url: Url,
+    pub secret: Option<String>,
+    /// `None`: every feed.
+    pub feeds: Option<Vec<FeedId>>,
+}
+
+impl std::fmt::Debug for Webhook {
+    /// Never prints the URL or secret: both may carry credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook").field("name", &self.name).field("kind", &self.kind).finish_non_exhaustive()
+    }
+}
+
+/// The settings file to use: `--config`, else `$FEEDWRIGHT_CONFIG`, else `./config/feedwright.toml`,
+/// else `/etc/feedwright/feedwright.toml`.
+pub fn discover(explicit: Option<&Path>) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    if let Some(p) = std::env::var_os("FEEDWRIGHT_CONFIG").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let local = PathBuf::from("config/feedwright.toml");
+    if local.exists() { local } else { PathBuf::from("/etc/feedwright/feedwright.toml") }
+}
+
+/// Loads and validates the settings file and every feed file, reading variables from the process
+/// environment.
+pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    validate::load_with_env(path, |k| std::env::var(k).ok())
+}

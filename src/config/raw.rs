@@ -1,0 +1,159 @@
+//! The configuration files exactly as written: serde structs with `deny_unknown_fields`, every value
+//! that validation may complain about kept `Spanned` so errors can name its line and column.
+//! Nothing here checks meaning; that is `validate.rs`.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A string with its place in the file.
+pub type Str = Spanned<String>;
+
+/// `config/feedwright.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    /// Where the sled database (`db/`) and the published files (`public/`) live.
+    pub state_dir: Option<Str>,
+    /// The directory of `*.toml` feed files.
+    pub feeds_dir: Option<Str>,
+    /// Absolute base URL for self links in published feeds.
+    pub public_url: Option<Str>,
+    #[serde(default)]
+    pub http: RawHttp,
+    #[serde(default)]
+    pub fetch: RawFetch,
+    #[serde(default)]
+    pub defaults: RawDefaults,
+    #[serde(default)]
+    pub webhook: Vec<RawWebhook>,
+}
+
+/// `[http]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// `host:port` to serve on; `""` turns the server off.
+    pub listen: Option<Str>,
+}
+
+/// `[fetch]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFetch {
+    pub user_agent: Option<Str>,
+    /// Total time for one request, e.g. `30s`.
+    pub timeout: Option<Str>,
+    /// Largest body accepted after decompression, e.g. `10MiB`.
+    pub max_body: Option<Str>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub per_host_concurrency: Option<Spanned<i64>>,
+    pub per_host_delay: Option<Str>,
+    pub robots_txt: Option<bool>,
+}
+
+/// `[defaults]`: feed keys that apply to every feed that does not set them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefaults {
+    pub schedule: Option<Str>,
+    pub timezone: Option<Str>,
+    pub max_items: Option<Spanned<i64>>,
+    pub notify_on_first_run: Option<bool>,
+    pub language: Option<Str>,
+}
+
+/// The closed set of webhook kinds (the contract's "Webhooks").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookKind {
+    Json,
+    Slack,
+    Discord,
+    Teams,
+    Mattermost,
+    Matrix,
+    Telegram,
+    Ntfy,
+}
+
+/// `[[webhook]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    pub name: Str,
+    pub kind: Spanned<WebhookKind>,
+    /// The endpoint; `${VAR}` expands from the environment.
+    pub url: Option<Str>,
+    /// A file holding the endpoint (systemd credentials).
+    pub url_file: Option<Str>,
+    /// Signing secret (`json`) or access token.
+    pub secret: Option<Str>,
+    pub secret_file: Option<Str>,
+    /// Feed ids this webhook hears about; default: every feed.
+    pub feeds: Option<Vec<Str>>,
+}
+
+/// One `feeds/*.toml` file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeed {
+    pub title: Option<Str>,
+    pub description: Option<Str>,
+    pub link: Option<Str>,
+    pub language: Option<Str>,
+    pub schedule: Option<Str>,
+    pub timezone: Option<Str>,
+    pub max_items: Option<Spanned<i64>>,
+    pub notify_on_first_run: Option<bool>,
+    #[serde(default)]
+    pub source: Vec<RawSource>,
+    pub filter: Option<RawFilter>,
+}
+
+/// The closed set of source kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Scrape,
+}
+
+/// `[[source]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub kind: Spanned<SourceKind>,
+    pub url: Str,
+    pub items: Option<Str>,
+    pub title: Option<Rules>,
+    pub link: Option<Rules>,
+    pub date: Option<Rules>,
+    pub summary: Option<Rules>,
+}
+
+/// A selector or a list of fallbacks.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Rules {
+    One(Str),
+    Many(Vec<Str>),
+}
+
+impl Rules {
+    /// The selectors in fallback order.
+    pub fn as_slice(&self) -> &[Str] {
+        match self {
+            Rules::One(s) => std::slice::from_ref(s),
+            Rules::Many(v) => v,
+        }
+    }
+}
+
+/// `[filter]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFilter {
+    #[serde(default)]
+    pub include: Vec<Str>,
+    #[serde(default)]
+    pub exclude: Vec<Str>,
+}

@@ -1,0 +1,158 @@
+//! The contract's selector syntax: CSS, optionally followed by ` @attr` to take an attribute instead
+//! of the text, and lists of them as fallbacks (the first that yields a non-empty value wins).
+//! `@attr` alone reads an attribute of the item element itself.
+
+use scraper::{ElementRef, Selector};
+
+use super::text::collapse_whitespace;
+
+/// One compiled selector.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    source: String,
+    css: Option<Selector>,
+    attr: Option<String>,
+}
+
+/// Why a selector string is not a selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub message: String,
+    pub hint: String,
+}
+
+impl Rule {
+    /// Compiles `"css"`, `"css @attr"` or `"@attr"`.
+    pub fn parse(text: &str) -> Result<Rule, RuleError> {
+        let text = text.trim();
+        let (css, attr) = split_attr(text)?;
+        let css = match css {
+            "" if attr.is_some() => None,
+            "" => return Err(err("the selector is empty", "write a CSS selector such as `h2 a`")),
+            css => Some(Selector::parse(css).map_err(|e| {
+                err(
+                    format!("`{css}` is not a valid CSS selector: {e}"),
+                    "check the brackets, quotes and combinators; test it in the browser's console with document.querySelectorAll",
+                )
+            })?),
+        };
+        Ok(Rule { source: text.to_string(), css, attr: attr.map(str::to_string) })
+    }
+
+    /// The selector as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Elements this rule's CSS part selects within `scope` (the scope itself for `@attr`).
+    pub fn select<'a>(&self, scope: ElementRef<'a>) -> Vec<ElementRef<'a>> {
+        match &self.css {
+            Some(css) => scope.select(css).collect(),
+            None => vec![scope],
+        }
+    }
+
+    /// The text (or attribute) of the first matching element, whitespace collapsed; `None` if empty.
+    pub fn text(&self, scope: ElementRef<'_>) -> Option<String> {
+        self.select(scope).into_iter().find_map(|el| {
+            let raw = match &self.attr {
+                Some(a) => el.value().attr(a)?.to_string(),
+                None => el.text().collect::<String>(),
+            };
+            let v = collapse_whitespace(&raw);
+            (!v.is_empty()).then_some(v)
+        })
+    }
+
+    /// The inner HTML (or attribute text) of the first matching element with any text in it.
+    pub fn html(&self, scope: ElementRef<'_>) -> Option<String> {
+        if self.attr.is_some() {
+            return self.text(scope);
+        }
+        self.select(scope)
+            .into_iter()
+            .find(|el| el.text().any(|t| !t.trim().is_empty()) || el.children().next().is_some())
+            .map(|el| el.inner_html().trim().to_string())
+            .filter(|h| !h.is_empty())
+    }
+}
+
+fn split_attr(text: &str) -> Result<(&str, Option<&str>), RuleError> {
+    let Some(at) = text.rfind('@') else { return Ok((text, None)) };
+    let (css, attr) = (&text[..at], &text[at + 1..]);
+    if !css.is_empty() && !css.ends_with(char::is_whitespace) {
+        return Err(err(
+            format!("`{text}`: `@` must follow a space"),
+            "write the attribute after a space, as in `a.more @href`",
+        ));
+    }
+    let valid = attr.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && attr.chars().all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c));
+    if !valid {
+        return Err(err(
+            format!("`{text}`: `@{attr}` is not an attribute name"),
+            "after ` @` write one attribute name, as in `img @src` or `a @title`",
+        ));
+    }
+    Ok((css.trim_end(), Some(attr)))
+}
+
+fn err(message: impl Into<String>, hint: &str) -> RuleError {
+    RuleError { message: message.into(), hint: hint.to_string() }
+}
+
+/// A list of fallback rules.
+#[derive(Debug, Clone, Default)]
+pub struct Rules(pub Vec<Rule>);
+
+impl Rules {
+    /// True when no selector was configured.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first non-empty text among the fallbacks.
+    pub fn text(&self, scope: ElementRef<'_>) -> Option<String> {
+        self.0.iter().find_map(|r| r.text(scope))
+    }
+
+    /// The first non-empty inner HTML among the fallbacks.
+    pub fn html(&self, scope: ElementRef<'_>) -> Option<String> {
+        self.0.iter().find_map(|r| r.html(scope))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scraper::Html;
+
+    fn first(doc: &Html) -> ElementRef<'_> {
+        doc.select(&Selector::parse("div.item").unwrap()).next().unwrap()
+    }
+
+    #[test]
+    fn attribute_fallbacks_and_text_are_taken_in_order() {
+        let doc = Html::parse_fragment(
+            r#"<div class="item"><h3> </h3><span class="img"><a href="/x" title="A &amp; B">i</a></span></div>"#,
+        );
+        let rules = Rules(vec![Rule::parse("h3").unwrap(), Rule::parse("span.img a @title").unwrap()]);
+        assert_eq!(rules.text(first(&doc)).as_deref(), Some("A & B"));
+        assert_eq!(Rule::parse("a @href").unwrap().text(first(&doc)).as_deref(), Some("/x"));
+    }
+
+    #[test]
+    fn bare_attr_reads_the_scope_element() {
+        let doc = Html::parse_fragment(r#"<div class="item" data-id="7">x</div>"#);
+        assert_eq!(Rule::parse("@data-id").unwrap().text(first(&doc)).as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn bad_selectors_are_errors_with_hints() {
+        assert!(Rule::parse("div[").unwrap_err().message.contains("not a valid CSS selector"));
+        assert!(Rule::parse("a@href").unwrap_err().message.contains("must follow a space"));
+        assert!(Rule::parse("a @").unwrap_err().message.contains("not an attribute name"));
+        assert!(Rule::parse("a @1x").unwrap_err().message.contains("not an attribute name"));
+        assert!(Rule::parse("  ").is_err());
+    }
+}

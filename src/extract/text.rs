@@ -1,0 +1,80 @@
+//! Text clean-up for extracted values: whitespace, fallback titles, and HTML sanitizing of summaries
+//! and content (ammonia: no script, no event attributes, no `javascript:` URLs; links made absolute).
+
+use url::Url;
+
+/// Collapses every run of whitespace (including non-breaking spaces) to one space and trims.
+pub fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// A title made from text when the page gives none: the first sentence, cut at a word boundary near
+/// `max` characters, with an ellipsis when cut.
+pub fn title_from_text(text: &str, max: usize) -> String {
+    let text = collapse_whitespace(text);
+    let sentence_end = text
+        .char_indices()
+        .find(|&(i, c)| matches!(c, '.' | '!' | '?') && text[i + c.len_utf8()..].starts_with(' '))
+        .map(|(i, c)| i + c.len_utf8());
+    let sentence = sentence_end.map_or(text.as_str(), |end| &text[..end]);
+    if sentence.chars().count() <= max {
+        return sentence.trim_end_matches('.').to_string();
+    }
+    let cut: String = sentence.chars().take(max).collect();
+    let at_word = cut.rfind(' ').filter(|&i| i > max / 2).map_or(cut.as_str(), |i| &cut[..i]);
+    format!("{}…", at_word.trim_end_matches([',', ';', ':', ' ']))
+}
+
+/// Sanitizes an HTML fragment and makes every relative `href`/`src` absolute against `base`.
+pub fn sanitize_html(html: &str, base: &Url) -> String {
+    ammonia::Builder::default()
+        .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
+        .link_rel(Some("noopener noreferrer"))
+        .clean(html)
+        .to_string()
+        .trim()
+        .to_string()
+}
+
+/// The plain text of an HTML fragment, whitespace collapsed.
+pub fn html_to_text(html: &str) -> String {
+    let frag = scraper::Html::parse_fragment(html);
+    collapse_whitespace(&frag.root_element().text().collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_collapses_including_nbsp() {
+        assert_eq!(collapse_whitespace("  a\u{a0}\n\t b  "), "a b");
+    }
+
+    #[test]
+    fn title_is_the_first_sentence_cut_at_a_word() {
+        assert_eq!(title_from_text("On 12 May 2021, they met. Then more.", 100), "On 12 May 2021, they met");
+        let long = "word ".repeat(40);
+        let t = title_from_text(&long, 30);
+        assert!(t.ends_with('…') && t.chars().count() <= 31, "{t}");
+        assert!(!t.contains("wor…"), "cut mid-word: {t}");
+    }
+
+    #[test]
+    fn sanitizing_removes_scripts_and_absolutizes_links() {
+        let base = Url::parse("https://ex.org/news/").unwrap();
+        let out = sanitize_html(
+            r#"<p onclick="x()">Hi <a href="a.html">a</a><script>alert(1)</script><a href="javascript:alert(1)">j</a><img src="/i.png"></p>"#,
+            &base,
+        );
+        assert!(!out.contains("script") && !out.contains("onclick") && !out.contains("javascript:"), "{out}");
+        assert!(out.contains("https://ex.org/news/a.html") && out.contains("https://ex.org/i.png"), "{out}");
+    }
+}

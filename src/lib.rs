@@ -1,0 +1,25 @@
+//! feedwright gives a feed to news sites that have none, merges feeds that exist, remembers every item
+//! in an embedded sled store, and republishes RSS 2.0 and Atom 1.0.
+//!
+//! # Layout
+//! - [`config`]: settings and feed files, parsed (`raw`) then validated (`validate`), every error at once.
+//! - [`fetch`]: the HTTP client: conditional GET, timeouts, body limit.
+//! - [`source`]: where items come from; `scrape` reads HTML listing pages.
+//! - [`extract`]: pure extraction: selectors, dates, text and HTML clean-up, URLs.
+//! - [`model`]: the shared nouns: feed ids, items, validators.
+//! - [`store`]: the `Store` trait and its sled implementation.
+//! - [`publish`]: RSS and Atom writers, atomic files.
+//! - [`pipeline`]: the order of a run: sources → merge/filter → commit → flush → publish.
+//! - [`daemon`]: `feedwright run`, the scheduling loop.
+//! - [`cli`]: the subcommands and their exit codes.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod extract;
+pub mod fetch;
+pub mod model;
+pub mod pipeline;
+pub mod publish;
+pub mod source;
+pub mod store;

@@ -1,0 +1,37 @@
+//! The `feedwright` binary: parse the command line, set up logging, run, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use feedwright::cli::{self, Cli, Outcome};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let outcome = runtime.block_on(cli::run(cli));
+    match &outcome {
+        Outcome::Ok | Outcome::SomeFeedsFailed => {}
+        Outcome::Config(e) => eprintln!("{e}\n{} configuration error(s); nothing was started.", e.0.len()),
+        Outcome::Store(e) => eprintln!("error: {e}"),
+        Outcome::Usage(m) | Outcome::Runtime(m) => eprintln!("error: {m}"),
+    }
+    ExitCode::from(outcome.exit_code())
+}
+
+/// Logs to stderr, one line per event; without timestamps under systemd, whose journal adds them.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.without_time().with_ansi(false).init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,128 @@
+//! The nouns every stage shares: feed ids, items and their keys, HTTP validators.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A feed's id: its file stem, `[a-z0-9][a-z0-9-]*`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FeedId(String);
+
+impl FeedId {
+    /// Accepts only the contract's id syntax.
+    pub fn new(id: &str) -> Option<FeedId> {
+        let mut chars = id.chars();
+        let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        (first_ok && rest_ok).then(|| FeedId(id.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FeedId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An item as a source found it, before the store has seen it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Identity within the feed: canonical link, else `hash:` of title and text.
+    pub key: String,
+    pub title: String,
+    pub link: Option<String>,
+    /// When the source says it was published; `None` when it gives no date.
+    pub published: Option<DateTime<Utc>>,
+    /// Sanitized HTML.
+    pub summary: Option<String>,
+    /// Sanitized HTML of the full text, when a source provides it.
+    pub content: Option<String>,
+    pub author: Option<String>,
+}
+
+impl Item {
+    /// A hash over what a reader sees; a change means the item was updated.
+    pub fn content_hash(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [
+            Some(self.title.as_str()),
+            self.link.as_deref(),
+            self.summary.as_deref(),
+            self.content.as_deref(),
+            self.author.as_deref(),
+        ] {
+            h.update(part.unwrap_or("").as_bytes());
+            h.update([0]);
+        }
+        h.update(self.published.map(|d| d.timestamp()).unwrap_or(0).to_be_bytes());
+        hex(&h.finalize()[..16])
+    }
+}
+
+/// The key of an item that has no link: a hash of its title and text.
+pub fn hash_key(title: &str, text: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(title.as_bytes());
+    h.update([0]);
+    h.update(text.as_bytes());
+    format!("hash:{}", hex(&h.finalize()[..16]))
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An item as stored: the item plus what the store knows about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredItem {
+    pub feed: FeedId,
+    pub item: Item,
+    /// When feedwright first saw it; the published time when the source gives none.
+    pub first_seen: DateTime<Utc>,
+    /// When its content last changed (first_seen until then).
+    pub updated: DateTime<Utc>,
+    /// Its position in the run that first saw it, so items of one run keep the page's order.
+    pub seq: u32,
+    pub hash: String,
+}
+
+impl StoredItem {
+    /// The time the item is sorted and published by.
+    pub fn published(&self) -> DateTime<Utc> {
+        self.item.published.unwrap_or(self.first_seen)
+    }
+}
+
+/// HTTP validators remembered per URL for conditional GET.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_ids_follow_the_contract() {
+        assert!(FeedId::new("caricc-news").is_some());
+        assert!(FeedId::new("9news").is_some());
+        for bad in ["", "-x", "News", "a_b", "a.b", "ä"] {
+            assert!(FeedId::new(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The one place that knows the order of a run: sources (fetch, extract) → dedupe → filter → store
+//! commit (one transaction) → flush → publish. A failing source fails its own feed only; the last
+//! good output stays published.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tracing::{info, warn};
+
+use crate::config::{FeedSpec, Settings, SourceSpec};
+use crate::extract::text::html_to_text;
+use crate::fetch::Fetcher;
+use crate::model::{FeedId, Item};
+use crate::publish;
+use crate::source::{SourceOutput, scrape};
+use crate::store::{RunCommit, Store, Upsert};
+
+/// What a run needs from the process.
+#[derive(Clone)]
+pub struct Runtime {
+    pub store: Arc<dyn Store>,
+    pub fetcher: Fetcher,
+    pub settings: Settings,
+}
+
+/// What one run of one feed did.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub feed: FeedId,
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Items in the published files.
+    pub published: usize,
+    /// Files rewritten because their bytes changed.
+    pub files_changed: usize,
+    pub warnings: Vec<String>,
+    /// Source or store failures; the feed failed when this is not empty.
+    pub errors: Vec<String>,
+}
+
+impl RunReport {
+    fn new(feed: &FeedId) -> RunReport {
+        RunReport { feed: feed.clone(), new: 0, updated: 0, unchanged: 0, published: 0, files_changed: 0, warnings: vec![], errors: vec![] }
+    }
+
+    pub fn failed(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+/// Runs one feed end to end.
+pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
+    let mut report = RunReport::new(&feed.id);
+    let now = Utc::now();
+    let mut outputs = Vec::new();
+    for source in &feed.sources {
+        match run_source(rt, feed, source).await {
+            Ok(out) => outputs.push(out),
+            Err(e) => {
+                warn!(feed = %feed.id, source = %source.url(), error = %e, "Source failed; keeping previous items.");
+                report.errors.push(e);
+            }
+        }
+    }
+    if outputs.is_empty() && !feed.sources.is_empty() {
+        return report;
+    }
+    let (items, validators) = merge(feed, outputs, &mut report.warnings);
+    let run = RunCommit { items, validators, now };
+    if let Err(e) = commit_and_publish(rt, feed, &run, &mut report).await {
+        warn!(feed = %feed.id, error = %e, "Run failed; keeping previous items.");
+        report.errors.push(e);
+    }
+    report
+}
+
+async fn run_source(rt: &Runtime, feed: &FeedSpec, source: &SourceSpec) -> Result<SourceOutput, String> {
+    match source {
+        SourceSpec::Scrape(spec) => scrape::run(spec, feed.timezone, &rt.fetcher, rt.store.as_ref()).await.map_err(|e| e.to_string()),
+    }
+}
+
+/// Joins the sources' items in source order: the first item with a key wins, the filter applies.
+fn merge(feed: &FeedSpec, outputs: Vec<SourceOutput>, warnings: &mut Vec<String>) -> (Vec<Item>, Vec<(String, crate::model::Validators)>) {
+    let mut seen = HashSet::new();
+    let mut items = Vec::new();
+    let mut validators = Vec::new();
+    for out in outputs {
+        warnings.extend(out.warnings);
+        validators.extend(out.validators);
+        for item in out.items {
+            let text = item.summary.as_deref().map(html_to_text).unwrap_or_default();
+            if seen.insert(item.key.clone()) && feed.filter.keeps(&item.title, &text) {
+                items.push(item);
+            }
+        }
+    }
+    (items, validators)
+}
+
+async fn commit_and_publish(rt: &Runtime, feed: &FeedSpec, run: &RunCommit, report: &mut RunReport) -> Result<(), String> {
+    let commit = rt.store.commit(&feed.id, run).map_err(|e| e.to_string())?;
+    rt.store.flush_async().await.map_err(|e| e.to_string())?;
+    report.new = commit.count(Upsert::New);
+    report.updated = commit.count(Upsert::Updated);
+    report.unchanged = commit.count(Upsert::Unchanged);
+    let items = rt.store.items(&feed.id, feed.max_items).map_err(|e| e.to_string())?;
+    let dir = rt.settings.public_dir();
+    report.files_changed = publish::publish(&dir, feed, &items, &rt.settings.public_url)
+        .map_err(|e| format!("cannot write the feed files in {}: {e}", dir.display()))?;
+    report.published = items.len();
+    info!(feed = %feed.id, new = report.new, updated = report.updated, published = report.published, "Feed run finished.");
+    Ok(())
+}

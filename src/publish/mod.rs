@@ -1,0 +1,125 @@
+//! Publishing: a feed's newest items rendered as RSS 2.0 and Atom 1.0, written atomically to
+//! `{state_dir}/public/{id}.rss|.atom`. Rendering is a pure function of the stored items, so a run
+//! that changed nothing produces byte-identical files (and leaves them untouched).
+
+pub mod atom;
+pub mod rss;
+
+use std::borrow::Cow;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::FeedSpec;
+use crate::model::{StoredItem, hex};
+
+/// One output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Rss,
+    Atom,
+}
+
+impl Format {
+    pub const ALL: [Format; 2] = [Format::Rss, Format::Atom];
+
+    /// The file extension, also used in URLs.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+            Format::Atom => "atom",
+        }
+    }
+
+    /// Renders a feed in this format.
+    pub fn render(self, feed: &FeedSpec, items: &[StoredItem], public_url: &url::Url) -> String {
+        match self {
+            Format::Rss => rss::render(feed, items, public_url),
+            Format::Atom => atom::render(feed, items, public_url),
+        }
+    }
+}
+
+/// The URL a feed is served at, `{public_url}/feeds/{id}.{ext}`.
+pub fn self_url(public_url: &url::Url, feed: &FeedSpec, format: Format) -> String {
+    format!("{}/feeds/{}.{}", public_url.as_str().trim_end_matches('/'), feed.id, format.ext())
+}
+
+/// A stable, globally unique id for an item (RFC 4151 tag URI). It includes the feed id, so the same
+/// article in two feeds has two ids (newsboat merges items that share a guid across feeds).
+pub fn item_id(feed: &FeedSpec, item: &StoredItem) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(item.item.key.as_bytes());
+    format!("tag:feedwright,2026:{}/{}", feed.id, hex(&digest[..12]))
+}
+
+/// The feed's id as a tag URI.
+pub fn feed_id(feed: &FeedSpec) -> String {
+    format!("tag:feedwright,2026:{}", feed.id)
+}
+
+/// When an entry last changed in a way a reader cares about: its publication, or the time its text
+/// changed after feedwright first saw it.
+pub fn entry_updated(item: &StoredItem) -> DateTime<Utc> {
+    if item.updated > item.first_seen { item.updated.max(item.published()) } else { item.published() }
+}
+
+/// When the feed last changed: the newest change among its items (deterministic, unlike "now").
+pub fn last_change(items: &[StoredItem]) -> DateTime<Utc> {
+    items.iter().map(|i| i.updated.max(entry_updated(i))).max().unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// Removes characters XML 1.0 does not allow (control characters other than tab, LF, CR).
+pub fn xml_safe(s: &str) -> Cow<'_, str> {
+    let ok = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    if s.chars().all(ok) { Cow::Borrowed(s) } else { Cow::Owned(s.chars().filter(|&c| ok(c)).collect()) }
+}
+
+/// Writes every format of a feed into `dir`; returns how many files changed.
+pub fn publish(dir: &Path, feed: &FeedSpec, items: &[StoredItem], public_url: &url::Url) -> std::io::Result<usize> {
+    let mut changed = 0;
+    for format in Format::ALL {
+        let body = format.render(feed, items, public_url);
+        let path = dir.join(format!("{}.{}", feed.id, format.ext()));
+        if write_if_changed(&path, body.as_bytes())? {
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Replaces `path` with `bytes` atomically (temp file, fsync, rename) unless it already holds them.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+        return Ok(false);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_safe_strips_control_characters_only() {
+        assert_eq!(xml_safe("a\u{1}b\u{b}c\td"), "abc\td");
+        assert!(matches!(xml_safe("ok ü 😀"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn atomic_write_skips_identical_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.rss");
+        assert!(write_if_changed(&p, b"one").unwrap());
+        assert!(!write_if_changed(&p, b"one").unwrap());
+        assert!(write_if_changed(&p, b"two").unwrap());
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+    }
+}

@@ -1,0 +1,316 @@
+//! `Store` on sled 0.34. Trees and key layout (`\0` separates the feed id, which cannot contain it):
+//! - `meta`:       `schema_version` → u32 BE
+//! - `items`:      feed `\0` key → JSON `StoredItem`
+//! - `order`:      feed `\0` inverted-time(8) seq(4) key → key; a forward scan is newest first
+//! - `seen`:       feed `\0` key → first-seen millis; outlives pruning, so old items never return as new
+//! - `validators`: URL → JSON `Validators`
+
+use std::path::Path;
+
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::{Transactional, Tree};
+
+use super::{CommitReport, FlushFuture, RunCommit, StateLock, Store, StoreError, Upsert};
+use crate::model::{FeedId, Item, StoredItem, Validators};
+
+/// The layout version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// The sled-backed store, holding the state directory's lock.
+pub struct SledStore {
+    db: sled::Db,
+    items: Tree,
+    order: Tree,
+    seen: Tree,
+    validators: Tree,
+    _lock: StateLock,
+}
+
+impl SledStore {
+    /// Locks `state_dir`, opens `{state_dir}/db` and checks its schema version.
+    pub fn open(state_dir: &Path) -> Result<SledStore, StoreError> {
+        let lock = StateLock::acquire(state_dir)?;
+        let dir = state_dir.join("db");
+        let open_err = |source| StoreError::Open { dir: dir.clone(), source };
+        // A small page cache: feeds are read in short range scans, and the daemon should stay small.
+        let db = sled::Config::new().path(&dir).cache_capacity(8 << 20).open().map_err(open_err)?;
+        let tree = |name: &str| db.open_tree(name).map_err(open_err);
+        let (meta, items, order, seen, validators) =
+            (tree("meta")?, tree("items")?, tree("order")?, tree("seen")?, tree("validators")?);
+        check_schema(&meta, &dir)?;
+        Ok(SledStore { db, items, order, seen, validators, _lock: lock })
+    }
+}
+
+fn check_schema(meta: &Tree, dir: &Path) -> Result<(), StoreError> {
+    match meta.get(SCHEMA_KEY)? {
+        None => {
+            meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+            Ok(())
+        }
+        Some(v) => {
+            let found = v.as_ref().try_into().map(u32::from_be_bytes).unwrap_or(u32::MAX);
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::SchemaTooNew { dir: dir.to_path_buf(), found, supported: SCHEMA_VERSION });
+            }
+            Ok(())
+        }
+    }
+}
+
+fn prefix(feed: &FeedId) -> Vec<u8> {
+    let mut k = feed.as_str().as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn item_key(feed: &FeedId, key: &str) -> Vec<u8> {
+    let mut k = prefix(feed);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+/// Newest first: the order-preserving u64 of the time in millis, inverted.
+fn order_key(feed: &FeedId, s: &StoredItem) -> Vec<u8> {
+    let millis = s.published().timestamp_millis();
+    let inverted = !((millis as u64) ^ (1 << 63));
+    let mut k = prefix(feed);
+    k.extend_from_slice(&inverted.to_be_bytes());
+    k.extend_from_slice(&s.seq.to_be_bytes());
+    k.extend_from_slice(s.item.key.as_bytes());
+    k
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: impl Fn() -> String) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { what: what(), source })
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    // NOTE(unwrap): our own plain structs of strings and numbers always serialize.
+    serde_json::to_vec(v).expect("serializable")
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+/// Inserts or updates one item inside the commit transaction.
+fn upsert(
+    (items, order, seen): (&TransactionalTree, &TransactionalTree, &TransactionalTree),
+    feed: &FeedId,
+    item: &Item,
+    seq: u32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> TxResult<Upsert> {
+    let key = item_key(feed, &item.key);
+    let hash = item.content_hash();
+    if let Some(old) = items.get(&key)? {
+        let old: StoredItem = decode(&old, || format!("item {}", item.key)).map_err(ConflictableTransactionError::Abort)?;
+        if old.hash == hash {
+            return Ok(Upsert::Unchanged);
+        }
+        let new = StoredItem { item: item.clone(), updated: now, hash, ..old.clone() };
+        order.remove(order_key(feed, &old))?;
+        order.insert(order_key(feed, &new), item.key.as_bytes())?;
+        items.insert(key, encode(&new))?;
+        return Ok(Upsert::Updated);
+    }
+    if seen.get(&key)?.is_some() {
+        return Ok(Upsert::Unchanged);
+    }
+    let new = StoredItem { feed: feed.clone(), item: item.clone(), first_seen: now, updated: now, seq, hash };
+    order.insert(order_key(feed, &new), item.key.as_bytes())?;
+    seen.insert(key.as_slice(), &now.timestamp_millis().to_be_bytes())?;
+    items.insert(key, encode(&new))?;
+    Ok(Upsert::New)
+}
+
+fn unwrap_tx<T>(r: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
+    r.map_err(|e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Db(e),
+    })
+}
+
+impl Store for SledStore {
+    fn commit(&self, feed: &FeedId, run: &RunCommit) -> Result<CommitReport, StoreError> {
+        let trees = (&self.items, &self.order, &self.seen, &self.validators);
+        let outcomes = trees.transaction(|(items, order, seen, validators)| {
+            let mut out = Vec::with_capacity(run.items.len());
+            for (seq, item) in run.items.iter().enumerate() {
+                let seq = u32::try_from(seq).unwrap_or(u32::MAX);
+                out.push((item.key.clone(), upsert((items, order, seen), feed, item, seq, run.now)?));
+            }
+            for (url, v) in &run.validators {
+                validators.insert(url.as_bytes(), encode(v))?;
+            }
+            Ok(out)
+        });
+        Ok(CommitReport { outcomes: unwrap_tx(outcomes)? })
+    }
+
+    fn items(&self, feed: &FeedId, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.order.scan_prefix(prefix(feed)).take(limit) {
+            let (_, key) = entry?;
+            let key = String::from_utf8_lossy(&key).into_owned();
+            if let Some(bytes) = self.items.get(item_key(feed, &key))? {
+                out.push(decode(&bytes, || format!("item {key} of feed {feed}"))?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn count(&self, feed: &FeedId) -> Result<usize, StoreError> {
+        Ok(self.order.scan_prefix(prefix(feed)).count())
+    }
+
+    fn is_known(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError> {
+        Ok(self.seen.contains_key(item_key(feed, key))?)
+    }
+
+    fn validators(&self, url: &str) -> Result<Validators, StoreError> {
+        match self.validators.get(url.as_bytes())? {
+            Some(b) => decode(&b, || format!("validators of {url}")),
+            None => Ok(Validators::default()),
+        }
+    }
+
+    fn prune(&self, feed: &FeedId, keep: usize) -> Result<usize, StoreError> {
+        let doomed: Vec<(sled::IVec, sled::IVec)> =
+            self.order.scan_prefix(prefix(feed)).skip(keep).collect::<Result<_, _>>()?;
+        let trees = (&self.items, &self.order);
+        let pruned = trees.transaction(|(items, order)| {
+            for (order_k, key) in &doomed {
+                order.remove(order_k)?;
+                items.remove(item_key(feed, &String::from_utf8_lossy(key)))?;
+            }
+            Ok(doomed.len())
+        });
+        unwrap_tx::<usize>(pruned)
+    }
+
+    fn flush_async(&self) -> FlushFuture<'_> {
+        Box::pin(async move {
+            self.db.flush_async().await?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Duration, Utc};
+
+    fn item(key: &str, title: &str, published: Option<&str>) -> Item {
+        Item {
+            key: key.into(),
+            title: title.into(),
+            link: Some(key.into()),
+            published: published.map(|p| DateTime::parse_from_rfc3339(p).unwrap().with_timezone(&Utc)),
+            summary: None,
+            content: None,
+            author: None,
+        }
+    }
+
+    fn run(items: Vec<Item>) -> RunCommit {
+        RunCommit { items, validators: vec![], now: Utc::now() }
+    }
+
+    fn feed() -> FeedId {
+        FeedId::new("news").unwrap()
+    }
+
+    #[test]
+    fn upsert_outcomes_new_updated_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let r = store.commit(&feed(), &run(vec![item("a", "A", None), item("b", "B", None)])).unwrap();
+        assert_eq!(r.count(Upsert::New), 2);
+        let r = store.commit(&feed(), &run(vec![item("a", "A2", None), item("b", "B", None)])).unwrap();
+        assert_eq!(r.outcomes, vec![("a".into(), Upsert::Updated), ("b".into(), Upsert::Unchanged)]);
+        assert_eq!(store.items(&feed(), 10).unwrap()[0].item.title, "A2");
+    }
+
+    #[test]
+    fn newest_first_by_date_then_page_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let items = vec![
+            item("old", "Old", Some("2020-01-01T00:00:00Z")),
+            item("new", "New", Some("2021-01-01T00:00:00Z")),
+            item("undated1", "U1", None),
+            item("undated2", "U2", None),
+        ];
+        let mut r = run(items);
+        r.now = Utc::now() - Duration::days(1);
+        store.commit(&feed(), &r).unwrap();
+        let keys: Vec<String> = store.items(&feed(), 10).unwrap().into_iter().map(|s| s.item.key).collect();
+        assert_eq!(keys, ["undated1", "undated2", "new", "old"]);
+        assert_eq!(store.items(&feed(), 2).unwrap().len(), 2);
+        // A date that moves the item moves its place, without leaving a stale entry behind.
+        store.commit(&feed(), &run(vec![item("old", "Old", Some("2022-01-01T00:00:00Z"))])).unwrap();
+        let keys: Vec<String> = store.items(&feed(), 10).unwrap().into_iter().map(|s| s.item.key).collect();
+        assert_eq!(keys, ["undated1", "undated2", "old", "new"]);
+    }
+
+    #[test]
+    fn pruned_items_are_remembered_and_never_new_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let items = vec![item("a", "A", Some("2021-01-02T00:00:00Z")), item("b", "B", Some("2021-01-01T00:00:00Z"))];
+        store.commit(&feed(), &run(items.clone())).unwrap();
+        assert_eq!(store.prune(&feed(), 1).unwrap(), 1);
+        assert_eq!(store.count(&feed()).unwrap(), 1);
+        assert!(store.is_known(&feed(), "b").unwrap());
+        let r = store.commit(&feed(), &run(items)).unwrap();
+        assert_eq!(r.count(Upsert::New), 0);
+        assert_eq!(store.count(&feed()).unwrap(), 1);
+    }
+
+    #[test]
+    fn feeds_do_not_see_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let other = FeedId::new("news-2").unwrap();
+        store.commit(&feed(), &run(vec![item("a", "A", None)])).unwrap();
+        assert_eq!(store.count(&other).unwrap(), 0);
+        assert_eq!(store.commit(&other, &run(vec![item("a", "A", None)])).unwrap().count(Upsert::New), 1);
+    }
+
+    #[test]
+    fn validators_are_committed_with_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let v = Validators { etag: Some("\"x\"".into()), last_modified: None };
+        let mut r = run(vec![]);
+        r.validators.push(("http://a/".into(), v.clone()));
+        store.commit(&feed(), &r).unwrap();
+        assert_eq!(store.validators("http://a/").unwrap(), v);
+        assert!(store.validators("http://b/").unwrap().is_empty());
+    }
+
+    #[test]
+    fn second_open_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = SledStore::open(dir.path()).unwrap();
+        let err = SledStore::open(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("in use by pid"), "{err}");
+        assert!(err.contains(&std::process::id().to_string()), "{err}");
+    }
+
+    #[test]
+    fn newer_schema_is_refused_and_data_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            store.commit(&feed(), &run(vec![item("a", "A", None)])).unwrap();
+            store.db.open_tree("meta").unwrap().insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes()).unwrap();
+            store.db.flush().unwrap();
+        }
+        let err = SledStore::open(dir.path()).err().unwrap();
+        assert!(matches!(err, StoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1), "{err}");
+        assert!(dir.path().join("db").exists());
+    }
+}

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use tracing::{info, warn};
 
 use crate::config::{FeedSpec, Settings, SourceSpec};
@@ -53,7 +53,8 @@ impl RunReport {
 /// Runs one feed end to end.
 pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     let mut report = RunReport::new(&feed.id);
-    let now = Utc::now();
+    // Whole seconds: RSS dates carry no fractions, and Atom's read better without them.
+    let now = Utc::now().trunc_subsecs(0);
     let mut outputs = Vec::new();
     for source in &feed.sources {
         match run_source(rt, feed, source).await {

@@ -1,1 +1,8 @@
+//! Integration tests, one binary (ripgrep's layout): fixture sites on 127.0.0.1, the real sled store in
+//! temp dirs, the real `feedwright` binary.
 
+mod support;
+
+mod check;
+mod crash;
+mod once;

@@ -130,21 +130,45 @@ pub struct RawSource {
     pub summary: Option<Rules>,
 }
 
-/// A selector or a list of fallbacks.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Rules {
-    One(Str),
+/// A selector or a list of fallbacks, as written. Deserialized by hand because serde's untagged
+/// enums buffer their input and would lose the spans of the list's strings.
+#[derive(Debug)]
+pub enum RulesValue {
+    One(String),
     Many(Vec<Str>),
 }
 
-impl Rules {
-    /// The selectors in fallback order.
-    pub fn as_slice(&self) -> &[Str] {
-        match self {
-            Rules::One(s) => std::slice::from_ref(s),
-            Rules::Many(v) => v,
+impl<'de> Deserialize<'de> for RulesValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RulesValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a selector string or a list of selector strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RulesValue, E> {
+                Ok(RulesValue::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<RulesValue, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element::<Str>()? {
+                    out.push(s);
+                }
+                Ok(RulesValue::Many(out))
+            }
         }
+        d.deserialize_any(V)
+    }
+}
+
+/// A selector or a list of fallbacks, with the place of each.
+pub type Rules = Spanned<RulesValue>;
+
+/// The selectors in fallback order, each with its own span.
+pub fn rule_list(r: &Rules) -> Vec<Str> {
+    match r.get_ref() {
+        RulesValue::One(s) => vec![Spanned::new(r.span(), s.clone())],
+        RulesValue::Many(v) => v.clone(),
     }
 }
 

@@ -44,7 +44,7 @@ pub fn load_with_env(path: &Path, env: impl Fn(&str) -> Option<String>) -> Resul
     let text = read_file(path, &mut errors, "pass --config PATH, set FEEDWRIGHT_CONFIG, or create config/feedwright.toml");
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut cx = Ctx { file: SourceFile { path, text: &text }, dir, errors: &mut errors, env: &env };
-    let raw: RawSettings = cx.parse().unwrap_or_default();
+    let raw: RawSettings = cx.parse().unwrap_or_else(|| lenient_settings(&text));
     let (settings, defaults) = cx.settings(&raw);
     let mut feed_errors = Vec::new();
     let feeds = load_feeds(&settings.feeds_dir, &defaults, &mut feed_errors, &env);
@@ -55,6 +55,14 @@ pub fn load_with_env(path: &Path, env: impl Fn(&str) -> Option<String>) -> Resul
         return Err(ConfigErrors(errors));
     }
     Ok(Config { path: path.to_path_buf(), settings, feeds, webhooks })
+}
+
+/// When the settings do not deserialize (an unknown key, say), still find the feeds directory if the
+/// TOML itself is readable, so the feeds' own problems are reported in the same pass.
+fn lenient_settings(text: &str) -> RawSettings {
+    let table: toml::Table = toml::from_str(text).unwrap_or_default();
+    let feeds_dir = table.get("feeds_dir").and_then(|v| v.as_str()).map(|s| Spanned::new(0..0, s.to_string()));
+    RawSettings { feeds_dir, ..RawSettings::default() }
 }
 
 fn read_file(path: &Path, errors: &mut Vec<ConfigError>, hint: &str) -> String {
@@ -146,7 +154,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 
     fn path(&self, s: &str) -> PathBuf {
-        self.dir.join(s)
+        normalize(&self.dir.join(s))
     }
 
     fn url(&mut self, s: &Str, key: &str) -> Option<Url> {
@@ -216,7 +224,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 
     fn rules(&mut self, r: Option<&RawRules>, key: &str) -> Rules {
-        let list = r.map_or(&[][..], |r| r.as_slice());
+        let list = r.map(super::raw::rule_list).unwrap_or_default();
         Rules(list.iter().enumerate().filter_map(|(i, s)| self.rule(s, &index_key(key, i, list.len()))).collect())
     }
 
@@ -277,8 +285,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
         let id = FeedId::new(stem);
         if id.is_none() {
-            let e = self.file.whole(format!("`{stem}` is not a feed id"), "rename the file: a feed id is lower-case letters, digits and '-', starting with a letter or digit (e.g. feeds/city-news.toml)");
-            self.errors.push(e);
+            self.err(0..0, "(file name)", format!("`{stem}` is not a feed id"), "rename the file: a feed id is lower-case letters, digits and '-', starting with a letter or digit (e.g. feeds/city-news.toml)");
         }
         let raw: RawFeed = self.parse()?;
         if raw.source.is_empty() {
@@ -317,18 +324,15 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             return None;
         };
         let items = self.rule(items_raw, &key("items"));
-        let spec = ScrapeSpec {
-            url: url?,
-            items: items?,
-            title: self.rules(raw.title.as_ref(), &key("title")),
-            link: self.rules(raw.link.as_ref(), &key("link")),
-            date: self.rules(raw.date.as_ref(), &key("date")),
-            summary: self.rules(raw.summary.as_ref(), &key("summary")),
-        };
-        if spec.title.is_empty() && spec.link.is_empty() && spec.summary.is_empty() {
+        // Every selector is checked before giving up on the source, so all their errors are reported.
+        let title = self.rules(raw.title.as_ref(), &key("title"));
+        let link = self.rules(raw.link.as_ref(), &key("link"));
+        let date = self.rules(raw.date.as_ref(), &key("date"));
+        let summary = self.rules(raw.summary.as_ref(), &key("summary"));
+        if raw.title.is_none() && raw.link.is_none() && raw.summary.is_none() {
             self.err(items_raw.span(), &key("items"), "the source selects items but nothing within them", "add at least one of title, link or summary selectors");
         }
-        Some(SourceSpec::Scrape(spec))
+        Some(SourceSpec::Scrape(ScrapeSpec { url: url?, items: items?, title, link, date, summary }))
     }
 
     fn filter(&mut self, raw: &RawFilter) -> Filter {
@@ -392,6 +396,22 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             }
         }
     }
+}
+
+/// Folds `.` and `..` lexically, so messages show `feeds/x.toml` rather than `config/../feeds/x.toml`.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
 }
 
 fn index_key(key: &str, i: usize, len: usize) -> String {

@@ -115,11 +115,27 @@ fn check(path: &std::path::Path) -> Result<(), Outcome> {
             .schedule
             .upcoming(now, feed.timezone, 2)
             .iter()
-            .map(|t| format!("{} ({} UTC)", t.with_timezone(&feed.timezone).format("%Y-%m-%d %H:%M %Z"), t.format("%H:%M")))
+            .map(|t| {
+                format!(
+                    "{} ({} UTC)",
+                    t.with_timezone(&feed.timezone).format("%Y-%m-%d %H:%M %Z"),
+                    t.format("%H:%M")
+                )
+            })
             .collect();
-        println!("  schedule \"{}\" in {}: next {}", feed.schedule.as_str(), feed.timezone, next.join(", "));
+        println!(
+            "  schedule \"{}\" in {}: next {}",
+            feed.schedule.as_str(),
+            feed.timezone,
+            next.join(", ")
+        );
     }
-    println!("{}: OK, {} feed(s), {} webhook(s)", cfg.path.display(), cfg.feeds.len(), cfg.webhooks.len());
+    println!(
+        "{}: OK, {} feed(s), {} webhook(s)",
+        cfg.path.display(),
+        cfg.feeds.len(),
+        cfg.webhooks.len()
+    );
     Ok(())
 }
 
@@ -127,15 +143,25 @@ fn check(path: &std::path::Path) -> Result<(), Outcome> {
 pub fn runtime(cfg: &Config) -> Result<Runtime, Outcome> {
     let store: Arc<dyn Store> = Arc::new(SledStore::open(&cfg.settings.state_dir)?);
     let fetcher = Fetcher::new(&cfg.settings.fetch).map_err(|e| Outcome::Runtime(e.to_string()))?;
-    Ok(Runtime { store, fetcher, settings: cfg.settings.clone() })
+    Ok(Runtime {
+        store,
+        fetcher,
+        settings: cfg.settings.clone(),
+    })
 }
 
 /// Resolves feed names; empty means all.
-fn select_feeds<'a>(cfg: &'a Config, names: &[String]) -> Result<Vec<&'a config::FeedSpec>, Outcome> {
+fn select_feeds<'a>(
+    cfg: &'a Config,
+    names: &[String],
+) -> Result<Vec<&'a config::FeedSpec>, Outcome> {
     if names.is_empty() {
         return Ok(cfg.feeds.iter().collect());
     }
-    names.iter().map(|n| cfg.feed(n).ok_or_else(|| unknown_feed(cfg, n))).collect()
+    names
+        .iter()
+        .map(|n| cfg.feed(n).ok_or_else(|| unknown_feed(cfg, n)))
+        .collect()
 }
 
 fn unknown_feed(cfg: &Config, name: &str) -> Outcome {
@@ -143,7 +169,11 @@ fn unknown_feed(cfg: &Config, name: &str) -> Outcome {
     Outcome::Usage(format!(
         "there is no feed `{name}` in {}\n  hint: a feed's id is its file name; known feeds: {}",
         cfg.settings.feeds_dir.display(),
-        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
     ))
 }
 
@@ -151,11 +181,20 @@ async fn once(path: &std::path::Path, names: &[String]) -> Result<(), Outcome> {
     let cfg = config::load(path)?;
     let feeds = select_feeds(&cfg, names)?;
     let rt = runtime(&cfg)?;
-    let reports = run_many(&rt, feeds.into_iter().cloned().collect(), cfg.settings.fetch.concurrency).await;
+    let reports = run_many(
+        &rt,
+        feeds.into_iter().cloned().collect(),
+        cfg.settings.fetch.concurrency,
+    )
+    .await;
     for r in &reports {
         print_report(r);
     }
-    if reports.iter().any(RunReport::failed) { Err(Outcome::SomeFeedsFailed) } else { Ok(()) }
+    if reports.iter().any(RunReport::failed) {
+        Err(Outcome::SomeFeedsFailed)
+    } else {
+        Ok(())
+    }
 }
 
 /// Runs feeds concurrently, at most `limit` at a time; reports come back in feed order.
@@ -187,7 +226,10 @@ fn print_report(r: &RunReport) {
             println!("  error: {e}");
         }
     } else {
-        println!("{}: {} new, {} updated, {} published", r.feed, r.new, r.updated, r.published);
+        println!(
+            "{}: {} new, {} updated, {} published",
+            r.feed, r.new, r.updated, r.published
+        );
     }
     for w in &r.warnings {
         println!("  warning: {w}");
@@ -231,17 +273,35 @@ fn items(path: &std::path::Path, name: &str, limit: usize, json: bool) -> Result
             })
             .collect();
         // NOTE(unwrap): plain structs always serialize.
-        println!("{}", serde_json::to_string_pretty(&views).expect("serializable"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&views).expect("serializable")
+        );
         return Ok(());
     }
     for s in &items {
         let mark = if s.item.published.is_some() { ' ' } else { '~' };
-        println!("{}{} UTC  {}  {}", s.published().format("%Y-%m-%d %H:%M"), mark, truncate(&s.item.title, 70), s.item.link.as_deref().unwrap_or("-"));
+        println!(
+            "{}{} UTC  {}  {}",
+            s.published().format("%Y-%m-%d %H:%M"),
+            mark,
+            truncate(&s.item.title, 70),
+            s.item.link.as_deref().unwrap_or("-")
+        );
     }
-    println!("{} of {} stored item(s) of {}; ~ marks first-seen time where the source gives no date", items.len(), store.count(&feed.id)?, feed.id);
+    println!(
+        "{} of {} stored item(s) of {}; ~ marks first-seen time where the source gives no date",
+        items.len(),
+        store.count(&feed.id)?,
+        feed.id
+    );
     Ok(())
 }
 
 fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max { s.to_string() } else { format!("{}…", s.chars().take(max - 1).collect::<String>()) }
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max - 1).collect::<String>())
+    }
 }

@@ -38,20 +38,30 @@ pub async fn run(cfg: Config) -> Result<(), Outcome> {
 
 /// The earliest next run time and every feed due then.
 fn next_due(feeds: &[FeedSpec], now: DateTime<Utc>) -> Option<(DateTime<Utc>, Vec<FeedSpec>)> {
-    let times: Vec<(DateTime<Utc>, &FeedSpec)> =
-        feeds.iter().filter_map(|f| f.schedule.next_after(now, f.timezone).map(|t| (t, f))).collect();
+    let times: Vec<(DateTime<Utc>, &FeedSpec)> = feeds
+        .iter()
+        .filter_map(|f| f.schedule.next_after(now, f.timezone).map(|t| (t, f)))
+        .collect();
     let at = times.iter().map(|(t, _)| *t).min()?;
-    Some((at, times.into_iter().filter(|(t, _)| *t == at).map(|(_, f)| f.clone()).collect()))
+    Some((
+        at,
+        times
+            .into_iter()
+            .filter(|(t, _)| *t == at)
+            .map(|(_, f)| f.clone())
+            .collect(),
+    ))
 }
 
 /// Resolves on SIGTERM or SIGINT.
 async fn stop_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = term.recv() => {}
             _ = tokio::signal::ctrl_c() => {}

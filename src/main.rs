@@ -8,7 +8,10 @@ use feedwright::cli::{self, Cli, Outcome};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -18,7 +21,10 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(cli::run(cli));
     match &outcome {
         Outcome::Ok | Outcome::SomeFeedsFailed => {}
-        Outcome::Config(e) => eprintln!("{e}\n{} configuration error(s); nothing was started.", e.0.len()),
+        Outcome::Config(e) => eprintln!(
+            "{e}\n{} configuration error(s); nothing was started.",
+            e.0.len()
+        ),
         Outcome::Store(e) => eprintln!("error: {e}"),
         Outcome::Usage(m) | Outcome::Runtime(m) => eprintln!("error: {m}"),
     }
@@ -27,8 +33,12 @@ fn main() -> ExitCode {
 
 /// Logs to stderr, one line per event; without timestamps under systemd, whose journal adds them.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
     if std::env::var_os("JOURNAL_STREAM").is_some() {
         builder.without_time().with_ansi(false).init();
     } else {

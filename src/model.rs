@@ -14,7 +14,9 @@ impl FeedId {
     /// Accepts only the contract's id syntax.
     pub fn new(id: &str) -> Option<FeedId> {
         let mut chars = id.chars();
-        let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let first_ok = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         (first_ok && rest_ok).then(|| FeedId(id.to_string()))
     }
@@ -60,7 +62,12 @@ impl Item {
             h.update(part.unwrap_or("").as_bytes());
             h.update([0]);
         }
-        h.update(self.published.map(|d| d.timestamp()).unwrap_or(0).to_be_bytes());
+        h.update(
+            self.published
+                .map(|d| d.timestamp())
+                .unwrap_or(0)
+                .to_be_bytes(),
+        );
         hex(&h.finalize()[..16])
     }
 }
@@ -88,6 +95,10 @@ pub struct StoredItem {
     pub first_seen: DateTime<Utc>,
     /// When its content last changed (first_seen until then).
     pub updated: DateTime<Utc>,
+    /// The store's number of the run that first saw it (increasing), so of two items first seen in
+    /// the same second the later run's comes first.
+    #[serde(default)]
+    pub run: u64,
     /// Its position in the run that first saw it, so items of one run keep the page's order.
     pub seq: u32,
     pub hash: String,
@@ -105,6 +116,10 @@ impl StoredItem {
 pub struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// What read the body last time (a hash of the source's rules). When the user edits the rules,
+    /// the page must be read again even if the site says it has not changed.
+    #[serde(default)]
+    pub reader: Option<String>,
 }
 
 impl Validators {

@@ -42,7 +42,16 @@ pub struct RunReport {
 
 impl RunReport {
     fn new(feed: &FeedId) -> RunReport {
-        RunReport { feed: feed.clone(), new: 0, updated: 0, unchanged: 0, published: 0, files_changed: 0, warnings: vec![], errors: vec![] }
+        RunReport {
+            feed: feed.clone(),
+            new: 0,
+            updated: 0,
+            unchanged: 0,
+            published: 0,
+            files_changed: 0,
+            warnings: vec![],
+            errors: vec![],
+        }
     }
 
     pub fn failed(&self) -> bool {
@@ -69,7 +78,11 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         return report;
     }
     let (items, validators) = merge(feed, outputs, &mut report.warnings);
-    let run = RunCommit { items, validators, now };
+    let run = RunCommit {
+        items,
+        validators,
+        now,
+    };
     if let Err(e) = commit_and_publish(rt, feed, &run, &mut report).await {
         warn!(feed = %feed.id, error = %e, "Run failed; keeping previous items.");
         report.errors.push(e);
@@ -77,14 +90,26 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     report
 }
 
-async fn run_source(rt: &Runtime, feed: &FeedSpec, source: &SourceSpec) -> Result<SourceOutput, String> {
+async fn run_source(
+    rt: &Runtime,
+    feed: &FeedSpec,
+    source: &SourceSpec,
+) -> Result<SourceOutput, String> {
     match source {
-        SourceSpec::Scrape(spec) => scrape::run(spec, feed.timezone, &rt.fetcher, rt.store.as_ref()).await.map_err(|e| e.to_string()),
+        SourceSpec::Scrape(spec) => {
+            scrape::run(spec, feed.timezone, &rt.fetcher, rt.store.as_ref())
+                .await
+                .map_err(|e| e.to_string())
+        }
     }
 }
 
 /// Joins the sources' items in source order: the first item with a key wins, the filter applies.
-fn merge(feed: &FeedSpec, outputs: Vec<SourceOutput>, warnings: &mut Vec<String>) -> (Vec<Item>, Vec<(String, crate::model::Validators)>) {
+fn merge(
+    feed: &FeedSpec,
+    outputs: Vec<SourceOutput>,
+    warnings: &mut Vec<String>,
+) -> (Vec<Item>, Vec<(String, crate::model::Validators)>) {
     let mut seen = HashSet::new();
     let mut items = Vec::new();
     let mut validators = Vec::new();
@@ -92,7 +117,11 @@ fn merge(feed: &FeedSpec, outputs: Vec<SourceOutput>, warnings: &mut Vec<String>
         warnings.extend(out.warnings);
         validators.extend(out.validators);
         for item in out.items {
-            let text = item.summary.as_deref().map(html_to_text).unwrap_or_default();
+            let text = item
+                .summary
+                .as_deref()
+                .map(html_to_text)
+                .unwrap_or_default();
             if seen.insert(item.key.clone()) && feed.filter.keeps(&item.title, &text) {
                 items.push(item);
             }
@@ -101,13 +130,21 @@ fn merge(feed: &FeedSpec, outputs: Vec<SourceOutput>, warnings: &mut Vec<String>
     (items, validators)
 }
 
-async fn commit_and_publish(rt: &Runtime, feed: &FeedSpec, run: &RunCommit, report: &mut RunReport) -> Result<(), String> {
+async fn commit_and_publish(
+    rt: &Runtime,
+    feed: &FeedSpec,
+    run: &RunCommit,
+    report: &mut RunReport,
+) -> Result<(), String> {
     let commit = rt.store.commit(&feed.id, run).map_err(|e| e.to_string())?;
     rt.store.flush_async().await.map_err(|e| e.to_string())?;
     report.new = commit.count(Upsert::New);
     report.updated = commit.count(Upsert::Updated);
     report.unchanged = commit.count(Upsert::Unchanged);
-    let items = rt.store.items(&feed.id, feed.max_items).map_err(|e| e.to_string())?;
+    let items = rt
+        .store
+        .items(&feed.id, feed.max_items)
+        .map_err(|e| e.to_string())?;
     let dir = rt.settings.public_dir();
     report.files_changed = publish::publish(&dir, feed, &items, &rt.settings.public_url)
         .map_err(|e| format!("cannot write the feed files in {}: {e}", dir.display()))?;

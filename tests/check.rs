@@ -15,7 +15,8 @@ title = "h2 a"
 link = "h2 a @href"
 "#;
 
-const HOOK: &str = "[[webhook]]\nname = \"team\"\nkind = \"json\"\nurl = \"https://hooks.test/x\"\n";
+const HOOK: &str =
+    "[[webhook]]\nname = \"team\"\nkind = \"json\"\nurl = \"https://hooks.test/x\"\n";
 
 /// Where a case puts its text: the settings (appended) or a feed file (replacing FEED).
 enum At {
@@ -37,38 +38,176 @@ fn feed_with(from: &str, to: &str) -> At {
 }
 
 fn cases() -> Vec<Case> {
-    let c = |name, at, marker, key| Case { name, at, marker, key };
+    let c = |name, at, marker, key| Case {
+        name,
+        at,
+        marker,
+        key,
+    };
     vec![
-        c("bad TOML", feed_with("title = \"News\"", "title = \"News"), "title = \"News", "title"),
-        c("duplicate key", feed_with("title = \"News\"", "title = \"News\"\ntitle = \"Again\""), "title = \"Again\"", "title"),
-        c("unknown settings key", At::Settings("stat_dir = \"x\"\n".into()), "stat_dir", "stat_dir"),
-        c("unknown source key", feed_with("items = \"article\"", "itmes = \"article\""), "itmes", "itmes"),
-        c("bad URL", feed_with("url = \"https://news.test/list\"", "url = \"not a url\""), "not a url", "source[0].url"),
-        c("non-http URL", feed_with("url = \"https://news.test/list\"", "url = \"ftp://news.test/\""), "ftp://", "source[0].url"),
-        c("CSS that does not compile", feed_with("items = \"article\"", "items = \"div[\""), "div[", "source[0].items"),
-        c("@attr without a space", feed_with("link = \"h2 a @href\"", "link = \"h2 a@href\""), "a@href", "source[0].link"),
-        c("@attr without a name", feed_with("link = \"h2 a @href\"", "link = [\"h2 a @href\", \"a @\"]"), "a @\"]", "source[0].link[1]"),
-        c("bad cron", feed_with("*/30 * * * *", "* * *"), "schedule", "schedule"),
-        c("cron value out of range", feed_with("*/30 * * * *", "61 * * * *"), "schedule", "schedule"),
-        c("unknown time zone", feed_with("Europe/Berlin", "Mars/Olympus"), "Mars/Olympus", "timezone"),
-        c("bad regex", At::Feed("news.toml", format!("{FEED}\n[filter]\ninclude = [\"(?i)drug\", \"(unclosed\"]\n")), "(unclosed", "filter.include[1]"),
-        c("bad duration", At::Settings("[fetch]\ntimeout = \"30 parsecs\"\n".into()), "parsecs", "fetch.timeout"),
-        c("bad size", At::Settings("[fetch]\nmax_body = \"lots\"\n".into()), "lots", "fetch.max_body"),
-        c("zero max_items", At::Feed("news.toml", format!("max_items = 0\n{FEED}")), "max_items", "max_items"),
-        c("feed without a source", At::Feed("news.toml", "title = \"Nothing\"\n".into()), "Nothing", "source"),
-        c("source without items", feed_with("items = \"article\"\n", ""), "url =", "source[0].items"),
-        c("unknown source kind", feed_with("kind = \"scrape\"", "kind = \"scrap\""), "scrap", "kind"),
-        c("webhook names a feed that does not exist", At::Settings(format!("{HOOK}feeds = [\"news\", \"sports\"]\n")), "sports", "webhook.team.feeds"),
-        c("unknown webhook kind", At::Settings(HOOK.replace("json", "slak")), "slak", "kind"),
-        c("missing environment variable", At::Settings(HOOK.replace("https://hooks.test/x", "${FEEDWRIGHT_TEST_UNSET}")), "FEEDWRIGHT_TEST_UNSET", "webhook.team.url"),
-        c("unreadable secret file", At::Settings(format!("{HOOK}secret_file = \"no-such.secret\"\n")), "no-such.secret", "webhook.team.secret_file"),
-        c("webhook without url", At::Settings("[[webhook]]\nname = \"bare\"\nkind = \"slack\"\n".into()), "bare", "webhook.bare.url"),
-        c("bad feed file name", At::Feed("Bad_Name.toml", FEED.into()), "", "(file name)"),
+        c(
+            "bad TOML",
+            feed_with("title = \"News\"", "title = \"News"),
+            "title = \"News",
+            "title",
+        ),
+        c(
+            "duplicate key",
+            feed_with("title = \"News\"", "title = \"News\"\ntitle = \"Again\""),
+            "title = \"Again\"",
+            "title",
+        ),
+        c(
+            "unknown settings key",
+            At::Settings("stat_dir = \"x\"\n".into()),
+            "stat_dir",
+            "stat_dir",
+        ),
+        c(
+            "unknown source key",
+            feed_with("items = \"article\"", "itmes = \"article\""),
+            "itmes",
+            "itmes",
+        ),
+        c(
+            "bad URL",
+            feed_with("url = \"https://news.test/list\"", "url = \"not a url\""),
+            "not a url",
+            "source[0].url",
+        ),
+        c(
+            "non-http URL",
+            feed_with(
+                "url = \"https://news.test/list\"",
+                "url = \"ftp://news.test/\"",
+            ),
+            "ftp://",
+            "source[0].url",
+        ),
+        c(
+            "CSS that does not compile",
+            feed_with("items = \"article\"", "items = \"div[\""),
+            "div[",
+            "source[0].items",
+        ),
+        c(
+            "@attr without a space",
+            feed_with("link = \"h2 a @href\"", "link = \"h2 a@href\""),
+            "a@href",
+            "source[0].link",
+        ),
+        c(
+            "@attr without a name",
+            feed_with("link = \"h2 a @href\"", "link = [\"h2 a @href\", \"a @\"]"),
+            "a @\"]",
+            "source[0].link[1]",
+        ),
+        c(
+            "bad cron",
+            feed_with("*/30 * * * *", "* * *"),
+            "schedule",
+            "schedule",
+        ),
+        c(
+            "cron value out of range",
+            feed_with("*/30 * * * *", "61 * * * *"),
+            "schedule",
+            "schedule",
+        ),
+        c(
+            "unknown time zone",
+            feed_with("Europe/Berlin", "Mars/Olympus"),
+            "Mars/Olympus",
+            "timezone",
+        ),
+        c(
+            "bad regex",
+            At::Feed(
+                "news.toml",
+                format!("{FEED}\n[filter]\ninclude = [\"(?i)drug\", \"(unclosed\"]\n"),
+            ),
+            "(unclosed",
+            "filter.include[1]",
+        ),
+        c(
+            "bad duration",
+            At::Settings("[fetch]\ntimeout = \"30 parsecs\"\n".into()),
+            "parsecs",
+            "fetch.timeout",
+        ),
+        c(
+            "bad size",
+            At::Settings("[fetch]\nmax_body = \"lots\"\n".into()),
+            "lots",
+            "fetch.max_body",
+        ),
+        c(
+            "zero max_items",
+            At::Feed("news.toml", format!("max_items = 0\n{FEED}")),
+            "max_items",
+            "max_items",
+        ),
+        c(
+            "feed without a source",
+            At::Feed("news.toml", "title = \"Nothing\"\n".into()),
+            "Nothing",
+            "source",
+        ),
+        c(
+            "source without items",
+            feed_with("items = \"article\"\n", ""),
+            "url =",
+            "source[0].items",
+        ),
+        c(
+            "unknown source kind",
+            feed_with("kind = \"scrape\"", "kind = \"scrap\""),
+            "scrap",
+            "kind",
+        ),
+        c(
+            "webhook names a feed that does not exist",
+            At::Settings(format!("{HOOK}feeds = [\"news\", \"sports\"]\n")),
+            "sports",
+            "webhook.team.feeds",
+        ),
+        c(
+            "unknown webhook kind",
+            At::Settings(HOOK.replace("json", "slak")),
+            "slak",
+            "kind",
+        ),
+        c(
+            "missing environment variable",
+            At::Settings(HOOK.replace("https://hooks.test/x", "${FEEDWRIGHT_TEST_UNSET}")),
+            "FEEDWRIGHT_TEST_UNSET",
+            "webhook.team.url",
+        ),
+        c(
+            "unreadable secret file",
+            At::Settings(format!("{HOOK}secret_file = \"no-such.secret\"\n")),
+            "no-such.secret",
+            "webhook.team.secret_file",
+        ),
+        c(
+            "webhook without url",
+            At::Settings("[[webhook]]\nname = \"bare\"\nkind = \"slack\"\n".into()),
+            "bare",
+            "webhook.bare.url",
+        ),
+        c(
+            "bad feed file name",
+            At::Feed("Bad_Name.toml", FEED.into()),
+            "",
+            "(file name)",
+        ),
     ]
 }
 
 fn line_of(text: &str, marker: &str) -> usize {
-    text.lines().position(|l| l.contains(marker)).map_or(1, |i| i + 1)
+    text.lines()
+        .position(|l| l.contains(marker))
+        .map_or(1, |i| i + 1)
 }
 
 #[test]
@@ -92,11 +231,28 @@ fn each_broken_configuration_names_file_line_and_key_and_exits_78() {
         };
         let out = project.run(&["check"]);
         let (_, stderr) = text(&out);
-        let place = format!("{}:{}:", project.path(&file).display(), line_of(&content, case.marker));
+        let place = format!(
+            "{}:{}:",
+            project.path(&file).display(),
+            line_of(&content, case.marker)
+        );
         assert_eq!(out.status.code(), Some(78), "{}: {stderr}", case.name);
-        assert!(stderr.contains(&place), "{}: expected {place} in:\n{stderr}", case.name);
-        assert!(stderr.contains(&format!("`{}`", case.key)), "{}: expected key `{}` in:\n{stderr}", case.name, case.key);
-        assert!(stderr.contains("hint:"), "{}: no hint in:\n{stderr}", case.name);
+        assert!(
+            stderr.contains(&place),
+            "{}: expected {place} in:\n{stderr}",
+            case.name
+        );
+        assert!(
+            stderr.contains(&format!("`{}`", case.key)),
+            "{}: expected key `{}` in:\n{stderr}",
+            case.name,
+            case.key
+        );
+        assert!(
+            stderr.contains("hint:"),
+            "{}: no hint in:\n{stderr}",
+            case.name
+        );
         assert!(!stderr.contains("panicked"), "{}: {stderr}", case.name);
     }
 }
@@ -104,12 +260,23 @@ fn each_broken_configuration_names_file_line_and_key_and_exits_78() {
 #[test]
 fn every_problem_is_reported_at_once() {
     let project = Project::new("[fetch]\ntimeout = \"soon\"\n");
-    project.write("feeds/a.toml", &FEED.replace("Europe/Berlin", "Nowhere/City"));
-    project.write("feeds/b.toml", &FEED.replace("items = \"article\"", "items = \"((\""));
+    project.write(
+        "feeds/a.toml",
+        &FEED.replace("Europe/Berlin", "Nowhere/City"),
+    );
+    project.write(
+        "feeds/b.toml",
+        &FEED.replace("items = \"article\"", "items = \"((\""),
+    );
     let out = project.run(&["check"]);
     let stderr = text(&out).1;
     assert_eq!(out.status.code(), Some(78));
-    for needle in ["fetch.timeout", "Nowhere/City", "`source[0].items`", "3 configuration error(s)"] {
+    for needle in [
+        "fetch.timeout",
+        "Nowhere/City",
+        "`source[0].items`",
+        "3 configuration error(s)",
+    ] {
         assert!(stderr.contains(needle), "{needle} missing in:\n{stderr}");
     }
 }
@@ -117,20 +284,38 @@ fn every_problem_is_reported_at_once() {
 #[test]
 fn a_missing_settings_file_is_a_configuration_error() {
     let project = Project::new("");
-    let out = project.command(&["check"]).arg("--config").arg(project.path("nope.toml")).output().unwrap();
+    let out = project
+        .command(&["check"])
+        .arg("--config")
+        .arg(project.path("nope.toml"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(78));
-    assert!(text(&out).1.contains("nope.toml: cannot read the file"), "{}", text(&out).1);
+    assert!(
+        text(&out).1.contains("nope.toml: cannot read the file"),
+        "{}",
+        text(&out).1
+    );
 }
 
 #[test]
 fn a_valid_configuration_prints_feeds_sources_and_next_two_runs() {
-    let project = Project::new("[[webhook]]\nname = \"team\"\nkind = \"json\"\nurl = \"${FEEDWRIGHT_TEST_HOOK}\"\n");
+    let project = Project::new(
+        "[[webhook]]\nname = \"team\"\nkind = \"json\"\nurl = \"${FEEDWRIGHT_TEST_HOOK}\"\n",
+    );
     project.write("feeds/news.toml", FEED);
-    let out = project.command(&["check"]).env("FEEDWRIGHT_TEST_HOOK", "https://hooks.test/1").output().unwrap();
+    let out = project
+        .command(&["check"])
+        .env("FEEDWRIGHT_TEST_HOOK", "https://hooks.test/1")
+        .output()
+        .unwrap();
     let stdout = text(&out).0;
     assert!(out.status.success(), "{:?}", text(&out));
     assert!(stdout.contains("news  \"News\""), "{stdout}");
-    assert!(stdout.contains("source scrape https://news.test/list"), "{stdout}");
+    assert!(
+        stdout.contains("source scrape https://news.test/list"),
+        "{stdout}"
+    );
     let next = stdout.lines().find(|l| l.contains("next ")).unwrap();
     assert_eq!(next.matches("UTC)").count(), 2, "{next}");
     assert!(stdout.contains("1 feed(s), 1 webhook(s)"), "{stdout}");
@@ -150,6 +335,57 @@ fn shipped_config_and_feed_files_pass_check() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let shipped = std::fs::read_dir(root.join("feeds")).unwrap().count();
     assert!(shipped >= 1);
-    assert!(stdout.contains(&format!("OK, {shipped} feed(s)")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("OK, {shipped} feed(s)")),
+        "{stdout}"
+    );
     assert!(stdout.contains("caricc-news"), "{stdout}");
+}
+
+#[test]
+fn secrets_come_from_files_relative_to_the_settings() {
+    let project = Project::new(
+        "[[webhook]]\nname = \"team\"\nkind = \"slack\"\nurl_file = \"hook.url\"\nsecret_file = \"/nonexistent/feedwright-test/secret\"\n",
+    );
+    project.write("feeds/news.toml", FEED);
+    project.write("config/hook.url", "https://hooks.test/services/T0/B0/X\n");
+    let out = project.run(&["check"]);
+    let stderr = text(&out).1;
+    // The URL file is found beside the settings and accepted; only the missing secret file is reported.
+    assert_eq!(out.status.code(), Some(78));
+    assert!(!stderr.contains("url_file"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "`webhook.team.secret_file`: cannot read `/nonexistent/feedwright-test/secret`"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("hooks.test"),
+        "secrets never appear in messages: {stderr}"
+    );
+}
+
+#[test]
+fn a_bad_secret_url_is_reported_without_its_value() {
+    let project = Project::new(
+        "[[webhook]]\nname = \"a\"\nkind = \"slack\"\nurl = \"${FEEDWRIGHT_TEST_SECRET_URL}\"\n[[webhook]]\nname = \"b\"\nkind = \"slack\"\nurl_file = \"hook.url\"\n",
+    );
+    project.write("feeds/news.toml", FEED);
+    project.write("config/hook.url", "hooks.test/no-scheme-token-5678\n");
+    let out = project
+        .command(&["check"])
+        .env("FEEDWRIGHT_TEST_SECRET_URL", "token-1234")
+        .output()
+        .unwrap();
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(78));
+    assert!(
+        stderr.contains("`webhook.a.url`") && stderr.contains("`webhook.b.url_file`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("token-1234") && !stderr.contains("token-5678"),
+        "a secret leaked: {stderr}"
+    );
 }

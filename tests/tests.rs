@@ -5,4 +5,5 @@ mod support;
 
 mod check;
 mod crash;
+mod daemon;
 mod once;

@@ -24,13 +24,23 @@ impl Schedule {
             1 if expr.starts_with('@') => vec![expr.to_string()],
             5 => unix_to_cron(&fields)?,
             6 | 7 => vec![fields.join(" ")],
-            n => return Err(format!("`{expr}` has {n} fields; a cron expression has 5 (or 6/7 with seconds and year)")),
+            n => {
+                return Err(format!(
+                    "`{expr}` has {n} fields; a cron expression has 5 (or 6/7 with seconds and year)"
+                ));
+            }
         };
         let parts = translated
             .iter()
-            .map(|e| cron::Schedule::from_str(e).map_err(|err| format!("`{expr}` is not a valid cron expression: {err}")))
+            .map(|e| {
+                cron::Schedule::from_str(e)
+                    .map_err(|err| format!("`{expr}` is not a valid cron expression: {err}"))
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Schedule { source: expr.to_string(), parts })
+        Ok(Schedule {
+            source: expr.to_string(),
+            parts,
+        })
     }
 
     /// The expression as written.
@@ -41,7 +51,11 @@ impl Schedule {
     /// The first run strictly after `after`, computed in `tz`.
     pub fn next_after(&self, after: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
         let local = after.with_timezone(&tz);
-        self.parts.iter().filter_map(|s| s.after(&local).next()).min().map(|d| d.with_timezone(&Utc))
+        self.parts
+            .iter()
+            .filter_map(|s| s.after(&local).next())
+            .min()
+            .map(|d| d.with_timezone(&Utc))
     }
 
     /// The next `n` runs after `after`.
@@ -49,7 +63,9 @@ impl Schedule {
         let mut out = Vec::with_capacity(n);
         let mut t = after;
         while out.len() < n {
-            let Some(next) = self.next_after(t, tz) else { break };
+            let Some(next) = self.next_after(t, tz) else {
+                break;
+            };
             out.push(next);
             t = next;
         }
@@ -67,7 +83,10 @@ fn unix_to_cron(f: &[&str]) -> Result<Vec<String>, String> {
             format!("0 {} {} * {} {}", f[0], f[1], f[3], dow),
         ]);
     }
-    Ok(vec![format!("0 {} {} {} {} {}", f[0], f[1], f[2], f[3], dow)])
+    Ok(vec![format!(
+        "0 {} {} {} {} {}",
+        f[0], f[1], f[2], f[3], dow
+    )])
 }
 
 const DAY_NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
@@ -97,7 +116,10 @@ fn translate_dow(field: &str) -> Result<String, String> {
         }
         (lo..=hi).step_by(step).for_each(|d| days[d % 7] = true);
     }
-    let list: Vec<String> = (0..7).filter(|&d| days[d]).map(|d| (d + 1).to_string()).collect();
+    let list: Vec<String> = (0..7)
+        .filter(|&d| days[d])
+        .map(|d| (d + 1).to_string())
+        .collect();
     Ok(list.join(","))
 }
 
@@ -106,17 +128,22 @@ fn day(s: &str, field: &str) -> Result<usize, String> {
     if let Ok(n) = s.parse::<usize>() {
         return if n <= 7 { Ok(n) } else { Err(bad_dow(field)) };
     }
-    DAY_NAMES.iter().position(|d| d.eq_ignore_ascii_case(s)).ok_or_else(|| bad_dow(field))
+    DAY_NAMES
+        .iter()
+        .position(|d| d.eq_ignore_ascii_case(s))
+        .ok_or_else(|| bad_dow(field))
 }
 
 fn bad_dow(field: &str) -> String {
-    format!("day-of-week `{field}` is not understood: use 0-7 (0 and 7 are Sunday) or SUN-SAT, with ranges, lists and steps")
+    format!(
+        "day-of-week `{field}` is not understood: use 0-7 (0 and 7 are Sunday) or SUN-SAT, with ranges, lists and steps"
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Datelike, TimeZone, Timelike, Weekday};
+    use chrono::{Datelike, Timelike, Weekday};
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -126,21 +153,36 @@ mod tests {
     fn five_fields_run_every_half_hour() {
         let s = Schedule::parse("*/30 * * * *").unwrap();
         let next = s.upcoming(at("2026-01-01T10:05:00Z"), Tz::UTC, 2);
-        assert_eq!(next, vec![at("2026-01-01T10:30:00Z"), at("2026-01-01T11:00:00Z")]);
+        assert_eq!(
+            next,
+            vec![at("2026-01-01T10:30:00Z"), at("2026-01-01T11:00:00Z")]
+        );
     }
 
     #[test]
     fn sunday_is_zero_and_seven_in_unix_cron() {
         for expr in ["0 9 * * 0", "0 9 * * 7", "0 9 * * sun"] {
-            let next = Schedule::parse(expr).unwrap().next_after(at("2026-11-28T12:00:00Z"), Tz::UTC).unwrap();
+            let next = Schedule::parse(expr)
+                .unwrap()
+                .next_after(at("2026-11-28T12:00:00Z"), Tz::UTC)
+                .unwrap();
             assert_eq!(next.weekday(), Weekday::Sun, "{expr}");
         }
         let fri_to_sun = Schedule::parse("0 9 * * 5-7").unwrap();
-        let days: Vec<Weekday> =
-            fri_to_sun.upcoming(at("2026-11-23T00:00:00Z"), Tz::UTC, 3).iter().map(|d| d.weekday()).collect();
+        let days: Vec<Weekday> = fri_to_sun
+            .upcoming(at("2026-11-23T00:00:00Z"), Tz::UTC, 3)
+            .iter()
+            .map(|d| d.weekday())
+            .collect();
         assert_eq!(days, vec![Weekday::Fri, Weekday::Sat, Weekday::Sun]);
         let weekdays = Schedule::parse("0 9 * * 1-5").unwrap();
-        assert_eq!(weekdays.next_after(at("2026-11-28T12:00:00Z"), Tz::UTC).unwrap().weekday(), Weekday::Mon);
+        assert_eq!(
+            weekdays
+                .next_after(at("2026-11-28T12:00:00Z"), Tz::UTC)
+                .unwrap()
+                .weekday(),
+            Weekday::Mon
+        );
     }
 
     #[test]
@@ -148,13 +190,19 @@ mod tests {
         // 2026-11-28 is a Saturday: the 1st of December is a Tuesday, the next Monday is the 30th.
         let s = Schedule::parse("0 0 1 * 1").unwrap();
         let next = s.upcoming(at("2026-11-28T00:00:00Z"), Tz::UTC, 2);
-        assert_eq!(next, vec![at("2026-11-30T00:00:00Z"), at("2026-12-01T00:00:00Z")]);
+        assert_eq!(
+            next,
+            vec![at("2026-11-30T00:00:00Z"), at("2026-12-01T00:00:00Z")]
+        );
     }
 
     #[test]
     fn time_zone_applies() {
         let almaty: Tz = "Asia/Almaty".parse().unwrap();
-        let next = Schedule::parse("0 8 * * *").unwrap().next_after(at("2026-11-28T00:00:00Z"), almaty).unwrap();
+        let next = Schedule::parse("0 8 * * *")
+            .unwrap()
+            .next_after(at("2026-11-28T00:00:00Z"), almaty)
+            .unwrap();
         assert_eq!(next.with_timezone(&almaty).hour(), 8);
     }
 
@@ -164,7 +212,11 @@ mod tests {
         assert!(Schedule::parse("0 */5 * * * *").is_ok());
         assert!(Schedule::parse("* * *").unwrap_err().contains("3 fields"));
         assert!(Schedule::parse("61 * * * *").is_err());
-        assert!(Schedule::parse("0 9 * * 8").unwrap_err().contains("day-of-week"));
+        assert!(
+            Schedule::parse("0 9 * * 8")
+                .unwrap_err()
+                .contains("day-of-week")
+        );
         assert!(Schedule::parse("0 9 * * 5-2").is_err());
     }
 }

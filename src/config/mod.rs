@@ -123,6 +123,24 @@ pub struct ScrapeSpec {
     pub summary: Rules,
 }
 
+impl ScrapeSpec {
+    /// A hash of everything that decides what is read from the page, in zone `tz`.
+    pub fn fingerprint(&self, tz: chrono_tz::Tz) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.items.as_str());
+        for rules in [&self.title, &self.link, &self.date, &self.summary] {
+            h.update([1]);
+            for r in &rules.0 {
+                h.update(r.as_str());
+                h.update([0]);
+            }
+        }
+        h.update(tz.name());
+        crate::model::hex(&h.finalize()[..8])
+    }
+}
+
 /// `[filter]`: an item must match one `include` (when any) and no `exclude`.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -152,7 +170,10 @@ pub struct Webhook {
 impl std::fmt::Debug for Webhook {
     /// Never prints the URL or secret: both may carry credentials.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Webhook").field("name", &self.name).field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("Webhook")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -166,7 +187,11 @@ pub fn discover(explicit: Option<&Path>) -> PathBuf {
         return PathBuf::from(p);
     }
     let local = PathBuf::from("config/feedwright.toml");
-    if local.exists() { local } else { PathBuf::from("/etc/feedwright/feedwright.toml") }
+    if local.exists() {
+        local
+    } else {
+        PathBuf::from("/etc/feedwright/feedwright.toml")
+    }
 }
 
 /// Loads and validates the settings file and every feed file, reading variables from the process

@@ -149,7 +149,10 @@ impl<'de> Deserialize<'de> for RulesValue {
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RulesValue, E> {
                 Ok(RulesValue::One(v.to_string()))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<RulesValue, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RulesValue, A::Error> {
                 let mut out = Vec::new();
                 while let Some(s) = seq.next_element::<Str>()? {
                     out.push(s);

@@ -12,8 +12,13 @@ use url::Url;
 
 use super::env;
 use super::error::{ConfigError, ConfigErrors, SourceFile};
-use super::raw::{RawDefaults, RawFeed, RawFetch, RawFilter, RawSettings, RawSource, RawWebhook, Rules as RawRules, Str};
-use super::{Config, FeedSpec, FetchSettings, Filter, Schedule, ScrapeSpec, Settings, SourceSpec, Webhook};
+use super::raw::{
+    RawDefaults, RawFeed, RawFetch, RawFilter, RawSettings, RawSource, RawWebhook,
+    Rules as RawRules, Str,
+};
+use super::{
+    Config, FeedSpec, FetchSettings, Filter, Schedule, ScrapeSpec, Settings, SourceSpec, Webhook,
+};
 use crate::extract::selector::{Rule, Rules};
 use crate::model::FeedId;
 
@@ -39,30 +44,57 @@ struct Defaults {
 }
 
 /// Loads and validates everything, with `env` standing in for the process environment.
-pub fn load_with_env(path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
+pub fn load_with_env(
+    path: &Path,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigErrors> {
     let mut errors = Vec::new();
-    let text = read_file(path, &mut errors, "pass --config PATH, set FEEDWRIGHT_CONFIG, or create config/feedwright.toml");
+    let text = read_file(
+        path,
+        &mut errors,
+        "pass --config PATH, set FEEDWRIGHT_CONFIG, or create config/feedwright.toml",
+    );
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut cx = Ctx { file: SourceFile { path, text: &text }, dir, errors: &mut errors, env: &env };
+    let mut cx = Ctx {
+        file: SourceFile { path, text: &text },
+        dir,
+        errors: &mut errors,
+        env: &env,
+    };
     let raw: RawSettings = cx.parse().unwrap_or_else(|| lenient_settings(&text));
     let (settings, defaults) = cx.settings(&raw);
     let mut feed_errors = Vec::new();
     let feeds = load_feeds(&settings.feeds_dir, &defaults, &mut feed_errors, &env);
-    let webhooks: Vec<Webhook> = raw.webhook.iter().filter_map(|w| cx.webhook(w, &feeds)).collect();
+    let webhooks: Vec<Webhook> = raw
+        .webhook
+        .iter()
+        .filter_map(|w| cx.webhook(w, &feeds))
+        .collect();
     cx.unique_webhook_names(&raw.webhook);
     errors.append(&mut feed_errors);
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
     }
-    Ok(Config { path: path.to_path_buf(), settings, feeds, webhooks })
+    Ok(Config {
+        path: path.to_path_buf(),
+        settings,
+        feeds,
+        webhooks,
+    })
 }
 
 /// When the settings do not deserialize (an unknown key, say), still find the feeds directory if the
 /// TOML itself is readable, so the feeds' own problems are reported in the same pass.
 fn lenient_settings(text: &str) -> RawSettings {
     let table: toml::Table = toml::from_str(text).unwrap_or_default();
-    let feeds_dir = table.get("feeds_dir").and_then(|v| v.as_str()).map(|s| Spanned::new(0..0, s.to_string()));
-    RawSettings { feeds_dir, ..RawSettings::default() }
+    let feeds_dir = table
+        .get("feeds_dir")
+        .and_then(|v| v.as_str())
+        .map(|s| Spanned::new(0..0, s.to_string()));
+    RawSettings {
+        feeds_dir,
+        ..RawSettings::default()
+    }
 }
 
 fn read_file(path: &Path, errors: &mut Vec<ConfigError>, hint: &str) -> String {
@@ -82,15 +114,29 @@ fn load_feeds<E: Fn(&str) -> Option<String>>(
     let paths = match feed_files(dir) {
         Ok(p) => p,
         Err(e) => {
-            let file = SourceFile { path: dir, text: "" };
-            errors.push(file.whole(format!("cannot list the feeds directory: {e}"), "set `feeds_dir` in the settings to a directory of *.toml feed files"));
+            let file = SourceFile {
+                path: dir,
+                text: "",
+            };
+            errors.push(file.whole(
+                format!("cannot list the feeds directory: {e}"),
+                "set `feeds_dir` in the settings to a directory of *.toml feed files",
+            ));
             return Vec::new();
         }
     };
     let mut feeds = Vec::new();
     for path in paths {
         let text = read_file(&path, errors, "check the file's permissions");
-        let mut cx = Ctx { file: SourceFile { path: &path, text: &text }, dir: dir.to_path_buf(), errors, env };
+        let mut cx = Ctx {
+            file: SourceFile {
+                path: &path,
+                text: &text,
+            },
+            dir: dir.to_path_buf(),
+            errors,
+            env,
+        };
         if let Some(feed) = cx.feed(defaults) {
             feeds.push(feed);
         }
@@ -109,7 +155,13 @@ fn feed_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
-    fn err(&mut self, span: std::ops::Range<usize>, key: &str, message: impl Into<String>, hint: impl Into<String>) {
+    fn err(
+        &mut self,
+        span: std::ops::Range<usize>,
+        key: &str,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
         let e = self.file.error(span, key, message, hint);
         self.errors.push(e);
     }
@@ -119,13 +171,17 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         if self.file.text.is_empty() && !self.errors.is_empty() {
             return None;
         }
-        toml::from_str(self.file.text).map_err(|e| self.toml_error(&e)).ok()
+        toml::from_str(self.file.text)
+            .map_err(|e| self.toml_error(&e))
+            .ok()
     }
 
     fn toml_error(&mut self, e: &toml::de::Error) {
         let span = e.span().unwrap_or(0..0);
         let text = self.file.text;
-        let line_start = text[..span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = text[..span.start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
         let line = text[line_start..].lines().next().unwrap_or("");
         let key = match line.split_once('=') {
             Some((k, _)) => k.trim().to_string(),
@@ -148,7 +204,14 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         let env = self.env;
         env::expand(s.get_ref(), env)
             .map_err(|name| {
-                self.err(s.span(), key, format!("environment variable `{name}` is not set"), format!("export {name}=… before starting feedwright, or write the value itself"))
+                self.err(
+                    s.span(),
+                    key,
+                    format!("environment variable `{name}` is not set"),
+                    format!(
+                        "export {name}=… before starting feedwright, or write the value itself"
+                    ),
+                )
             })
             .ok()
     }
@@ -159,14 +222,37 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
 
     fn url(&mut self, s: &Str, key: &str) -> Option<Url> {
         let text = self.expand(s, key)?;
-        match Url::parse(&text) {
+        // Messages show the value as written, never what `${VAR}` expanded to: it may be a secret.
+        self.parse_url(&text, s.get_ref(), s.span(), key)
+    }
+
+    fn parse_url(
+        &mut self,
+        text: &str,
+        shown: &str,
+        span: std::ops::Range<usize>,
+        key: &str,
+    ) -> Option<Url> {
+        match Url::parse(text) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
             Ok(u) => {
-                self.err(s.span(), key, format!("`{}` is not an http(s) URL", u.scheme()), "write an absolute URL starting with https:// or http://");
+                let msg = format!("`{shown}` is not an http(s) URL (scheme `{}`)", u.scheme());
+                self.err(
+                    span,
+                    key,
+                    msg,
+                    "write an absolute URL starting with https:// or http://",
+                );
                 None
             }
             Err(e) => {
-                self.err(s.span(), key, format!("`{text}` is not a valid URL: {e}"), "write an absolute URL such as https://example.org/news");
+                let msg = format!("`{shown}` is not a valid URL: {e}");
+                self.err(
+                    span,
+                    key,
+                    msg,
+                    "write an absolute URL such as https://example.org/news",
+                );
                 None
             }
         }
@@ -174,7 +260,14 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
 
     fn duration(&mut self, s: &Str, key: &str) -> Option<Duration> {
         humantime::parse_duration(s.get_ref())
-            .map_err(|e| self.err(s.span(), key, format!("`{}` is not a duration: {e}", s.get_ref()), "write a number with a unit, e.g. \"30s\", \"5m\" or \"1h\""))
+            .map_err(|e| {
+                self.err(
+                    s.span(),
+                    key,
+                    format!("`{}` is not a duration: {e}", s.get_ref()),
+                    "write a number with a unit, e.g. \"30s\", \"5m\" or \"1h\"",
+                )
+            })
             .ok()
     }
 
@@ -183,7 +276,14 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .trim()
             .parse::<bytesize::ByteSize>()
             .map(|b| b.as_u64())
-            .map_err(|e| self.err(s.span(), key, format!("`{}` is not a size: {e}", s.get_ref()), "write a number with a unit, e.g. \"512KiB\" or \"10MiB\""))
+            .map_err(|e| {
+                self.err(
+                    s.span(),
+                    key,
+                    format!("`{}` is not a size: {e}", s.get_ref()),
+                    "write a number with a unit, e.g. \"512KiB\" or \"10MiB\"",
+                )
+            })
             .ok()
     }
 
@@ -191,7 +291,12 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         match usize::try_from(*v.get_ref()) {
             Ok(n) if n > 0 => Some(n),
             _ => {
-                self.err(v.span(), key, format!("{} is not a positive number", v.get_ref()), "use a whole number of at least 1");
+                self.err(
+                    v.span(),
+                    key,
+                    format!("{} is not a positive number", v.get_ref()),
+                    "use a whole number of at least 1",
+                );
                 None
             }
         }
@@ -206,7 +311,14 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     fn timezone(&mut self, s: &Str, key: &str) -> Option<Tz> {
         s.get_ref()
             .parse::<Tz>()
-            .map_err(|_| self.err(s.span(), key, format!("`{}` is not a known time zone", s.get_ref()), "use an IANA name such as \"UTC\", \"Europe/Berlin\" or \"Asia/Almaty\""))
+            .map_err(|_| {
+                self.err(
+                    s.span(),
+                    key,
+                    format!("`{}` is not a known time zone", s.get_ref()),
+                    "use an IANA name such as \"UTC\", \"Europe/Berlin\" or \"Asia/Almaty\"",
+                )
+            })
             .ok()
     }
 
@@ -220,27 +332,64 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 
     fn rule(&mut self, s: &Str, key: &str) -> Option<Rule> {
-        Rule::parse(s.get_ref()).map_err(|e| self.err(s.span(), key, e.message, e.hint)).ok()
+        Rule::parse(s.get_ref())
+            .map_err(|e| self.err(s.span(), key, e.message, e.hint))
+            .ok()
     }
 
     fn rules(&mut self, r: Option<&RawRules>, key: &str) -> Rules {
         let list = r.map(super::raw::rule_list).unwrap_or_default();
-        Rules(list.iter().enumerate().filter_map(|(i, s)| self.rule(s, &index_key(key, i, list.len()))).collect())
+        Rules(
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, s)| self.rule(s, &index_key(key, i, list.len())))
+                .collect(),
+        )
     }
 
     fn settings(&mut self, raw: &RawSettings) -> (Settings, Defaults) {
-        let state_dir = match (self.env)("STATE_DIRECTORY").and_then(|s| s.split(':').next().map(PathBuf::from)) {
+        let state_dir = match (self.env)("STATE_DIRECTORY")
+            .and_then(|s| s.split(':').next().map(PathBuf::from))
+        {
             Some(dir) => dir,
-            None => raw.state_dir.as_ref().map_or_else(|| self.path("../data"), |s| self.path(s.get_ref())),
+            None => raw
+                .state_dir
+                .as_ref()
+                .map_or_else(|| self.path("../data"), |s| self.path(s.get_ref())),
         };
-        let feeds_dir = raw.feeds_dir.as_ref().map_or_else(|| self.path("../feeds"), |s| self.path(s.get_ref()));
-        let listen = raw.http.listen.as_ref().map_or(Some("127.0.0.1:8080".parse().ok()), |s| self.listen(s)).flatten();
-        let default_public = format!("http://{}", listen.map_or("127.0.0.1:8080".to_string(), |a| a.to_string()));
-        let public_url = raw.public_url.as_ref().and_then(|s| self.url(s, "public_url"));
-        let public_url = public_url.or_else(|| Url::parse(&default_public).ok()).unwrap_or_else(|| fallback_url());
+        let feeds_dir = raw
+            .feeds_dir
+            .as_ref()
+            .map_or_else(|| self.path("../feeds"), |s| self.path(s.get_ref()));
+        let listen = raw
+            .http
+            .listen
+            .as_ref()
+            .map_or(Some("127.0.0.1:8080".parse().ok()), |s| self.listen(s))
+            .flatten();
+        let default_public = format!(
+            "http://{}",
+            listen.map_or("127.0.0.1:8080".to_string(), |a| a.to_string())
+        );
+        let public_url = raw
+            .public_url
+            .as_ref()
+            .and_then(|s| self.url(s, "public_url"));
+        let public_url = public_url
+            .or_else(|| Url::parse(&default_public).ok())
+            .unwrap_or_else(fallback_url);
         let fetch = self.fetch(&raw.fetch);
         let defaults = self.defaults(&raw.defaults);
-        (Settings { state_dir, feeds_dir, public_url, listen, fetch }, defaults)
+        (
+            Settings {
+                state_dir,
+                feeds_dir,
+                public_url,
+                listen,
+                fetch,
+            },
+            defaults,
+        )
     }
 
     /// `Some(None)` means the server is off.
@@ -258,23 +407,60 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 
     fn fetch(&mut self, raw: &RawFetch) -> FetchSettings {
-        let ua = raw.user_agent.as_ref().and_then(|s| self.expand(s, "fetch.user_agent"));
+        let ua = raw
+            .user_agent
+            .as_ref()
+            .and_then(|s| self.expand(s, "fetch.user_agent"));
         FetchSettings {
-            user_agent: ua.unwrap_or_else(|| format!("feedwright/{} (+https://crates.io/crates/feedwright)", env!("CARGO_PKG_VERSION"))),
-            timeout: raw.timeout.as_ref().and_then(|s| self.duration(s, "fetch.timeout")).unwrap_or(Duration::from_secs(30)),
-            max_body: raw.max_body.as_ref().and_then(|s| self.size(s, "fetch.max_body")).unwrap_or(10 << 20),
-            concurrency: raw.concurrency.as_ref().and_then(|v| self.positive(v, "fetch.concurrency")).unwrap_or(16),
-            per_host_concurrency: raw.per_host_concurrency.as_ref().and_then(|v| self.positive(v, "fetch.per_host_concurrency")).unwrap_or(2),
-            per_host_delay: raw.per_host_delay.as_ref().and_then(|s| self.duration(s, "fetch.per_host_delay")).unwrap_or(Duration::from_secs(1)),
+            user_agent: ua.unwrap_or_else(|| {
+                format!(
+                    "feedwright/{} (+https://crates.io/crates/feedwright)",
+                    env!("CARGO_PKG_VERSION")
+                )
+            }),
+            timeout: raw
+                .timeout
+                .as_ref()
+                .and_then(|s| self.duration(s, "fetch.timeout"))
+                .unwrap_or(Duration::from_secs(30)),
+            max_body: raw
+                .max_body
+                .as_ref()
+                .and_then(|s| self.size(s, "fetch.max_body"))
+                .unwrap_or(10 << 20),
+            concurrency: raw
+                .concurrency
+                .as_ref()
+                .and_then(|v| self.positive(v, "fetch.concurrency"))
+                .unwrap_or(16),
+            per_host_concurrency: raw
+                .per_host_concurrency
+                .as_ref()
+                .and_then(|v| self.positive(v, "fetch.per_host_concurrency"))
+                .unwrap_or(2),
+            per_host_delay: raw
+                .per_host_delay
+                .as_ref()
+                .and_then(|s| self.duration(s, "fetch.per_host_delay"))
+                .unwrap_or(Duration::from_secs(1)),
             robots_txt: raw.robots_txt.unwrap_or(true),
         }
     }
 
     fn defaults(&mut self, raw: &RawDefaults) -> Defaults {
         Defaults {
-            schedule: raw.schedule.as_ref().and_then(|s| self.schedule(s, "defaults.schedule")),
-            timezone: raw.timezone.as_ref().and_then(|s| self.timezone(s, "defaults.timezone")),
-            max_items: raw.max_items.as_ref().and_then(|v| self.positive(v, "defaults.max_items")),
+            schedule: raw
+                .schedule
+                .as_ref()
+                .and_then(|s| self.schedule(s, "defaults.schedule")),
+            timezone: raw
+                .timezone
+                .as_ref()
+                .and_then(|s| self.timezone(s, "defaults.timezone")),
+            max_items: raw
+                .max_items
+                .as_ref()
+                .and_then(|v| self.positive(v, "defaults.max_items")),
             notify_on_first_run: raw.notify_on_first_run,
             language: raw.language.as_ref().map(|s| s.get_ref().clone()),
         }
@@ -290,26 +476,57 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         let raw: RawFeed = self.parse()?;
         if raw.source.is_empty() {
             let span = raw.title.as_ref().map_or(0..0, |t| t.span());
-            self.err(span, "source", "the feed has no source", "add a [[source]] table with kind = \"scrape\", url and items");
+            self.err(
+                span,
+                "source",
+                "the feed has no source",
+                "add a [[source]] table with kind = \"scrape\", url and items",
+            );
         }
-        let sources: Vec<SourceSpec> = raw.source.iter().enumerate().filter_map(|(i, s)| self.source(s, i)).collect();
-        let schedule = raw.schedule.as_ref().map_or(defaults.schedule.clone(), |s| self.schedule(s, "schedule"));
-        let timezone = raw.timezone.as_ref().map_or(defaults.timezone, |s| self.timezone(s, "timezone"));
-        let max_items = raw.max_items.as_ref().map_or(defaults.max_items, |v| self.positive(v, "max_items"));
+        let sources: Vec<SourceSpec> = raw
+            .source
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| self.source(s, i))
+            .collect();
+        let schedule = raw
+            .schedule
+            .as_ref()
+            .map_or(defaults.schedule.clone(), |s| self.schedule(s, "schedule"));
+        let timezone = raw
+            .timezone
+            .as_ref()
+            .map_or(defaults.timezone, |s| self.timezone(s, "timezone"));
+        let max_items = raw
+            .max_items
+            .as_ref()
+            .map_or(defaults.max_items, |v| self.positive(v, "max_items"));
         let link = raw.link.as_ref().and_then(|s| self.url(s, "link"));
-        let filter = raw.filter.as_ref().map(|f| self.filter(f)).unwrap_or_default();
+        let filter = raw
+            .filter
+            .as_ref()
+            .map(|f| self.filter(f))
+            .unwrap_or_default();
         let (id, first) = (id?, sources.first()?.url().clone());
         let title = raw.title.map_or_else(|| id.to_string(), |t| t.into_inner());
         Some(FeedSpec {
             path: path.to_path_buf(),
-            description: raw.description.map_or_else(|| title.clone(), |d| d.into_inner()),
+            description: raw
+                .description
+                .map_or_else(|| title.clone(), |d| d.into_inner()),
             title,
             link: link.unwrap_or(first),
-            language: raw.language.map(|l| l.into_inner()).or_else(|| defaults.language.clone()),
+            language: raw
+                .language
+                .map(|l| l.into_inner())
+                .or_else(|| defaults.language.clone()),
             schedule: schedule.or_else(|| Schedule::parse(DEFAULT_SCHEDULE).ok())?,
             timezone: timezone.unwrap_or(Tz::UTC),
             max_items: max_items.unwrap_or(DEFAULT_MAX_ITEMS),
-            notify_on_first_run: raw.notify_on_first_run.or(defaults.notify_on_first_run).unwrap_or(false),
+            notify_on_first_run: raw
+                .notify_on_first_run
+                .or(defaults.notify_on_first_run)
+                .unwrap_or(false),
             sources,
             filter,
             id,
@@ -320,7 +537,12 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         let key = |k: &str| format!("source[{i}].{k}");
         let url = self.url(&raw.url, &key("url"));
         let Some(items_raw) = raw.items.as_ref() else {
-            self.err(raw.url.span(), &key("items"), "a scrape source needs `items`", "add items = \"CSS selector of one item\", e.g. \"div.catItemView\" or \"article\"");
+            self.err(
+                raw.url.span(),
+                &key("items"),
+                "a scrape source needs `items`",
+                "add items = \"CSS selector of one item\", e.g. \"div.catItemView\" or \"article\"",
+            );
             return None;
         };
         let items = self.rule(items_raw, &key("items"));
@@ -330,16 +552,34 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         let date = self.rules(raw.date.as_ref(), &key("date"));
         let summary = self.rules(raw.summary.as_ref(), &key("summary"));
         if raw.title.is_none() && raw.link.is_none() && raw.summary.is_none() {
-            self.err(items_raw.span(), &key("items"), "the source selects items but nothing within them", "add at least one of title, link or summary selectors");
+            self.err(
+                items_raw.span(),
+                &key("items"),
+                "the source selects items but nothing within them",
+                "add at least one of title, link or summary selectors",
+            );
         }
-        Some(SourceSpec::Scrape(ScrapeSpec { url: url?, items: items?, title, link, date, summary }))
+        Some(SourceSpec::Scrape(ScrapeSpec {
+            url: url?,
+            items: items?,
+            title,
+            link,
+            date,
+            summary,
+        }))
     }
 
     fn filter(&mut self, raw: &RawFilter) -> Filter {
         let mut list = |v: &[Str], name: &str| -> Vec<Regex> {
-            v.iter().enumerate().filter_map(|(i, s)| self.regex(s, &format!("filter.{name}[{i}]"))).collect()
+            v.iter()
+                .enumerate()
+                .filter_map(|(i, s)| self.regex(s, &format!("filter.{name}[{i}]")))
+                .collect()
         };
-        Filter { include: list(&raw.include, "include"), exclude: list(&raw.exclude, "exclude") }
+        Filter {
+            include: list(&raw.include, "include"),
+            exclude: list(&raw.exclude, "exclude"),
+        }
     }
 
     fn webhook(&mut self, raw: &RawWebhook, feeds: &[FeedSpec]) -> Option<Webhook> {
@@ -348,8 +588,8 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         let url = match (&raw.url, &raw.url_file) {
             (Some(u), None) => self.url(u, &key("url")),
             (None, Some(f)) => self.secret_file(f, &key("url_file")).and_then(|text| {
-                let s = Spanned::new(f.span(), text);
-                self.url(&s, &key("url_file"))
+                let shown = format!("the content of {}", f.get_ref());
+                self.parse_url(&text, &shown, f.span(), &key("url_file"))
             }),
             _ => {
                 self.err(raw.name.span(), &key("url"), "a webhook needs exactly one of `url` and `url_file`", "set url = \"${MY_HOOK_URL}\" or url_file = \"/run/credentials/feedwright.service/hook\"");
@@ -361,12 +601,26 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             (None, Some(f)) => self.secret_file(f, &key("secret_file")),
             (None, None) => None,
             (Some(s), Some(_)) => {
-                self.err(s.span(), &key("secret"), "both `secret` and `secret_file` are set", "keep one of them");
+                self.err(
+                    s.span(),
+                    &key("secret"),
+                    "both `secret` and `secret_file` are set",
+                    "keep one of them",
+                );
                 None
             }
         };
-        let feed_ids = raw.feeds.as_ref().map(|list| self.webhook_feeds(list, feeds, &key("feeds")));
-        Some(Webhook { name, kind: *raw.kind.get_ref(), url: url?, secret, feeds: feed_ids })
+        let feed_ids = raw
+            .feeds
+            .as_ref()
+            .map(|list| self.webhook_feeds(list, feeds, &key("feeds")));
+        Some(Webhook {
+            name,
+            kind: *raw.kind.get_ref(),
+            url: url?,
+            secret,
+            feeds: feed_ids,
+        })
     }
 
     fn webhook_feeds(&mut self, list: &[Str], feeds: &[FeedSpec], key: &str) -> Vec<FeedId> {
@@ -391,8 +645,16 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
 
     fn unique_webhook_names(&mut self, hooks: &[RawWebhook]) {
         for (i, w) in hooks.iter().enumerate() {
-            if hooks[..i].iter().any(|o| o.name.get_ref() == w.name.get_ref()) {
-                self.err(w.name.span(), "webhook.name", format!("webhook `{}` is defined twice", w.name.get_ref()), "give each [[webhook]] its own name");
+            if hooks[..i]
+                .iter()
+                .any(|o| o.name.get_ref() == w.name.get_ref())
+            {
+                self.err(
+                    w.name.span(),
+                    "webhook.name",
+                    format!("webhook `{}` is defined twice", w.name.get_ref()),
+                    "give each [[webhook]] its own name",
+                );
             }
         }
     }
@@ -405,17 +667,27 @@ fn normalize(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
                 out.pop();
             }
             other => out.push(other),
         }
     }
-    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
 }
 
 fn index_key(key: &str, i: usize, len: usize) -> String {
-    if len > 1 { format!("{key}[{i}]") } else { key.to_string() }
+    if len > 1 {
+        format!("{key}[{i}]")
+    } else {
+        key.to_string()
+    }
 }
 
 fn fallback_url() -> Url {

@@ -18,7 +18,13 @@ const DATETIME_FORMATS: &[&str] = &[
 ];
 
 /// Date-only forms, read as midnight in the feed's zone.
-const DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%A, %d %B %Y", "%d %B %Y", "%B %d, %Y", "%A, %B %d, %Y"];
+const DATE_FORMATS: &[&str] = &[
+    "%Y-%m-%d",
+    "%A, %d %B %Y",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%A, %B %d, %Y",
+];
 
 /// Reads `text` as a date; `None` when no form fits.
 pub fn parse_date(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
@@ -49,7 +55,10 @@ pub fn parse_date(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
 pub fn local_to_utc(naive: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
     tz.from_local_datetime(&naive)
         .earliest()
-        .or_else(|| tz.from_local_datetime(&(naive + chrono::Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                .earliest()
+        })
         .map(|d| d.with_timezone(&Utc))
 }
 
@@ -65,16 +74,31 @@ mod tests {
     fn k2_english_form_is_read_in_the_feed_zone() {
         let almaty: Tz = "Asia/Almaty".parse().unwrap();
         // Almaty was UTC+6 in 2021.
-        assert_eq!(parse_date("Wednesday, 21 April 2021 10:14", almaty), Some(utc("2021-04-21T04:14:00Z")));
-        assert_eq!(parse_date(" 21 April 2021 ", Tz::UTC), Some(utc("2021-04-21T00:00:00Z")));
+        assert_eq!(
+            parse_date("Wednesday, 21 April 2021 10:14", almaty),
+            Some(utc("2021-04-21T04:14:00Z"))
+        );
+        assert_eq!(
+            parse_date(" 21 April 2021 ", Tz::UTC),
+            Some(utc("2021-04-21T00:00:00Z"))
+        );
     }
 
     #[test]
     fn offsets_win_over_the_zone() {
         let almaty: Tz = "Asia/Almaty".parse().unwrap();
-        assert_eq!(parse_date("2021-04-21T10:14:00+02:00", almaty), Some(utc("2021-04-21T08:14:00Z")));
-        assert_eq!(parse_date("Wed, 21 Apr 2021 10:14:00 GMT", almaty), Some(utc("2021-04-21T10:14:00Z")));
-        assert_eq!(parse_date("2021-04-21 10:14", almaty), Some(utc("2021-04-21T04:14:00Z")));
+        assert_eq!(
+            parse_date("2021-04-21T10:14:00+02:00", almaty),
+            Some(utc("2021-04-21T08:14:00Z"))
+        );
+        assert_eq!(
+            parse_date("Wed, 21 Apr 2021 10:14:00 GMT", almaty),
+            Some(utc("2021-04-21T10:14:00Z"))
+        );
+        assert_eq!(
+            parse_date("2021-04-21 10:14", almaty),
+            Some(utc("2021-04-21T04:14:00Z"))
+        );
     }
 
     #[test]

@@ -36,7 +36,11 @@ impl Rule {
                 )
             })?),
         };
-        Ok(Rule { source: text.to_string(), css, attr: attr.map(str::to_string) })
+        Ok(Rule {
+            source: text.to_string(),
+            css,
+            attr: attr.map(str::to_string),
+        })
     }
 
     /// The selector as written.
@@ -78,7 +82,9 @@ impl Rule {
 }
 
 fn split_attr(text: &str) -> Result<(&str, Option<&str>), RuleError> {
-    let Some(at) = text.rfind('@') else { return Ok((text, None)) };
+    let Some(at) = text.rfind('@') else {
+        return Ok((text, None));
+    };
     let (css, attr) = (&text[..at], &text[at + 1..]);
     if !css.is_empty() && !css.ends_with(char::is_whitespace) {
         return Err(err(
@@ -86,8 +92,13 @@ fn split_attr(text: &str) -> Result<(&str, Option<&str>), RuleError> {
             "write the attribute after a space, as in `a.more @href`",
         ));
     }
-    let valid = attr.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && attr.chars().all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c));
+    let valid = attr
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && attr
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c));
     if !valid {
         return Err(err(
             format!("`{text}`: `@{attr}` is not an attribute name"),
@@ -98,7 +109,10 @@ fn split_attr(text: &str) -> Result<(&str, Option<&str>), RuleError> {
 }
 
 fn err(message: impl Into<String>, hint: &str) -> RuleError {
-    RuleError { message: message.into(), hint: hint.to_string() }
+    RuleError {
+        message: message.into(),
+        hint: hint.to_string(),
+    }
 }
 
 /// A list of fallback rules.
@@ -128,7 +142,9 @@ mod tests {
     use scraper::Html;
 
     fn first(doc: &Html) -> ElementRef<'_> {
-        doc.select(&Selector::parse("div.item").unwrap()).next().unwrap()
+        doc.select(&Selector::parse("div.item").unwrap())
+            .next()
+            .unwrap()
     }
 
     #[test]
@@ -136,23 +152,55 @@ mod tests {
         let doc = Html::parse_fragment(
             r#"<div class="item"><h3> </h3><span class="img"><a href="/x" title="A &amp; B">i</a></span></div>"#,
         );
-        let rules = Rules(vec![Rule::parse("h3").unwrap(), Rule::parse("span.img a @title").unwrap()]);
+        let rules = Rules(vec![
+            Rule::parse("h3").unwrap(),
+            Rule::parse("span.img a @title").unwrap(),
+        ]);
         assert_eq!(rules.text(first(&doc)).as_deref(), Some("A & B"));
-        assert_eq!(Rule::parse("a @href").unwrap().text(first(&doc)).as_deref(), Some("/x"));
+        assert_eq!(
+            Rule::parse("a @href").unwrap().text(first(&doc)).as_deref(),
+            Some("/x")
+        );
     }
 
     #[test]
     fn bare_attr_reads_the_scope_element() {
         let doc = Html::parse_fragment(r#"<div class="item" data-id="7">x</div>"#);
-        assert_eq!(Rule::parse("@data-id").unwrap().text(first(&doc)).as_deref(), Some("7"));
+        assert_eq!(
+            Rule::parse("@data-id")
+                .unwrap()
+                .text(first(&doc))
+                .as_deref(),
+            Some("7")
+        );
     }
 
     #[test]
     fn bad_selectors_are_errors_with_hints() {
-        assert!(Rule::parse("div[").unwrap_err().message.contains("not a valid CSS selector"));
-        assert!(Rule::parse("a@href").unwrap_err().message.contains("must follow a space"));
-        assert!(Rule::parse("a @").unwrap_err().message.contains("not an attribute name"));
-        assert!(Rule::parse("a @1x").unwrap_err().message.contains("not an attribute name"));
+        assert!(
+            Rule::parse("div[")
+                .unwrap_err()
+                .message
+                .contains("not a valid CSS selector")
+        );
+        assert!(
+            Rule::parse("a@href")
+                .unwrap_err()
+                .message
+                .contains("must follow a space")
+        );
+        assert!(
+            Rule::parse("a @")
+                .unwrap_err()
+                .message
+                .contains("not an attribute name")
+        );
+        assert!(
+            Rule::parse("a @1x")
+                .unwrap_err()
+                .message
+                .contains("not an attribute name")
+        );
         assert!(Rule::parse("  ").is_err());
     }
 }

@@ -6,7 +6,10 @@ use url::Url;
 /// Collapses every run of whitespace (including non-breaking spaces) to one space and trims.
 pub fn collapse_whitespace(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for word in text.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty()) {
+    for word in text
+        .split(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -28,7 +31,10 @@ pub fn title_from_text(text: &str, max: usize) -> String {
         return sentence.trim_end_matches('.').to_string();
     }
     let cut: String = sentence.chars().take(max).collect();
-    let at_word = cut.rfind(' ').filter(|&i| i > max / 2).map_or(cut.as_str(), |i| &cut[..i]);
+    let at_word = cut
+        .rfind(' ')
+        .filter(|&i| i > max / 2)
+        .map_or(cut.as_str(), |i| &cut[..i]);
     format!("{}…", at_word.trim_end_matches([',', ';', ':', ' ']))
 }
 
@@ -60,7 +66,10 @@ mod tests {
 
     #[test]
     fn title_is_the_first_sentence_cut_at_a_word() {
-        assert_eq!(title_from_text("On 12 May 2021, they met. Then more.", 100), "On 12 May 2021, they met");
+        assert_eq!(
+            title_from_text("On 12 May 2021, they met. Then more.", 100),
+            "On 12 May 2021, they met"
+        );
         let long = "word ".repeat(40);
         let t = title_from_text(&long, 30);
         assert!(t.ends_with('…') && t.chars().count() <= 31, "{t}");
@@ -74,7 +83,13 @@ mod tests {
             r#"<p onclick="x()">Hi <a href="a.html">a</a><script>alert(1)</script><a href="javascript:alert(1)">j</a><img src="/i.png"></p>"#,
             &base,
         );
-        assert!(!out.contains("script") && !out.contains("onclick") && !out.contains("javascript:"), "{out}");
-        assert!(out.contains("https://ex.org/news/a.html") && out.contains("https://ex.org/i.png"), "{out}");
+        assert!(
+            !out.contains("script") && !out.contains("onclick") && !out.contains("javascript:"),
+            "{out}"
+        );
+        assert!(
+            out.contains("https://ex.org/news/a.html") && out.contains("https://ex.org/i.png"),
+            "{out}"
+        );
     }
 }

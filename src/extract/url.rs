@@ -49,7 +49,10 @@ mod tests {
     #[test]
     fn absolutize_resolves_relative_and_refuses_other_schemes() {
         let base = Url::parse("https://ex.org/news/page").unwrap();
-        assert_eq!(absolutize("item/1", &base).unwrap().as_str(), "https://ex.org/news/item/1");
+        assert_eq!(
+            absolutize("item/1", &base).unwrap().as_str(),
+            "https://ex.org/news/item/1"
+        );
         assert!(absolutize("javascript:alert(1)", &base).is_none());
         assert!(absolutize("mailto:a@b", &base).is_none());
     }

@@ -20,7 +20,11 @@ pub enum Fetched {
     /// 304: the stored validators still hold; nothing to parse.
     NotModified,
     /// A body, with the URL it finally came from and its validators.
-    Body { url: Url, body: String, validators: Validators },
+    Body {
+        url: Url,
+        body: String,
+        validators: Validators,
+    },
 }
 
 /// Why a fetch failed; each names the URL.
@@ -30,7 +34,9 @@ pub enum FetchError {
     Status { url: Url, status: StatusCode },
     #[error("{url}: {message}")]
     Network { url: Url, message: String },
-    #[error("{url}: the body is larger than max_body ({limit} bytes)\n  hint: raise [fetch] max_body if this page is really that large")]
+    #[error(
+        "{url}: the body is larger than max_body ({limit} bytes)\n  hint: raise [fetch] max_body if this page is really that large"
+    )]
     TooLarge { url: Url, limit: u64 },
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
@@ -52,7 +58,10 @@ impl Fetcher {
             .redirect(redirect::Policy::limited(MAX_REDIRECTS))
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
-        Ok(Fetcher { client, max_body: settings.max_body })
+        Ok(Fetcher {
+            client,
+            max_body: settings.max_body,
+        })
     }
 
     /// GETs `url`, sending `validators` so an unchanged page costs a 304.
@@ -64,32 +73,58 @@ impl Fetcher {
         if let Some(lm) = &validators.last_modified {
             req = req.header(IF_MODIFIED_SINCE, lm);
         }
-        let net = |e: reqwest::Error| FetchError::Network { url: url.clone(), message: describe(&e) };
+        let net = |e: reqwest::Error| FetchError::Network {
+            url: url.clone(),
+            message: describe(&e),
+        };
         let mut resp = req.send().await.map_err(net)?;
         if resp.status() == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
         }
         if !resp.status().is_success() {
-            return Err(FetchError::Status { url: url.clone(), status: resp.status() });
+            return Err(FetchError::Status {
+                url: url.clone(),
+                status: resp.status(),
+            });
         }
-        let header = |name| resp.headers().get(name).and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok()).map(str::to_string);
-        let validators = Validators { etag: header(ETAG), last_modified: header(LAST_MODIFIED) };
+        let header = |name| {
+            resp.headers()
+                .get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let validators = Validators {
+            etag: header(ETAG),
+            last_modified: header(LAST_MODIFIED),
+            reader: None,
+        };
         let final_url = resp.url().clone();
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(net)? {
             if (body.len() + chunk.len()) as u64 > self.max_body {
-                return Err(FetchError::TooLarge { url: url.clone(), limit: self.max_body });
+                return Err(FetchError::TooLarge {
+                    url: url.clone(),
+                    limit: self.max_body,
+                });
             }
             body.extend_from_slice(&chunk);
         }
         let body = String::from_utf8_lossy(&body).into_owned();
-        Ok(Fetched::Body { url: final_url, body, validators })
+        Ok(Fetched::Body {
+            url: final_url,
+            body,
+            validators,
+        })
     }
 }
 
 /// reqwest's error with its causes, which hold the useful part ("connection refused").
 fn describe(e: &reqwest::Error) -> String {
-    let mut msg = if e.is_timeout() { "timed out".to_string() } else { e.to_string() };
+    let mut msg = if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        e.to_string()
+    };
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         msg.push_str(": ");

@@ -1,7 +1,9 @@
 //! Atom 1.0 (RFC 4287): stable tag-URI ids, a feed-level author (the W3C validator requires one when
 //! entries have none), `updated`, `published`, `link rel="self"` and `rel="alternate"`, HTML content.
 
-use atom_syndication::{Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text, TextType};
+use atom_syndication::{
+    Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text, TextType,
+};
 use url::Url;
 
 use super::{Format, entry_updated, feed_id, item_id, last_change, self_url, xml_safe};
@@ -11,7 +13,11 @@ use crate::model::StoredItem;
 /// The feed as an Atom 1.0 document.
 pub fn render(feed: &FeedSpec, items: &[StoredItem], public_url: &Url) -> String {
     let links = vec![
-        link(self_url(public_url, feed, Format::Atom), "self", Some("application/atom+xml")),
+        link(
+            self_url(public_url, feed, Format::Atom),
+            "self",
+            Some("application/atom+xml"),
+        ),
         link(feed.link.to_string(), "alternate", Some("text/html")),
     ];
     let out = Feed {
@@ -19,9 +25,18 @@ pub fn render(feed: &FeedSpec, items: &[StoredItem], public_url: &Url) -> String
         title: Text::plain(xml_safe(&feed.title)),
         subtitle: Some(Text::plain(xml_safe(&feed.description))),
         updated: fixed(last_change(items)),
-        authors: vec![Person { name: xml_safe(&feed.title).into_owned(), email: None, uri: Some(feed.link.to_string()), ..Person::default() }],
+        authors: vec![Person {
+            name: xml_safe(&feed.title).into_owned(),
+            email: None,
+            uri: Some(feed.link.to_string()),
+            ..Person::default()
+        }],
         links,
-        generator: Some(Generator { value: "feedwright".into(), uri: None, version: Some(env!("CARGO_PKG_VERSION").into()) }),
+        generator: Some(Generator {
+            value: "feedwright".into(),
+            uri: None,
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
         lang: feed.language.clone(),
         entries: items.iter().map(|i| entry(feed, i)).collect(),
         ..Feed::default()
@@ -31,22 +46,48 @@ pub fn render(feed: &FeedSpec, items: &[StoredItem], public_url: &Url) -> String
 
 fn entry(feed: &FeedSpec, s: &StoredItem) -> Entry {
     let it = &s.item;
-    let html = |v: &str| Text { value: xml_safe(v).into_owned(), r#type: TextType::Html, ..Text::default() };
+    let html = |v: &str| Text {
+        value: xml_safe(v).into_owned(),
+        r#type: TextType::Html,
+        ..Text::default()
+    };
     Entry {
         id: item_id(feed, s),
         title: Text::plain(xml_safe(&it.title)),
         updated: fixed(entry_updated(s)),
         published: Some(fixed(s.published())),
-        links: it.link.iter().map(|l| link(l.clone(), "alternate", Some("text/html"))).collect(),
-        authors: it.author.iter().map(|a| Person { name: xml_safe(a).into_owned(), email: None, uri: None, ..Person::default() }).collect(),
+        links: it
+            .link
+            .iter()
+            .map(|l| link(l.clone(), "alternate", Some("text/html")))
+            .collect(),
+        authors: it
+            .author
+            .iter()
+            .map(|a| Person {
+                name: xml_safe(a).into_owned(),
+                email: None,
+                uri: None,
+                ..Person::default()
+            })
+            .collect(),
         summary: it.summary.as_deref().map(html),
-        content: it.content.as_deref().map(|c| Content { value: Some(xml_safe(c).into_owned()), content_type: Some("html".into()), ..Content::default() }),
+        content: it.content.as_deref().map(|c| Content {
+            value: Some(xml_safe(c).into_owned()),
+            content_type: Some("html".into()),
+            ..Content::default()
+        }),
         ..Entry::default()
     }
 }
 
 fn link(href: String, rel: &str, mime: Option<&str>) -> Link {
-    Link { href, rel: rel.into(), mime_type: mime.map(str::to_string), ..Link::default() }
+    Link {
+        href,
+        rel: rel.into(),
+        mime_type: mime.map(str::to_string),
+        ..Link::default()
+    }
 }
 
 fn fixed(d: chrono::DateTime<chrono::Utc>) -> FixedDateTime {

@@ -43,7 +43,12 @@ impl Format {
 
 /// The URL a feed is served at, `{public_url}/feeds/{id}.{ext}`.
 pub fn self_url(public_url: &url::Url, feed: &FeedSpec, format: Format) -> String {
-    format!("{}/feeds/{}.{}", public_url.as_str().trim_end_matches('/'), feed.id, format.ext())
+    format!(
+        "{}/feeds/{}.{}",
+        public_url.as_str().trim_end_matches('/'),
+        feed.id,
+        format.ext()
+    )
 }
 
 /// A stable, globally unique id for an item (RFC 4151 tag URI). It includes the feed id, so the same
@@ -62,22 +67,39 @@ pub fn feed_id(feed: &FeedSpec) -> String {
 /// When an entry last changed in a way a reader cares about: its publication, or the time its text
 /// changed after feedwright first saw it.
 pub fn entry_updated(item: &StoredItem) -> DateTime<Utc> {
-    if item.updated > item.first_seen { item.updated.max(item.published()) } else { item.published() }
+    if item.updated > item.first_seen {
+        item.updated.max(item.published())
+    } else {
+        item.published()
+    }
 }
 
 /// When the feed last changed: the newest change among its items (deterministic, unlike "now").
 pub fn last_change(items: &[StoredItem]) -> DateTime<Utc> {
-    items.iter().map(|i| i.updated.max(entry_updated(i))).max().unwrap_or(DateTime::UNIX_EPOCH)
+    items
+        .iter()
+        .map(|i| i.updated.max(entry_updated(i)))
+        .max()
+        .unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 /// Removes characters XML 1.0 does not allow (control characters other than tab, LF, CR).
 pub fn xml_safe(s: &str) -> Cow<'_, str> {
     let ok = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
-    if s.chars().all(ok) { Cow::Borrowed(s) } else { Cow::Owned(s.chars().filter(|&c| ok(c)).collect()) }
+    if s.chars().all(ok) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|&c| ok(c)).collect())
+    }
 }
 
 /// Writes every format of a feed into `dir`; returns how many files changed.
-pub fn publish(dir: &Path, feed: &FeedSpec, items: &[StoredItem], public_url: &url::Url) -> std::io::Result<usize> {
+pub fn publish(
+    dir: &Path,
+    feed: &FeedSpec,
+    items: &[StoredItem],
+    public_url: &url::Url,
+) -> std::io::Result<usize> {
     let mut changed = 0;
     for format in Format::ALL {
         let body = format.render(feed, items, public_url);

@@ -13,7 +13,12 @@ use crate::model::StoredItem;
 
 /// The feed as an RSS 2.0 document.
 pub fn render(feed: &FeedSpec, items: &[StoredItem], public_url: &Url) -> String {
-    let self_link = Link { href: self_url(public_url, feed, Format::Rss), rel: "self".into(), mime_type: Some("application/rss+xml".into()), ..Link::default() };
+    let self_link = Link {
+        href: self_url(public_url, feed, Format::Rss),
+        rel: "self".into(),
+        mime_type: Some("application/rss+xml".into()),
+        ..Link::default()
+    };
     let channel = Channel {
         title: xml_safe(&feed.title).into_owned(),
         link: feed.link.to_string(),
@@ -21,7 +26,9 @@ pub fn render(feed: &FeedSpec, items: &[StoredItem], public_url: &Url) -> String
         language: feed.language.clone(),
         generator: Some(format!("feedwright {}", env!("CARGO_PKG_VERSION"))),
         last_build_date: (!items.is_empty()).then(|| last_change(items).to_rfc2822()),
-        atom_ext: Some(AtomExtension { links: vec![self_link] }),
+        atom_ext: Some(AtomExtension {
+            links: vec![self_link],
+        }),
         items: items.iter().map(|i| item(feed, i)).collect(),
         ..Channel::default()
     };
@@ -30,14 +37,24 @@ pub fn render(feed: &FeedSpec, items: &[StoredItem], public_url: &Url) -> String
 
 fn item(feed: &FeedSpec, s: &StoredItem) -> Item {
     let it = &s.item;
-    let description = it.summary.as_deref().or(it.content.as_deref()).map(|d| xml_safe(d).into_owned());
-    let dc = it.author.as_ref().map(|a| DublinCoreExtension { creators: vec![xml_safe(a).into_owned()], ..Default::default() });
+    let description = it
+        .summary
+        .as_deref()
+        .or(it.content.as_deref())
+        .map(|d| xml_safe(d).into_owned());
+    let dc = it.author.as_ref().map(|a| DublinCoreExtension {
+        creators: vec![xml_safe(a).into_owned()],
+        ..Default::default()
+    });
     Item {
         title: Some(xml_safe(&it.title).into_owned()),
         link: it.link.clone(),
         description,
         content: it.content.as_deref().map(|c| xml_safe(c).into_owned()),
-        guid: Some(Guid { value: item_id(feed, s), permalink: false }),
+        guid: Some(Guid {
+            value: item_id(feed, s),
+            permalink: false,
+        }),
         pub_date: Some(s.published().to_rfc2822()),
         dublin_core_ext: dc,
         ..Item::default()

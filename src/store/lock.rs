@@ -17,18 +17,34 @@ pub struct StateLock {
 impl StateLock {
     /// Takes the lock or names the process that holds it.
     pub fn acquire(state_dir: &Path) -> Result<StateLock, StoreError> {
-        let dir_err = |source| StoreError::Dir { dir: state_dir.to_path_buf(), source };
+        let dir_err = |source| StoreError::Dir {
+            dir: state_dir.to_path_buf(),
+            source,
+        };
         std::fs::create_dir_all(state_dir).map_err(dir_err)?;
         let path = state_dir.join("lock");
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(dir_err)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(dir_err)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
-                let holder = if holder.is_empty() { "another feedwright process".to_string() } else { holder.to_string() };
-                return Err(StoreError::Locked { dir: state_dir.to_path_buf(), holder });
+                let holder = if holder.is_empty() {
+                    "another feedwright process".to_string()
+                } else {
+                    holder.to_string()
+                };
+                return Err(StoreError::Locked {
+                    dir: state_dir.to_path_buf(),
+                    holder,
+                });
             }
             Err(TryLockError::Error(e)) => return Err(dir_err(e)),
         }
@@ -38,7 +54,10 @@ impl StateLock {
             std::env::args().collect::<Vec<_>>().join(" "),
             chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
         );
-        file.set_len(0).and_then(|_| file.rewind()).and_then(|_| file.write_all(me.as_bytes())).map_err(dir_err)?;
+        file.set_len(0)
+            .and_then(|_| file.rewind())
+            .and_then(|_| file.write_all(me.as_bytes()))
+            .map_err(dir_err)?;
         Ok(StateLock { _file: file })
     }
 }

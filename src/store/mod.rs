@@ -54,18 +54,38 @@ impl CommitReport {
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("the state directory {dir} is in use by {holder}\n  hint: stop that process first (systemctl stop feedwright), or give this one its own state_dir")]
+    #[error(
+        "the state directory {dir} is in use by {holder}\n  hint: stop that process first (systemctl stop feedwright), or give this one its own state_dir"
+    )]
     Locked { dir: PathBuf, holder: String },
-    #[error("the store at {dir} has schema version {found}, newer than this feedwright understands ({supported})\n  hint: run the newer feedwright, or `feedwright export` with it and `import` here")]
-    SchemaTooNew { dir: PathBuf, found: u32, supported: u32 },
-    #[error("cannot open the store at {dir}: {source}\n  hint: if it is damaged, move {dir} aside and restore from `feedwright export` output with `feedwright import`")]
+    #[error(
+        "the store at {dir} has schema version {found}, newer than this feedwright understands ({supported})\n  hint: run the newer feedwright, or `feedwright export` with it and `import` here"
+    )]
+    SchemaTooNew {
+        dir: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error(
+        "cannot open the store at {dir}: {source}\n  hint: if it is damaged, move {dir} aside and restore from `feedwright export` output with `feedwright import`"
+    )]
     Open { dir: PathBuf, source: ::sled::Error },
-    #[error("cannot use the state directory {dir}: {source}\n  hint: create it and make it writable by this user")]
-    Dir { dir: PathBuf, source: std::io::Error },
+    #[error(
+        "cannot use the state directory {dir}: {source}\n  hint: create it and make it writable by this user"
+    )]
+    Dir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("store error: {0}")]
     Db(#[from] ::sled::Error),
-    #[error("a stored record is damaged ({what}): {source}\n  hint: `feedwright export` keeps what is readable; move the state directory aside and `import` it")]
-    Corrupt { what: String, source: serde_json::Error },
+    #[error(
+        "a stored record is damaged ({what}): {source}\n  hint: `feedwright export` keeps what is readable; move the state directory aside and `import` it"
+    )]
+    Corrupt {
+        what: String,
+        source: serde_json::Error,
+    },
 }
 
 /// The boxed future `flush_async` returns (keeps the trait object-safe).

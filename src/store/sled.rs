@@ -1,7 +1,8 @@
 //! `Store` on sled 0.34. Trees and key layout (`\0` separates the feed id, which cannot contain it):
 //! - `meta`:       `schema_version` → u32 BE
 //! - `items`:      feed `\0` key → JSON `StoredItem`
-//! - `order`:      feed `\0` inverted-time(8) seq(4) key → key; a forward scan is newest first
+//! - `order`:      feed `\0` inverted-time(8) inverted-run(8) seq(4) key → key; a forward scan is
+//!   newest first, ties broken by the later run, then by the page's order
 //! - `seen`:       feed `\0` key → first-seen millis; outlives pruning, so old items never return as new
 //! - `validators`: URL → JSON `Validators`
 
@@ -32,14 +33,33 @@ impl SledStore {
     pub fn open(state_dir: &Path) -> Result<SledStore, StoreError> {
         let lock = StateLock::acquire(state_dir)?;
         let dir = state_dir.join("db");
-        let open_err = |source| StoreError::Open { dir: dir.clone(), source };
+        let open_err = |source| StoreError::Open {
+            dir: dir.clone(),
+            source,
+        };
         // A small page cache: feeds are read in short range scans, and the daemon should stay small.
-        let db = sled::Config::new().path(&dir).cache_capacity(8 << 20).open().map_err(open_err)?;
+        let db = sled::Config::new()
+            .path(&dir)
+            .cache_capacity(8 << 20)
+            .open()
+            .map_err(open_err)?;
         let tree = |name: &str| db.open_tree(name).map_err(open_err);
-        let (meta, items, order, seen, validators) =
-            (tree("meta")?, tree("items")?, tree("order")?, tree("seen")?, tree("validators")?);
+        let (meta, items, order, seen, validators) = (
+            tree("meta")?,
+            tree("items")?,
+            tree("order")?,
+            tree("seen")?,
+            tree("validators")?,
+        );
         check_schema(&meta, &dir)?;
-        Ok(SledStore { db, items, order, seen, validators, _lock: lock })
+        Ok(SledStore {
+            db,
+            items,
+            order,
+            seen,
+            validators,
+            _lock: lock,
+        })
     }
 }
 
@@ -50,9 +70,17 @@ fn check_schema(meta: &Tree, dir: &Path) -> Result<(), StoreError> {
             Ok(())
         }
         Some(v) => {
-            let found = v.as_ref().try_into().map(u32::from_be_bytes).unwrap_or(u32::MAX);
+            let found = v
+                .as_ref()
+                .try_into()
+                .map(u32::from_be_bytes)
+                .unwrap_or(u32::MAX);
             if found > SCHEMA_VERSION {
-                return Err(StoreError::SchemaTooNew { dir: dir.to_path_buf(), found, supported: SCHEMA_VERSION });
+                return Err(StoreError::SchemaTooNew {
+                    dir: dir.to_path_buf(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
             }
             Ok(())
         }
@@ -77,13 +105,20 @@ fn order_key(feed: &FeedId, s: &StoredItem) -> Vec<u8> {
     let inverted = !((millis as u64) ^ (1 << 63));
     let mut k = prefix(feed);
     k.extend_from_slice(&inverted.to_be_bytes());
+    k.extend_from_slice(&(!s.run).to_be_bytes());
     k.extend_from_slice(&s.seq.to_be_bytes());
     k.extend_from_slice(s.item.key.as_bytes());
     k
 }
 
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: impl Fn() -> String) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt { what: what(), source })
+fn decode<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: impl Fn() -> String,
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+        what: what(),
+        source,
+    })
 }
 
 fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
@@ -98,17 +133,23 @@ fn upsert(
     (items, order, seen): (&TransactionalTree, &TransactionalTree, &TransactionalTree),
     feed: &FeedId,
     item: &Item,
-    seq: u32,
+    (run, seq): (u64, u32),
     now: chrono::DateTime<chrono::Utc>,
 ) -> TxResult<Upsert> {
     let key = item_key(feed, &item.key);
     let hash = item.content_hash();
     if let Some(old) = items.get(&key)? {
-        let old: StoredItem = decode(&old, || format!("item {}", item.key)).map_err(ConflictableTransactionError::Abort)?;
+        let old: StoredItem = decode(&old, || format!("item {}", item.key))
+            .map_err(ConflictableTransactionError::Abort)?;
         if old.hash == hash {
             return Ok(Upsert::Unchanged);
         }
-        let new = StoredItem { item: item.clone(), updated: now, hash, ..old.clone() };
+        let new = StoredItem {
+            item: item.clone(),
+            updated: now,
+            hash,
+            ..old.clone()
+        };
         order.remove(order_key(feed, &old))?;
         order.insert(order_key(feed, &new), item.key.as_bytes())?;
         items.insert(key, encode(&new))?;
@@ -117,7 +158,15 @@ fn upsert(
     if seen.get(&key)?.is_some() {
         return Ok(Upsert::Unchanged);
     }
-    let new = StoredItem { feed: feed.clone(), item: item.clone(), first_seen: now, updated: now, seq, hash };
+    let new = StoredItem {
+        feed: feed.clone(),
+        item: item.clone(),
+        first_seen: now,
+        updated: now,
+        run,
+        seq,
+        hash,
+    };
     order.insert(order_key(feed, &new), item.key.as_bytes())?;
     seen.insert(key.as_slice(), &now.timestamp_millis().to_be_bytes())?;
     items.insert(key, encode(&new))?;
@@ -133,19 +182,25 @@ fn unwrap_tx<T>(r: Result<T, TransactionError<StoreError>>) -> Result<T, StoreEr
 
 impl Store for SledStore {
     fn commit(&self, feed: &FeedId, run: &RunCommit) -> Result<CommitReport, StoreError> {
+        let run_id = self.db.generate_id()?;
         let trees = (&self.items, &self.order, &self.seen, &self.validators);
         let outcomes = trees.transaction(|(items, order, seen, validators)| {
             let mut out = Vec::with_capacity(run.items.len());
             for (seq, item) in run.items.iter().enumerate() {
                 let seq = u32::try_from(seq).unwrap_or(u32::MAX);
-                out.push((item.key.clone(), upsert((items, order, seen), feed, item, seq, run.now)?));
+                out.push((
+                    item.key.clone(),
+                    upsert((items, order, seen), feed, item, (run_id, seq), run.now)?,
+                ));
             }
             for (url, v) in &run.validators {
                 validators.insert(url.as_bytes(), encode(v))?;
             }
             Ok(out)
         });
-        Ok(CommitReport { outcomes: unwrap_tx(outcomes)? })
+        Ok(CommitReport {
+            outcomes: unwrap_tx(outcomes)?,
+        })
     }
 
     fn items(&self, feed: &FeedId, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
@@ -176,8 +231,11 @@ impl Store for SledStore {
     }
 
     fn prune(&self, feed: &FeedId, keep: usize) -> Result<usize, StoreError> {
-        let doomed: Vec<(sled::IVec, sled::IVec)> =
-            self.order.scan_prefix(prefix(feed)).skip(keep).collect::<Result<_, _>>()?;
+        let doomed: Vec<(sled::IVec, sled::IVec)> = self
+            .order
+            .scan_prefix(prefix(feed))
+            .skip(keep)
+            .collect::<Result<_, _>>()?;
         let trees = (&self.items, &self.order);
         let pruned = trees.transaction(|(items, order)| {
             for (order_k, key) in &doomed {
@@ -207,7 +265,8 @@ mod tests {
             key: key.into(),
             title: title.into(),
             link: Some(key.into()),
-            published: published.map(|p| DateTime::parse_from_rfc3339(p).unwrap().with_timezone(&Utc)),
+            published: published
+                .map(|p| DateTime::parse_from_rfc3339(p).unwrap().with_timezone(&Utc)),
             summary: None,
             content: None,
             author: None,
@@ -215,7 +274,11 @@ mod tests {
     }
 
     fn run(items: Vec<Item>) -> RunCommit {
-        RunCommit { items, validators: vec![], now: Utc::now() }
+        RunCommit {
+            items,
+            validators: vec![],
+            now: Utc::now(),
+        }
     }
 
     fn feed() -> FeedId {
@@ -226,10 +289,26 @@ mod tests {
     fn upsert_outcomes_new_updated_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
-        let r = store.commit(&feed(), &run(vec![item("a", "A", None), item("b", "B", None)])).unwrap();
+        let r = store
+            .commit(
+                &feed(),
+                &run(vec![item("a", "A", None), item("b", "B", None)]),
+            )
+            .unwrap();
         assert_eq!(r.count(Upsert::New), 2);
-        let r = store.commit(&feed(), &run(vec![item("a", "A2", None), item("b", "B", None)])).unwrap();
-        assert_eq!(r.outcomes, vec![("a".into(), Upsert::Updated), ("b".into(), Upsert::Unchanged)]);
+        let r = store
+            .commit(
+                &feed(),
+                &run(vec![item("a", "A2", None), item("b", "B", None)]),
+            )
+            .unwrap();
+        assert_eq!(
+            r.outcomes,
+            vec![
+                ("a".into(), Upsert::Updated),
+                ("b".into(), Upsert::Unchanged)
+            ]
+        );
         assert_eq!(store.items(&feed(), 10).unwrap()[0].item.title, "A2");
     }
 
@@ -246,20 +325,64 @@ mod tests {
         let mut r = run(items);
         r.now = Utc::now() - Duration::days(1);
         store.commit(&feed(), &r).unwrap();
-        let keys: Vec<String> = store.items(&feed(), 10).unwrap().into_iter().map(|s| s.item.key).collect();
+        let keys: Vec<String> = store
+            .items(&feed(), 10)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.item.key)
+            .collect();
         assert_eq!(keys, ["undated1", "undated2", "new", "old"]);
         assert_eq!(store.items(&feed(), 2).unwrap().len(), 2);
         // A date that moves the item moves its place, without leaving a stale entry behind.
-        store.commit(&feed(), &run(vec![item("old", "Old", Some("2022-01-01T00:00:00Z"))])).unwrap();
-        let keys: Vec<String> = store.items(&feed(), 10).unwrap().into_iter().map(|s| s.item.key).collect();
+        store
+            .commit(
+                &feed(),
+                &run(vec![item("old", "Old", Some("2022-01-01T00:00:00Z"))]),
+            )
+            .unwrap();
+        let keys: Vec<String> = store
+            .items(&feed(), 10)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.item.key)
+            .collect();
         assert_eq!(keys, ["undated1", "undated2", "old", "new"]);
+    }
+
+    #[test]
+    fn a_later_run_in_the_same_second_sorts_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let now = Utc::now();
+        let first = RunCommit {
+            items: vec![item("a", "A", None), item("b", "B", None)],
+            validators: vec![],
+            now,
+        };
+        store.commit(&feed(), &first).unwrap();
+        let second = RunCommit {
+            items: vec![item("c", "C", None), item("a", "A", None)],
+            validators: vec![],
+            now,
+        };
+        store.commit(&feed(), &second).unwrap();
+        let keys: Vec<String> = store
+            .items(&feed(), 10)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.item.key)
+            .collect();
+        assert_eq!(keys, ["c", "a", "b"]);
     }
 
     #[test]
     fn pruned_items_are_remembered_and_never_new_again() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
-        let items = vec![item("a", "A", Some("2021-01-02T00:00:00Z")), item("b", "B", Some("2021-01-01T00:00:00Z"))];
+        let items = vec![
+            item("a", "A", Some("2021-01-02T00:00:00Z")),
+            item("b", "B", Some("2021-01-01T00:00:00Z")),
+        ];
         store.commit(&feed(), &run(items.clone())).unwrap();
         assert_eq!(store.prune(&feed(), 1).unwrap(), 1);
         assert_eq!(store.count(&feed()).unwrap(), 1);
@@ -274,16 +397,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
         let other = FeedId::new("news-2").unwrap();
-        store.commit(&feed(), &run(vec![item("a", "A", None)])).unwrap();
+        store
+            .commit(&feed(), &run(vec![item("a", "A", None)]))
+            .unwrap();
         assert_eq!(store.count(&other).unwrap(), 0);
-        assert_eq!(store.commit(&other, &run(vec![item("a", "A", None)])).unwrap().count(Upsert::New), 1);
+        assert_eq!(
+            store
+                .commit(&other, &run(vec![item("a", "A", None)]))
+                .unwrap()
+                .count(Upsert::New),
+            1
+        );
     }
 
     #[test]
     fn validators_are_committed_with_the_run() {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
-        let v = Validators { etag: Some("\"x\"".into()), last_modified: None };
+        let v = Validators {
+            etag: Some("\"x\"".into()),
+            last_modified: None,
+            reader: Some("r".into()),
+        };
         let mut r = run(vec![]);
         r.validators.push(("http://a/".into(), v.clone()));
         store.commit(&feed(), &r).unwrap();
@@ -305,12 +440,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = SledStore::open(dir.path()).unwrap();
-            store.commit(&feed(), &run(vec![item("a", "A", None)])).unwrap();
-            store.db.open_tree("meta").unwrap().insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes()).unwrap();
+            store
+                .commit(&feed(), &run(vec![item("a", "A", None)]))
+                .unwrap();
+            store
+                .db
+                .open_tree("meta")
+                .unwrap()
+                .insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes())
+                .unwrap();
             store.db.flush().unwrap();
         }
         let err = SledStore::open(dir.path()).err().unwrap();
-        assert!(matches!(err, StoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1), "{err}");
+        assert!(
+            matches!(err, StoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1),
+            "{err}"
+        );
         assert!(dir.path().join("db").exists());
     }
 }

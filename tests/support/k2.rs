@@ -18,17 +18,32 @@ pub struct K2Item {
 impl K2Item {
     /// The item page's path, as K2 builds it.
     pub fn path(&self) -> String {
-        format!("/index.php/en/breaking-news/item/{}-{}", self.id, slug(&self.title))
+        format!(
+            "/index.php/en/breaking-news/item/{}-{}",
+            self.id,
+            slug(&self.title)
+        )
     }
 }
 
 fn slug(title: &str) -> String {
-    let s: String = title.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    s.split('-').filter(|p| !p.is_empty()).take(6).collect::<Vec<_>>().join("-")
+    let s: String = title
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .take(6)
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The twelve entries of the first listing page, newest first.
@@ -41,18 +56,90 @@ pub fn items() -> Vec<K2Item> {
         intro: intro.into(),
     };
     vec![
-        t(830, "Director of the Centre met the head of the Drug Control Service", None, false, "On 12 May 2021 the Director of the Centre met the head of the Drug Control Service of the Kyrgyz Republic. They discussed joint work against drug trafficking."),
-        t(829, "Videoconference with the Ambassador of Norway", None, false, "The Director of the Centre and the head of the programme office held a videoconference with the Ambassador of Norway on 29 April 2021."),
-        t(828, "Bilateral meetings with embassies in Nur-Sultan", None, false, "A delegation of the Centre held meetings with heads of diplomatic missions in Nur-Sultan from 20 to 26 April 2021."),
-        t(827, "Donor Conference on Funding CARICC", Some("Wednesday, 21 April 2021 10:14"), true, "A donor conference on funding the Centre was held via videoconference on 20 April 2021."),
-        t(826, "Side event at the 64th CND session: \"cooperation & coordination\"", None, false, "On 14 April the Centre and the programme office in Almaty held a side event during the 64th session of the Commission on Narcotic Drugs."),
-        t(825, "Webinar on smuggling: customs <Europe> & Central Asia", Some("Tuesday, 16 March 2021 15:30"), true, "A webinar on international cooperation against smuggling took place on 16 March 2021 with customs experts."),
-        t(824, "Expert meeting on parallel financial investigations", None, false, "On 10-11 March 2021 the Centre held an expert working meeting on financial investigations with agencies of Kazakhstan."),
-        t(823, "Second seminar on data analysis software", None, false, "The second seminar of the training course on software for data collection and analysis was held in Nur-Sultan from 9 to 13 March 2021."),
-        t(822, "Liaison officers & analysts: annual meeting", Some("Friday, 05 March 2021 09:00"), true, "Liaison officers of member and observer states met to review the year's operations."),
-        t(821, "Training for border service officers", None, false, "Officers of the border service completed a training on risk profiling at checkpoints."),
-        t(820, "Report on the drug situation in the region", None, false, "The Centre published its report on the drug situation in Central Asia for 2020."),
-        t(819, "Meeting of the Council of National Coordinators", Some("Monday, 01 February 2021 11:45"), true, "The Council of National Coordinators met online to approve the work plan for 2021."),
+        t(
+            830,
+            "Director of the Centre met the head of the Drug Control Service",
+            None,
+            false,
+            "On 12 May 2021 the Director of the Centre met the head of the Drug Control Service of the Kyrgyz Republic. They discussed joint work against drug trafficking.",
+        ),
+        t(
+            829,
+            "Videoconference with the Ambassador of Norway",
+            None,
+            false,
+            "The Director of the Centre and the head of the programme office held a videoconference with the Ambassador of Norway on 29 April 2021.",
+        ),
+        t(
+            828,
+            "Bilateral meetings with embassies in Nur-Sultan",
+            None,
+            false,
+            "A delegation of the Centre held meetings with heads of diplomatic missions in Nur-Sultan from 20 to 26 April 2021.",
+        ),
+        t(
+            827,
+            "Donor Conference on Funding CARICC",
+            Some("Wednesday, 21 April 2021 10:14"),
+            true,
+            "A donor conference on funding the Centre was held via videoconference on 20 April 2021.",
+        ),
+        t(
+            826,
+            "Side event at the 64th CND session: \"cooperation & coordination\"",
+            None,
+            false,
+            "On 14 April the Centre and the programme office in Almaty held a side event during the 64th session of the Commission on Narcotic Drugs.",
+        ),
+        t(
+            825,
+            "Webinar on smuggling: customs <Europe> & Central Asia",
+            Some("Tuesday, 16 March 2021 15:30"),
+            true,
+            "A webinar on international cooperation against smuggling took place on 16 March 2021 with customs experts.",
+        ),
+        t(
+            824,
+            "Expert meeting on parallel financial investigations",
+            None,
+            false,
+            "On 10-11 March 2021 the Centre held an expert working meeting on financial investigations with agencies of Kazakhstan.",
+        ),
+        t(
+            823,
+            "Second seminar on data analysis software",
+            None,
+            false,
+            "The second seminar of the training course on software for data collection and analysis was held in Nur-Sultan from 9 to 13 March 2021.",
+        ),
+        t(
+            822,
+            "Liaison officers & analysts: annual meeting",
+            Some("Friday, 05 March 2021 09:00"),
+            true,
+            "Liaison officers of member and observer states met to review the year's operations.",
+        ),
+        t(
+            821,
+            "Training for border service officers",
+            None,
+            false,
+            "Officers of the border service completed a training on risk profiling at checkpoints.",
+        ),
+        t(
+            820,
+            "Report on the drug situation in the region",
+            None,
+            false,
+            "The Centre published its report on the drug situation in Central Asia for 2020.",
+        ),
+        t(
+            819,
+            "Meeting of the Council of National Coordinators",
+            Some("Monday, 01 February 2021 11:45"),
+            true,
+            "The Council of National Coordinators met online to approve the work plan for 2021.",
+        ),
     ]
 }
 
@@ -85,8 +172,17 @@ pub fn listing(items: &[K2Item], page: usize, pages: usize) -> String {
 
 fn entry(it: &K2Item) -> String {
     let path = it.path();
-    let date = it.date.as_ref().map_or(String::new(), |d| format!("<span class=\"catItemDateCreated\">\n\t\t{d}\t</span>\n"));
-    let heading = if it.heading { format!("<h3 class=\"catItemTitle\">\n\t<a href=\"{path}\">\n\t{}\t</a>\n</h3>\n", esc(&it.title)) } else { String::new() };
+    let date = it.date.as_ref().map_or(String::new(), |d| {
+        format!("<span class=\"catItemDateCreated\">\n\t\t{d}\t</span>\n")
+    });
+    let heading = if it.heading {
+        format!(
+            "<h3 class=\"catItemTitle\">\n\t<a href=\"{path}\">\n\t{}\t</a>\n</h3>\n",
+            esc(&it.title)
+        )
+    } else {
+        String::new()
+    };
     format!(
         "<div class=\"itemContainer\" style=\"width:100.0%;\">\n<div class=\"catItemView groupLeading\">\n\
          <div class=\"catItemHeader\">\n{date}{heading}</div>\n\
@@ -103,11 +199,16 @@ fn entry(it: &K2Item) -> String {
 
 fn pagination(page: usize, pages: usize) -> String {
     let next = if page < pages {
-        format!("<li class=\"pagination-next\"><a title=\"Next\" href=\"/index.php/en/breaking-news?start={}\" class=\"hasTooltip pagenav\">Next</a></li>", page * 12)
+        format!(
+            "<li class=\"pagination-next\"><a title=\"Next\" href=\"/index.php/en/breaking-news?start={}\" class=\"hasTooltip pagenav\">Next</a></li>",
+            page * 12
+        )
     } else {
         String::new()
     };
-    format!("<div class=\"k2Pagination\"><ul class=\"pagination-list\">{next}</ul><p class=\"counter\">Page {page} of {pages}</p></div>\n")
+    format!(
+        "<div class=\"k2Pagination\"><ul class=\"pagination-list\">{next}</ul><p class=\"counter\">Page {page} of {pages}</p></div>\n"
+    )
 }
 
 /// A feed file for this site.

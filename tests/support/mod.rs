@@ -48,17 +48,24 @@ impl Project {
     /// The binary with `--config` set, not yet started.
     pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(bin());
-        cmd.arg("--config").arg(self.config()).args(args).env("RUST_LOG", "warn").env_remove("FEEDWRIGHT_CONFIG");
+        cmd.arg("--config")
+            .arg(self.config())
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .env_remove("FEEDWRIGHT_CONFIG");
         cmd
     }
 }
 
-/// The path of the built binary.
+/// The path of the built binary (assert_cmd finds it for the test profile in use).
 pub fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_feedwright"))
+    assert_cmd::cargo::cargo_bin!("feedwright")
 }
 
 /// Stdout and stderr as text, for assertion messages.
 pub fn text(out: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
@@ -11,7 +12,8 @@ use axum::http::{Request, Response, StatusCode, header};
 #[derive(Default)]
 struct State {
     pages: HashMap<String, (String, Vec<u8>)>,
-    hits: Vec<String>,
+    delays: HashMap<String, Duration>,
+    hits: Vec<(String, u16)>,
 }
 
 /// A fixture site; it lives until the test process ends.
@@ -29,12 +31,26 @@ impl Site {
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 let app = axum::Router::new().fallback(move |req: Request<Body>| {
                     let state = shared.clone();
-                    async move { answer(&state, &req) }
+                    async move {
+                        let delay = state
+                            .lock()
+                            .unwrap()
+                            .delays
+                            .get(&path_and_query(&req))
+                            .copied();
+                        if let Some(d) = delay {
+                            tokio::time::sleep(d).await;
+                        }
+                        answer(&state, &req)
+                    }
                 });
                 axum::serve(listener, app).await.unwrap();
             });
@@ -49,21 +65,67 @@ impl Site {
 
     /// Serves `body` at `path_and_query` as HTML.
     pub fn put_html(&self, path_and_query: &str, body: &str) {
-        self.state.lock().unwrap().pages.insert(path_and_query.to_string(), ("text/html; charset=utf-8".into(), body.as_bytes().to_vec()));
+        self.state.lock().unwrap().pages.insert(
+            path_and_query.to_string(),
+            ("text/html; charset=utf-8".into(), body.as_bytes().to_vec()),
+        );
     }
 
-    /// Requests seen so far (path and query).
-    pub fn hits(&self) -> Vec<String> {
+    /// Makes every answer at `path_and_query` wait `delay` first.
+    pub fn set_delay(&self, path_and_query: &str, delay: Duration) {
+        self.state
+            .lock()
+            .unwrap()
+            .delays
+            .insert(path_and_query.to_string(), delay);
+    }
+
+    /// Requests seen so far: path and query, and the status answered.
+    pub fn hits(&self) -> Vec<(String, u16)> {
         self.state.lock().unwrap().hits.clone()
     }
 }
 
+fn path_and_query(req: &Request<Body>) -> String {
+    req.uri()
+        .path_and_query()
+        .map_or("/".to_string(), |p| p.to_string())
+}
+
 fn answer(state: &Mutex<State>, req: &Request<Body>) -> Response<Body> {
-    let key = req.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
+    let key = path_and_query(req);
     let mut st = state.lock().unwrap();
-    st.hits.push(key.clone());
-    match st.pages.get(&key) {
-        Some((ctype, body)) => Response::builder().header(header::CONTENT_TYPE, ctype).body(Body::from(body.clone())).unwrap(),
-        None => Response::builder().status(StatusCode::NOT_FOUND).body(Body::from("not found")).unwrap(),
-    }
+    let resp = match st.pages.get(&key) {
+        Some((ctype, body)) => {
+            // A strong ETag from the bytes, so conditional GETs can be answered with 304.
+            let etag = format!(
+                "\"{:x}-{}\"",
+                body.iter()
+                    .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(*b))),
+                body.len()
+            );
+            let matches = req
+                .headers()
+                .get(header::IF_NONE_MATCH)
+                .is_some_and(|v| v.as_bytes() == etag.as_bytes());
+            let builder = Response::builder().header(header::ETAG, &etag);
+            if matches {
+                builder
+                    .status(StatusCode::NOT_MODIFIED)
+                    .body(Body::empty())
+                    .unwrap()
+            } else {
+                builder
+                    .header(header::CONTENT_TYPE, ctype)
+                    .body(Body::from(body.clone()))
+                    .unwrap()
+            }
+        }
+        None => Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .body(Body::from("not found"))
+            .unwrap(),
+    };
+    st.hits.push((key, resp.status().as_u16()));
+    resp
 }

@@ -115,6 +115,12 @@ fn cases() -> Vec<Case> {
             "schedule",
         ),
         c(
+            "cron that never fires",
+            feed_with("*/30 * * * *", "0 0 31 2 *"),
+            "schedule",
+            "schedule",
+        ),
+        c(
             "unknown time zone",
             feed_with("Europe/Berlin", "Mars/Olympus"),
             "Mars/Olympus",
@@ -388,4 +394,36 @@ fn a_bad_secret_url_is_reported_without_its_value() {
         !stderr.contains("token-1234") && !stderr.contains("token-5678"),
         "a secret leaked: {stderr}"
     );
+}
+
+#[test]
+fn garbage_feed_files_are_errors_not_panics() {
+    let garbage: &[&str] = &[
+        "",
+        "\u{feff}",
+        "[[source]]\n",
+        "[[source]]\nkind = 3\nurl = []\n",
+        "source = \"x\"\n",
+        "[[source]]\nkind = \"scrape\"\nurl = \"https://x.test\"\nitems = \"a\"\ntitle = [1, 2]\n",
+        "[[source]]\nkind = \"scrape\"\nurl = \"https://x.test\"\nitems = \"@\"\nlink = []\n",
+        "title = \"\u{0}\"\n[filter]\ninclude = \"not a list\"\n",
+        "\u{1}\u{2}\u{3}",
+        "max_items = 99999999999999999999\n",
+        "schedule = \"@never\"\n",
+        "schedule = \"0 0 31 2 *\"\n[[source]]\nkind = \"scrape\"\nurl = \"https://x.test\"\nitems = \"a\"\nlink = \"@href\"\n",
+    ];
+    let project = Project::new("");
+    for (i, g) in garbage.iter().enumerate() {
+        project.write(&format!("feeds/g{i}.toml"), g);
+    }
+    let out = project.run(&["check"]);
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for i in 0..garbage.len() {
+        assert!(
+            stderr.contains(&format!("g{i}.toml")),
+            "g{i}.toml not reported:\n{stderr}"
+        );
+    }
 }

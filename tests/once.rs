@@ -252,3 +252,30 @@ fn edited_selectors_apply_even_when_the_page_is_unchanged() {
         "no conditional GET after the rules changed"
     );
 }
+
+#[test]
+fn published_files_hold_at_most_max_items_and_the_store_keeps_the_rest() {
+    let (site, project, items) = setup();
+    project.write(
+        "feeds/k2-news.toml",
+        &format!("max_items = 5\n{}", k2::feed_file(&site.url(""))),
+    );
+    once_ok(&project);
+    let rss = rss::Channel::read_from(&project.public("k2-news.rss")[..]).unwrap();
+    let atom = atom_syndication::Feed::read_from(&project.public("k2-news.atom")[..]).unwrap();
+    let newest: Vec<String> = expected_order(&items)
+        .into_iter()
+        .take(5)
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(
+        rss.items()
+            .iter()
+            .map(|i| i.title().unwrap().to_string())
+            .collect::<Vec<_>>(),
+        newest
+    );
+    assert_eq!(atom.entries().len(), 5);
+    let table = text(&project.run(&["items", "k2-news", "--limit", "100"])).0;
+    assert!(table.contains("12 of 12 stored item(s)"), "{table}");
+}

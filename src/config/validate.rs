@@ -179,10 +179,12 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     fn toml_error(&mut self, e: &toml::de::Error) {
         let span = e.span().unwrap_or(0..0);
         let text = self.file.text;
-        let line_start = text[..span.start.min(text.len())]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        let line = text[line_start..].lines().next().unwrap_or("");
+        let before = text.get(..span.start).unwrap_or(text);
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line = text
+            .get(line_start..)
+            .and_then(|t| t.lines().next())
+            .unwrap_or("");
         let key = match line.split_once('=') {
             Some((k, _)) => k.trim().to_string(),
             None => line.trim().trim_matches(['[', ']']).to_string(),
@@ -194,6 +196,8 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             "use one of the values listed above"
         } else if message.contains("missing field") {
             "add the key; it is required here"
+        } else if message.contains("invalid type") || message.contains("wanted") {
+            "this key takes another kind of value (a \"string\", a number, true/false or a [list]); see the README"
         } else {
             "fix the TOML syntax here: strings need double quotes, tables [name], arrays [\"a\", \"b\"]"
         };
@@ -303,9 +307,21 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 
     fn schedule(&mut self, s: &Str, key: &str) -> Option<Schedule> {
-        Schedule::parse(s.get_ref())
-            .map_err(|m| self.err(s.span(), key, m, "use 5-field Unix cron such as \"*/30 * * * *\" (minute hour day month weekday) or @hourly / @daily"))
-            .ok()
+        let hint = "use 5-field Unix cron such as \"*/30 * * * *\" (minute hour day month weekday) or @hourly / @daily";
+        let schedule = Schedule::parse(s.get_ref())
+            .map_err(|m| self.err(s.span(), key, m, hint))
+            .ok()?;
+        if schedule.next_after(chrono::Utc::now(), Tz::UTC).is_none() {
+            let msg = format!("`{}` never runs (no such date from now on)", s.get_ref());
+            self.err(
+                s.span(),
+                key,
+                msg,
+                "check the day and month fields: February has no 30th or 31st",
+            );
+            return None;
+        }
+        Some(schedule)
     }
 
     fn timezone(&mut self, s: &Str, key: &str) -> Option<Tz> {

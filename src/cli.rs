@@ -272,11 +272,9 @@ fn items(path: &std::path::Path, name: &str, limit: usize, json: bool) -> Result
                 author: s.item.author.as_deref(),
             })
             .collect();
-        // NOTE(unwrap): plain structs always serialize.
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&views).expect("serializable")
-        );
+        let json =
+            serde_json::to_string_pretty(&views).map_err(|e| Outcome::Runtime(e.to_string()))?;
+        println!("{json}");
         return Ok(());
     }
     for s in &items {

@@ -707,6 +707,5 @@ fn index_key(key: &str, i: usize, len: usize) -> String {
 }
 
 fn fallback_url() -> Url {
-    // NOTE(unwrap): a constant that parses.
-    Url::parse("http://127.0.0.1:8080").expect("constant URL")
+    Url::parse("http://127.0.0.1:8080").expect("constant URL") // NOTE(unwrap): a constant that parses
 }

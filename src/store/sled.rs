@@ -122,8 +122,8 @@ fn decode<T: serde::de::DeserializeOwned>(
 }
 
 fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    // NOTE(unwrap): our own plain structs of strings and numbers always serialize.
-    serde_json::to_vec(v).expect("serializable")
+    // Our own plain structs of strings and numbers always serialize.
+    serde_json::to_vec(v).expect("serializable") // NOTE(unwrap): see above
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;

@@ -75,7 +75,7 @@ impl Fetcher {
         }
         let net = |e: reqwest::Error| FetchError::Network {
             url: url.clone(),
-            message: describe(&e),
+            message: describe(&e.without_url()),
         };
         let mut resp = req.send().await.map_err(net)?;
         if resp.status() == StatusCode::NOT_MODIFIED {

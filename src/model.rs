@@ -46,9 +46,30 @@ pub struct Item {
     /// Sanitized HTML of the full text, when a source provides it.
     pub content: Option<String>,
     pub author: Option<String>,
+    /// An absolute image URL (a detail page's picture, say).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Failed attempts at the item's detail page; it is retried while this is below the limit.
+    #[serde(default)]
+    pub detail_failures: u8,
 }
 
 impl Item {
+    /// An item with only a key and title; the rest empty.
+    pub fn new(key: impl Into<String>, title: impl Into<String>) -> Item {
+        Item {
+            key: key.into(),
+            title: title.into(),
+            link: None,
+            published: None,
+            summary: None,
+            content: None,
+            author: None,
+            image: None,
+            detail_failures: 0,
+        }
+    }
+
     /// A hash over what a reader sees; a change means the item was updated.
     pub fn content_hash(&self) -> String {
         let mut h = Sha256::new();
@@ -58,6 +79,7 @@ impl Item {
             self.summary.as_deref(),
             self.content.as_deref(),
             self.author.as_deref(),
+            self.image.as_deref(),
         ] {
             h.update(part.unwrap_or("").as_bytes());
             h.update([0]);

@@ -13,7 +13,8 @@ use crate::extract::text::html_to_text;
 use crate::fetch::Fetcher;
 use crate::model::{FeedId, Item};
 use crate::publish;
-use crate::source::{SourceOutput, scrape};
+use crate::source::SourceOutput;
+use crate::source::scrape::Crawl;
 use crate::store::{RunCommit, Store, Upsert};
 
 /// What a run needs from the process.
@@ -82,6 +83,7 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         items,
         validators,
         now,
+        state: Vec::new(),
     };
     if let Err(e) = commit_and_publish(rt, feed, &run, &mut report).await {
         warn!(feed = %feed.id, error = %e, "Run failed; keeping previous items.");
@@ -97,9 +99,14 @@ async fn run_source(
 ) -> Result<SourceOutput, String> {
     match source {
         SourceSpec::Scrape(spec) => {
-            scrape::run(spec, feed.timezone, &rt.fetcher, rt.store.as_ref())
-                .await
-                .map_err(|e| e.to_string())
+            let crawl = Crawl::new(
+                spec,
+                &feed.id,
+                feed.timezone,
+                &rt.fetcher,
+                Some(rt.store.as_ref()),
+            );
+            crawl.run().await.map_err(|e| e.to_string())
         }
     }
 }
@@ -114,7 +121,7 @@ fn merge(
     let mut items = Vec::new();
     let mut validators = Vec::new();
     for out in outputs {
-        warnings.extend(out.warnings);
+        warnings.extend(out.warnings.iter().map(ToString::to_string));
         validators.extend(out.validators);
         for item in out.items {
             let text = item

@@ -112,30 +112,102 @@ impl SourceSpec {
     }
 }
 
-/// `kind = "scrape"`: items selected from an HTML listing page.
+/// `kind = "scrape"`: items selected from HTML listing pages, optionally completed from each item's
+/// own page.
 #[derive(Debug, Clone)]
 pub struct ScrapeSpec {
     pub url: Url,
     pub items: Rule,
-    pub title: Rules,
+    pub fields: FieldRules,
     pub link: Rules,
+    pub date_formats: Vec<String>,
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    pub paging: Paging,
+    /// Listing pages a scheduled run may read.
+    pub max_pages: usize,
+    pub detail: Option<FieldRules>,
+}
+
+/// Selectors for the fields an item's element or page may give.
+#[derive(Debug, Clone, Default)]
+pub struct FieldRules {
+    pub title: Rules,
     pub date: Rules,
     pub summary: Rules,
+    pub content: Rules,
+    pub author: Rules,
+    pub image: Rules,
+}
+
+impl FieldRules {
+    fn all(&self) -> [&Rules; 6] {
+        [
+            &self.title,
+            &self.date,
+            &self.summary,
+            &self.content,
+            &self.author,
+            &self.image,
+        ]
+    }
+}
+
+/// How listing pages after the first are found.
+#[derive(Debug, Clone)]
+pub enum Paging {
+    /// One page only.
+    Single,
+    /// Follow the link this selector finds.
+    NextPage(Rules),
+    /// Pages 2, 3, … from a template with `{n}` and/or `{offset}`.
+    Template { template: String, page_size: usize },
+}
+
+impl Paging {
+    /// The URL of page `n` (1-based) for the template form; page 1 is the source's URL.
+    pub fn template_url(&self, first: &Url, n: usize) -> Option<Url> {
+        let Paging::Template {
+            template,
+            page_size,
+        } = self
+        else {
+            return None;
+        };
+        if n <= 1 {
+            return Some(first.clone());
+        }
+        let t = template
+            .replace("{n}", &n.to_string())
+            .replace("{offset}", &((n - 1) * page_size).to_string());
+        first.join(&t).ok()
+    }
 }
 
 impl ScrapeSpec {
-    /// A hash of everything that decides what is read from the page, in zone `tz`.
+    /// A hash of everything that decides what is read from the pages, in zone `tz`.
     pub fn fingerprint(&self, tz: chrono_tz::Tz) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(self.items.as_str());
-        for rules in [&self.title, &self.link, &self.date, &self.summary] {
+        let detail = self.detail.iter().flat_map(|d| d.all());
+        for rules in self
+            .fields
+            .all()
+            .into_iter()
+            .chain([&self.link])
+            .chain(detail)
+        {
             h.update([1]);
             for r in &rules.0 {
                 h.update(r.as_str());
                 h.update([0]);
             }
         }
+        for f in &self.date_formats {
+            h.update(f);
+            h.update([2]);
+        }
+        h.update(self.encoding.map_or("", |e| e.name()));
         h.update(tz.name());
         crate::model::hex(&h.finalize()[..8])
     }

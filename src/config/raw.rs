@@ -123,11 +123,40 @@ pub enum SourceKind {
 pub struct RawSource {
     pub kind: Spanned<SourceKind>,
     pub url: Str,
+    /// One element per item on the listing.
     pub items: Option<Str>,
     pub title: Option<Rules>,
     pub link: Option<Rules>,
     pub date: Option<Rules>,
     pub summary: Option<Rules>,
+    pub content: Option<Rules>,
+    pub author: Option<Rules>,
+    pub image: Option<Rules>,
+    /// chrono formats tried before the built-in date forms.
+    pub date_format: Option<Rules>,
+    /// Overrides the page's declared charset, e.g. "windows-1251".
+    pub encoding: Option<Str>,
+    /// Selector of the next listing page's link.
+    pub next_page: Option<Rules>,
+    /// URL template of listing pages 2, 3, …: `{n}` is the page number, `{offset}` (n-1) × page_size.
+    pub page_url: Option<Str>,
+    pub page_size: Option<Spanned<i64>>,
+    /// Listing pages a scheduled run may read (default 2 when paging is configured).
+    pub max_pages: Option<Spanned<i64>>,
+    /// Selectors on each item's own page.
+    pub detail: Option<RawDetail>,
+}
+
+/// `[source.detail]`: fetched once for each item not yet stored.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDetail {
+    pub title: Option<Rules>,
+    pub date: Option<Rules>,
+    pub summary: Option<Rules>,
+    pub content: Option<Rules>,
+    pub author: Option<Rules>,
+    pub image: Option<Rules>,
 }
 
 /// A selector or a list of fallbacks, as written. Deserialized by hand because serde's untagged

@@ -17,7 +17,8 @@ use super::raw::{
     Rules as RawRules, Str,
 };
 use super::{
-    Config, FeedSpec, FetchSettings, Filter, Schedule, ScrapeSpec, Settings, SourceSpec, Webhook,
+    Config, FeedSpec, FetchSettings, FieldRules, Filter, Paging, Schedule, ScrapeSpec, Settings,
+    SourceSpec, Webhook,
 };
 use crate::extract::selector::{Rule, Rules};
 use crate::model::FeedId;
@@ -562,12 +563,32 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             return None;
         };
         let items = self.rule(items_raw, &key("items"));
-        // Every selector is checked before giving up on the source, so all their errors are reported.
-        let title = self.rules(raw.title.as_ref(), &key("title"));
+        // Every value is checked before giving up on the source, so all their errors are reported.
+        let fields = self.fields(
+            [
+                &raw.title,
+                &raw.date,
+                &raw.summary,
+                &raw.content,
+                &raw.author,
+                &raw.image,
+            ],
+            &key(""),
+        );
         let link = self.rules(raw.link.as_ref(), &key("link"));
-        let date = self.rules(raw.date.as_ref(), &key("date"));
-        let summary = self.rules(raw.summary.as_ref(), &key("summary"));
-        if raw.title.is_none() && raw.link.is_none() && raw.summary.is_none() {
+        let detail = raw.detail.as_ref().map(|d| {
+            self.fields(
+                [
+                    &d.title, &d.date, &d.summary, &d.content, &d.author, &d.image,
+                ],
+                &key("detail."),
+            )
+        });
+        if raw.title.is_none()
+            && raw.link.is_none()
+            && raw.summary.is_none()
+            && raw.content.is_none()
+        {
             self.err(
                 items_raw.span(),
                 &key("items"),
@@ -575,14 +596,133 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 "add at least one of title, link or summary selectors",
             );
         }
+        if raw.detail.is_some() && raw.link.is_none() {
+            let span = raw.url.span();
+            self.err(
+                span,
+                &key("detail"),
+                "detail pages need the items' links",
+                "add link = \"a @href\"",
+            );
+        }
+        let date_formats = self.date_formats(raw.date_format.as_ref(), &key("date_format"));
+        let encoding = raw
+            .encoding
+            .as_ref()
+            .and_then(|e| self.encoding(e, &key("encoding")));
+        let paging = self.paging(raw, &key(""));
+        let max_pages = match &raw.max_pages {
+            Some(v) => self.positive(v, &key("max_pages")),
+            None if matches!(paging, Some(Paging::Single)) => Some(1),
+            None => Some(2),
+        };
         Some(SourceSpec::Scrape(ScrapeSpec {
             url: url?,
             items: items?,
-            title,
+            fields,
             link,
+            date_formats,
+            encoding,
+            paging: paging?,
+            max_pages: max_pages?,
+            detail,
+        }))
+    }
+
+    fn fields(&mut self, raw: [&Option<RawRules>; 6], prefix: &str) -> FieldRules {
+        let names = ["title", "date", "summary", "content", "author", "image"];
+        let [title, date, summary, content, author, image] =
+            std::array::from_fn(|i| self.rules(raw[i].as_ref(), &format!("{prefix}{}", names[i])));
+        FieldRules {
+            title,
             date,
             summary,
-        }))
+            content,
+            author,
+            image,
+        }
+    }
+
+    fn date_formats(&mut self, raw: Option<&RawRules>, key: &str) -> Vec<String> {
+        let list = raw.map(super::raw::rule_list).unwrap_or_default();
+        let mut out = Vec::new();
+        for f in list {
+            use chrono::format::{Item, StrftimeItems};
+            if StrftimeItems::new(f.get_ref()).any(|i| matches!(i, Item::Error))
+                || !f.get_ref().contains('%')
+            {
+                let msg = format!("`{}` is not a date format", f.get_ref());
+                self.err(
+                    f.span(),
+                    key,
+                    msg,
+                    "use chrono's strftime syntax, e.g. \"%d.%m.%Y %H:%M\"",
+                );
+            } else {
+                out.push(f.into_inner());
+            }
+        }
+        out
+    }
+
+    fn encoding(&mut self, s: &Str, key: &str) -> Option<&'static encoding_rs::Encoding> {
+        let found = encoding_rs::Encoding::for_label(s.get_ref().trim().as_bytes());
+        if found.is_none() {
+            let msg = format!("`{}` is not a known character encoding", s.get_ref());
+            self.err(
+                s.span(),
+                key,
+                msg,
+                "use a WHATWG label such as \"windows-1251\", \"koi8-r\" or \"iso-8859-2\"",
+            );
+        }
+        found
+    }
+
+    fn paging(&mut self, raw: &RawSource, prefix: &str) -> Option<Paging> {
+        let key = |k: &str| format!("{prefix}{k}");
+        match (&raw.next_page, &raw.page_url) {
+            (Some(_), Some(t)) => {
+                let hint = "keep next_page (follow a link) or page_url (a URL template), not both";
+                self.err(
+                    t.span(),
+                    &key("page_url"),
+                    "both `next_page` and `page_url` are set",
+                    hint,
+                );
+                None
+            }
+            (Some(r), None) => Some(Paging::NextPage(self.rules(Some(r), &key("next_page")))),
+            (None, Some(t)) => self.template(t, raw.page_size.as_ref(), &key("page_url")),
+            (None, None) => Some(Paging::Single),
+        }
+    }
+
+    fn template(&mut self, t: &Str, size: Option<&Spanned<i64>>, key: &str) -> Option<Paging> {
+        let text = t.get_ref();
+        if !text.contains("{n}") && !text.contains("{offset}") {
+            let hint = "write the page number as {n} (\"/page/{n}\") or the item offset as {offset} (\"?start={offset}\")";
+            self.err(
+                t.span(),
+                key,
+                format!("`{text}` has neither {{n}} nor {{offset}}"),
+                hint,
+            );
+            return None;
+        }
+        let page_size = match size {
+            Some(v) => self.positive(v, "page_size")?,
+            None if text.contains("{offset}") => {
+                let hint = "add page_size = N, the number of items on one listing page";
+                self.err(t.span(), key, "`{offset}` needs `page_size`", hint);
+                return None;
+            }
+            None => 1,
+        };
+        Some(Paging::Template {
+            template: text.clone(),
+            page_size,
+        })
     }
 
     fn filter(&mut self, raw: &RawFilter) -> Filter {

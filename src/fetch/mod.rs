@@ -1,11 +1,19 @@
-//! Fetching pages: one shared reqwest client with the configured user agent and timeouts, conditional
-//! GET with stored validators, and a body limit enforced while reading (after decompression, so a
-//! compressed bomb is refused rather than expanded).
+//! Fetching pages: one shared reqwest client with the configured user agent and timeouts, a
+//! per-host connection limit, conditional GET with stored validators, redirects followed by hand so
+//! each hop is checked against the source's site, a body limit enforced while reading (after
+//! decompression, so a compressed bomb is refused rather than expanded), and charset decoding.
 
+pub mod charset;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use reqwest::header::{
+    CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+};
 use reqwest::{StatusCode, redirect};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use crate::config::FetchSettings;
@@ -27,6 +35,36 @@ pub enum Fetched {
     },
 }
 
+/// Where a request may lead.
+#[derive(Debug, Clone)]
+pub enum Scope {
+    /// The URL the user configured: redirects may go anywhere http(s).
+    Configured,
+    /// A link found on a page: it and every redirect must stay on this site.
+    Site(Url),
+}
+
+impl Scope {
+    fn allows(&self, url: &Url) -> bool {
+        match self {
+            Scope::Configured => matches!(url.scheme(), "http" | "https"),
+            Scope::Site(site) => same_site(site, url),
+        }
+    }
+}
+
+/// Same scheme family and host, ignoring a leading `www.` and the port only when both are default.
+pub fn same_site(a: &Url, b: &Url) -> bool {
+    let host = |u: &Url| {
+        u.host_str()
+            .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+    };
+    matches!(b.scheme(), "http" | "https")
+        && host(a).is_some()
+        && host(a) == host(b)
+        && a.port() == b.port()
+}
+
 /// Why a fetch failed; each names the URL.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -38,15 +76,21 @@ pub enum FetchError {
         "{url}: the body is larger than max_body ({limit} bytes)\n  hint: raise [fetch] max_body if this page is really that large"
     )]
     TooLarge { url: Url, limit: u64 },
+    #[error("{url}: redirected to {to}, outside the source's site; not followed")]
+    OffSite { url: Url, to: String },
+    #[error("{url}: more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects { url: Url },
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
 }
 
-/// The shared HTTP client.
+/// The shared HTTP client. Cloning shares the client and the per-host limits.
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
     max_body: u64,
+    per_host: usize,
+    hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
 impl Fetcher {
@@ -55,35 +99,90 @@ impl Fetcher {
             .user_agent(&settings.user_agent)
             .connect_timeout(Duration::from_secs(10).min(settings.timeout))
             .timeout(settings.timeout)
-            .redirect(redirect::Policy::limited(MAX_REDIRECTS))
+            .redirect(redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
+        let (max_body, per_host) = (settings.max_body, settings.per_host_concurrency.max(1));
         Ok(Fetcher {
             client,
-            max_body: settings.max_body,
+            max_body,
+            per_host,
+            hosts: Arc::default(),
         })
     }
 
-    /// GETs `url`, sending `validators` so an unchanged page costs a 304.
-    pub async fn get(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+    /// A connection slot for `url`'s host; hold it across several `get_held` calls to keep a place
+    /// in line (the listing chain does, so detail pages never starve it).
+    pub async fn permit(&self, url: &Url) -> OwnedSemaphorePermit {
+        let key = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let sem = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            hosts
+                .entry(key)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+                .clone()
+        };
+        // NOTE(unwrap): the semaphore is never closed.
+        sem.acquire_owned()
+            .await
+            .expect("host semaphore is never closed")
+    }
+
+    /// GETs `url` within the host's limit, sending `validators` so an unchanged page costs a 304.
+    pub async fn get(
+        &self,
+        url: &Url,
+        v: &Validators,
+        scope: &Scope,
+        enc: Option<Enc>,
+    ) -> Result<Fetched, FetchError> {
+        let _permit = self.permit(url).await;
+        self.get_held(url, v, scope, enc).await
+    }
+
+    /// Like `get`, for a caller that already holds a permit for this host.
+    pub async fn get_held(
+        &self,
+        url: &Url,
+        v: &Validators,
+        scope: &Scope,
+        enc: Option<Enc>,
+    ) -> Result<Fetched, FetchError> {
+        let mut current = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let resp = self.send(&current, v).await?;
+            if resp.status().is_redirection() && resp.status() != StatusCode::NOT_MODIFIED {
+                current = next_hop(&current, &resp, scope)?;
+                continue;
+            }
+            return self.read(current, resp, enc).await;
+        }
+        Err(FetchError::TooManyRedirects { url: url.clone() })
+    }
+
+    async fn send(&self, url: &Url, v: &Validators) -> Result<reqwest::Response, FetchError> {
         let mut req = self.client.get(url.clone());
-        if let Some(etag) = &validators.etag {
+        if let Some(etag) = &v.etag {
             req = req.header(IF_NONE_MATCH, etag);
         }
-        if let Some(lm) = &validators.last_modified {
+        if let Some(lm) = &v.last_modified {
             req = req.header(IF_MODIFIED_SINCE, lm);
         }
-        let net = |e: reqwest::Error| FetchError::Network {
-            url: url.clone(),
-            message: describe(&e.without_url()),
-        };
-        let mut resp = req.send().await.map_err(net)?;
+        req.send().await.map_err(|e| network(url, e))
+    }
+
+    async fn read(
+        &self,
+        url: Url,
+        mut resp: reqwest::Response,
+        enc: Option<Enc>,
+    ) -> Result<Fetched, FetchError> {
         if resp.status() == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
         }
         if !resp.status().is_success() {
             return Err(FetchError::Status {
-                url: url.clone(),
+                url,
                 status: resp.status(),
             });
         }
@@ -98,23 +197,52 @@ impl Fetcher {
             last_modified: header(LAST_MODIFIED),
             reader: None,
         };
-        let final_url = resp.url().clone();
+        let content_type = header(CONTENT_TYPE);
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(net)? {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| network(&url, e))? {
             if (body.len() + chunk.len()) as u64 > self.max_body {
                 return Err(FetchError::TooLarge {
-                    url: url.clone(),
+                    url,
                     limit: self.max_body,
                 });
             }
             body.extend_from_slice(&chunk);
         }
-        let body = String::from_utf8_lossy(&body).into_owned();
+        let body = charset::decode(&body, content_type.as_deref(), enc);
         Ok(Fetched::Body {
-            url: final_url,
+            url,
             body,
             validators,
         })
+    }
+}
+
+/// A forced character encoding.
+pub type Enc = &'static encoding_rs::Encoding;
+
+fn next_hop(from: &Url, resp: &reqwest::Response, scope: &Scope) -> Result<Url, FetchError> {
+    let location = resp
+        .headers()
+        .get(LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or("");
+    let to = from.join(location).map_err(|_| FetchError::Status {
+        url: from.clone(),
+        status: resp.status(),
+    })?;
+    if !scope.allows(&to) {
+        return Err(FetchError::OffSite {
+            url: from.clone(),
+            to: to.to_string(),
+        });
+    }
+    Ok(to)
+}
+
+fn network(url: &Url, e: reqwest::Error) -> FetchError {
+    FetchError::Network {
+        url: url.clone(),
+        message: describe(&e.without_url()),
     }
 }
 
@@ -132,4 +260,31 @@ fn describe(e: &reqwest::Error) -> String {
         source = s.source();
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_site_ignores_www_but_not_other_hosts() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(same_site(&u("https://www.ex.org/a"), &u("http://ex.org/b")));
+        assert!(!same_site(
+            &u("https://ex.org/a"),
+            &u("https://evil.org/ex.org")
+        ));
+        assert!(!same_site(
+            &u("https://ex.org/a"),
+            &u("https://ex.org.evil.org/")
+        ));
+        assert!(!same_site(
+            &u("http://127.0.0.1:8000/"),
+            &u("http://127.0.0.1:9000/")
+        ));
+        assert!(!same_site(
+            &u("https://ex.org/a"),
+            &u("javascript:alert(1)")
+        ));
+    }
 }

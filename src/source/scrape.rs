@@ -1,21 +1,29 @@
-//! `kind = "scrape"`: fetch the listing page, select each item, and read its fields with the
-//! configured selectors. `extract_listing` is pure so golden tests and benchmarks can call it.
+//! `kind = "scrape"`: walks listing pages and completes new items from their own pages.
+//!
+//! Listing pages come one after another (a `next_page` link is only known once its page is read), so
+//! the walk holds one connection slot of the host for them; detail pages are fetched on the other
+//! slots while the next listing page loads. A scheduled run stops at the first page that holds an
+//! item already stored (everything after it is older), or at `max_pages`; `backfill` walks on to the
+//! end and commits page by page.
 
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use scraper::{ElementRef, Html};
+use tokio::task::JoinHandle;
 use url::Url;
 
-use super::SourceOutput;
-use crate::config::ScrapeSpec;
-use crate::extract::date::parse_date;
-use crate::extract::text::{html_to_text, sanitize_html, title_from_text};
-use crate::extract::url::{absolutize, canonical};
-use crate::fetch::{FetchError, Fetched, Fetcher};
-use crate::model::{Item, Validators, hash_key};
+use super::extract::{Fields, ListingPage, apply, extract_detail, extract_listing};
+use super::{SourceOutput, Warning};
+use crate::config::{FieldRules, Paging, ScrapeSpec};
+use crate::extract::date::DateContext;
+use crate::fetch::{FetchError, Fetched, Fetcher, Scope, same_site};
+use crate::model::{FeedId, Item, Validators};
 use crate::store::{Store, StoreError};
 
-/// Titles made from text are cut near this many characters.
-const TITLE_MAX: usize = 100;
+/// A detail page is tried this many times over successive runs before the listing's data is final.
+pub const MAX_DETAIL_ATTEMPTS: u8 = 3;
 
 /// Why a scrape source failed.
 #[derive(Debug, thiserror::Error)]
@@ -30,99 +38,355 @@ pub enum ScrapeError {
     NoItems { url: Url, selector: String },
 }
 
-/// Fetches the listing (conditionally) and extracts its items.
-pub async fn run(
-    spec: &ScrapeSpec,
-    tz: Tz,
-    fetcher: &Fetcher,
-    store: &dyn Store,
-) -> Result<SourceOutput, ScrapeError> {
-    let reader = spec.fingerprint(tz);
-    let mut validators = store.validators(spec.url.as_str())?;
-    if validators.reader.as_deref() != Some(reader.as_str()) {
-        validators = Validators::default();
+/// One source being read in one run.
+pub struct Crawl<'a> {
+    pub spec: &'a ScrapeSpec,
+    pub feed: &'a FeedId,
+    pub tz: Tz,
+    pub fetcher: &'a Fetcher,
+    /// `None` when the store is held by another process (`preview` beside the daemon).
+    pub store: Option<&'a dyn Store>,
+    pub now: DateTime<Utc>,
+    detail: Option<Arc<FieldRules>>,
+    formats: Arc<Vec<String>>,
+}
+
+/// How far a walk goes.
+#[derive(Debug, Clone)]
+pub struct Walk {
+    /// The first page to read and its number.
+    pub start: (Url, usize),
+    /// Pages this walk may read.
+    pub max_pages: usize,
+    /// Stop after a page that holds a stored item.
+    pub stop_at_known: bool,
+    /// Send stored validators (scheduled runs); `false` reads every page in full.
+    pub conditional: bool,
+}
+
+/// A listing page with its items completed.
+#[derive(Debug)]
+pub struct PageDone {
+    pub number: usize,
+    pub url: Url,
+    pub items: Vec<Item>,
+    pub validators: Option<Validators>,
+    /// Where the walk would go next.
+    pub next: Option<Url>,
+    pub warnings: Vec<Warning>,
+    pub details: usize,
+}
+
+/// A page whose detail pages are still being fetched.
+struct InFlight {
+    page: PageDone,
+    pending: Vec<(usize, JoinHandle<Result<Fields, FetchError>>)>,
+}
+
+impl<'a> Crawl<'a> {
+    pub fn new(
+        spec: &'a ScrapeSpec,
+        feed: &'a FeedId,
+        tz: Tz,
+        fetcher: &'a Fetcher,
+        store: Option<&'a dyn Store>,
+    ) -> Self {
+        let detail = spec.detail.clone().map(Arc::new);
+        let formats = Arc::new(spec.date_formats.clone());
+        Crawl {
+            spec,
+            feed,
+            tz,
+            fetcher,
+            store,
+            now: Utc::now(),
+            detail,
+            formats,
+        }
     }
-    let (url, body, mut new_validators) = match fetcher.get(&spec.url, &validators).await? {
-        Fetched::NotModified => {
-            return Ok(SourceOutput {
-                not_modified: true,
-                ..SourceOutput::default()
+
+    fn date_cx(&self) -> DateContext<'_> {
+        DateContext {
+            tz: self.tz,
+            formats: &self.formats,
+            now: self.now,
+        }
+    }
+
+    /// A scheduled run: reads up to `max_pages`, stopping at stored items, conditionally.
+    pub async fn run(&self) -> Result<SourceOutput, ScrapeError> {
+        let walk = Walk {
+            start: (self.spec.url.clone(), 1),
+            max_pages: self.spec.max_pages,
+            stop_at_known: true,
+            conditional: true,
+        };
+        let mut out = SourceOutput::default();
+        let reader = self.spec.fingerprint(self.tz);
+        self.walk(&walk, |page| {
+            out.pages += 1;
+            out.details += page.details;
+            if let Some(mut v) = page.validators {
+                v.reader = Some(reader.clone());
+                out.validators.push((page.url.to_string(), v));
+            }
+            out.items.extend(page.items);
+            out.warnings.extend(page.warnings);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Walks listing pages, handing each completed page to `on_page` in order.
+    pub async fn walk(
+        &self,
+        walk: &Walk,
+        mut on_page: impl FnMut(PageDone) -> Result<(), ScrapeError>,
+    ) -> Result<(), ScrapeError> {
+        let (mut url, mut number) = walk.start.clone();
+        let mut queue: VecDeque<InFlight> = VecDeque::new();
+        let mut visited = HashSet::new();
+        let mut permit = Some(self.fetcher.permit(&url).await);
+        for read in 0..walk.max_pages {
+            visited.insert(url.to_string());
+            let scope = if number == 1 {
+                Scope::Configured
+            } else {
+                Scope::Site(self.spec.url.clone())
+            };
+            let validators = if walk.conditional {
+                self.stored_validators(&url)?
+            } else {
+                Validators::default()
+            };
+            let fetched = self
+                .fetcher
+                .get_held(&url, &validators, &scope, self.spec.encoding)
+                .await?;
+            let Fetched::Body {
+                url: final_url,
+                body,
+                validators,
+            } = fetched
+            else {
+                let warnings = vec![Warning::NotModified { url: url.clone() }];
+                queue.push_back(InFlight {
+                    page: empty_page(number, url, warnings),
+                    pending: vec![],
+                });
+                break;
+            };
+            let listing = extract_listing(&body, &final_url, self.spec, &self.date_cx());
+            drop(body);
+            if listing.items.is_empty() {
+                if read == 0 && number == 1 {
+                    return Err(ScrapeError::NoItems {
+                        url: final_url,
+                        selector: self.spec.items.as_str().to_string(),
+                    });
+                }
+                break;
+            }
+            let (flight, any_known) = self.start_page(number, final_url, listing, validators)?;
+            let next = flight.page.next.clone();
+            queue.push_back(flight);
+            drain_finished(&mut queue, &mut on_page).await?;
+            let Some(next) = next.filter(|n| !visited.contains(n.as_str())) else {
+                break;
+            };
+            if walk.stop_at_known && any_known {
+                break;
+            }
+            (url, number) = (next, number + 1);
+        }
+        permit.take();
+        while let Some(flight) = queue.pop_front() {
+            on_page(finish(flight).await)?;
+        }
+        Ok(())
+    }
+
+    fn stored_validators(&self, url: &Url) -> Result<Validators, StoreError> {
+        let Some(store) = self.store else {
+            return Ok(Validators::default());
+        };
+        let v = store.validators(url.as_str())?;
+        let reader = self.spec.fingerprint(self.tz);
+        Ok(if v.reader.as_deref() == Some(reader.as_str()) {
+            v
+        } else {
+            Validators::default()
+        })
+    }
+
+    /// Classifies a page's items against the store and starts their detail fetches.
+    fn start_page(
+        &self,
+        number: usize,
+        url: Url,
+        listing: ListingPage,
+        v: Validators,
+    ) -> Result<(InFlight, bool), StoreError> {
+        let next = self.next_url(number, &url, listing.next);
+        let mut warnings = listing.warnings;
+        let (mut items, mut pending, mut any_known) = (Vec::new(), Vec::new(), false);
+        for item in listing.items {
+            let (known, stored) = match self.store {
+                Some(s) => (
+                    s.is_known(self.feed, &item.key)?,
+                    s.get(self.feed, &item.key)?,
+                ),
+                None => (false, None),
+            };
+            any_known |= known;
+            let Some((item, want_detail)) = self.choose(item, known, stored) else {
+                continue;
+            };
+            if want_detail {
+                if let Some(h) = self.spawn_detail(&item, &mut warnings) {
+                    pending.push((items.len(), h));
+                }
+            }
+            items.push(item);
+        }
+        let page = PageDone {
+            number,
+            url,
+            items,
+            validators: Some(v),
+            next,
+            warnings,
+            details: pending.len(),
+        };
+        Ok((InFlight { page, pending }, any_known))
+    }
+
+    /// What to keep of a listed item, and whether its detail page is wanted.
+    fn choose(
+        &self,
+        fresh: Item,
+        known: bool,
+        stored: Option<crate::model::StoredItem>,
+    ) -> Option<(Item, bool)> {
+        let has_detail = self.detail.is_some() && fresh.link.is_some();
+        match stored {
+            // Seen before and pruned since: it stays gone.
+            None if known => None,
+            None => Some((fresh, has_detail)),
+            // The stored item holds what its detail page gave; retry only a failed one.
+            Some(s) if has_detail => {
+                let retry = (1..MAX_DETAIL_ATTEMPTS).contains(&s.item.detail_failures);
+                Some((s.item, retry))
+            }
+            Some(_) => Some((fresh, false)),
+        }
+    }
+
+    fn next_url(&self, number: usize, url: &Url, found: Option<Url>) -> Option<Url> {
+        match &self.spec.paging {
+            Paging::Single => None,
+            Paging::NextPage(_) => found.filter(|n| n != url),
+            Paging::Template { .. } => self.spec.paging.template_url(&self.spec.url, number + 1),
+        }
+    }
+
+    fn spawn_detail(
+        &self,
+        item: &Item,
+        warnings: &mut Vec<Warning>,
+    ) -> Option<JoinHandle<Result<Fields, FetchError>>> {
+        let url = Url::parse(item.link.as_deref()?).ok()?;
+        if !same_site(&self.spec.url, &url) {
+            warnings.push(Warning::OffSite {
+                url: url.to_string(),
             });
+            return None;
         }
-        Fetched::Body {
-            url,
-            body,
-            validators,
-        } => (url, body, validators),
-    };
-    let mut out = extract_listing(&body, &url, spec, tz);
-    if out.items.is_empty() {
-        return Err(ScrapeError::NoItems {
-            url,
-            selector: spec.items.as_str().to_string(),
-        });
+        let (fetcher, rules, formats) = (
+            self.fetcher.clone(),
+            self.detail.clone()?,
+            self.formats.clone(),
+        );
+        let (tz, now, enc, site) = (self.tz, self.now, self.spec.encoding, self.spec.url.clone());
+        Some(tokio::spawn(async move {
+            match fetcher
+                .get(&url, &Validators::default(), &Scope::Site(site), enc)
+                .await?
+            {
+                Fetched::Body { url, body, .. } => {
+                    let cx = DateContext {
+                        tz,
+                        formats: &formats,
+                        now,
+                    };
+                    Ok(extract_detail(&body, &url, &rules, &cx))
+                }
+                Fetched::NotModified => Ok(Fields::default()),
+            }
+        }))
     }
-    new_validators.reader = Some(reader);
-    out.validators.push((spec.url.to_string(), new_validators));
-    out.url = Some(url);
-    Ok(out)
 }
 
-/// Reads every item of a listing page. Items without title, link or text are skipped with a warning.
-pub fn extract_listing(html: &str, base: &Url, spec: &ScrapeSpec, tz: Tz) -> SourceOutput {
-    let doc = Html::parse_document(html);
-    let mut out = SourceOutput::default();
-    for (i, el) in spec
-        .items
-        .select(doc.root_element())
-        .into_iter()
-        .enumerate()
+fn empty_page(number: usize, url: Url, warnings: Vec<Warning>) -> PageDone {
+    PageDone {
+        number,
+        url,
+        items: vec![],
+        validators: None,
+        next: None,
+        warnings,
+        details: 0,
+    }
+}
+
+/// Hands over, in order, the pages at the front of the queue whose detail pages are all done.
+async fn drain_finished(
+    queue: &mut VecDeque<InFlight>,
+    on_page: &mut impl FnMut(PageDone) -> Result<(), ScrapeError>,
+) -> Result<(), ScrapeError> {
+    while queue
+        .front()
+        .is_some_and(|f| f.pending.iter().all(|(_, h)| h.is_finished()))
     {
-        match extract_item(el, base, spec, tz, &mut out.warnings) {
-            Some(item) => out.items.push(item),
-            None => out
-                .warnings
-                .push(format!("item {}: no title, link or text; skipped", i + 1)),
+        if let Some(flight) = queue.pop_front() {
+            on_page(finish(flight).await)?;
         }
     }
-    out
+    Ok(())
 }
 
-fn extract_item(
-    el: ElementRef<'_>,
-    base: &Url,
-    spec: &ScrapeSpec,
-    tz: Tz,
-    warnings: &mut Vec<String>,
-) -> Option<Item> {
-    let link = spec.link.text(el).and_then(|href| absolutize(&href, base));
-    let summary = spec
-        .summary
-        .html(el)
-        .map(|h| sanitize_html(&h, base))
-        .filter(|h| !h.is_empty());
-    let text = summary.as_deref().map(html_to_text).unwrap_or_default();
-    let published = spec.date.text(el).and_then(|d| {
-        let parsed = parse_date(&d, tz);
-        if parsed.is_none() {
-            warnings.push(format!("date not understood: {d:?}"));
+/// Waits for a page's detail pages and merges them into its items.
+async fn finish(flight: InFlight) -> PageDone {
+    let mut page = flight.page;
+    for (i, handle) in flight.pending {
+        let result = handle
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        let item = &mut page.items[i];
+        match result {
+            Ok(fields) => {
+                apply(item, fields, true);
+                item.detail_failures = 0;
+            }
+            Err(error) => {
+                item.detail_failures = item.detail_failures.saturating_add(1);
+                page.warnings.push(Warning::DetailFailed {
+                    url: item.link.clone().unwrap_or_default(),
+                    error,
+                });
+            }
         }
-        parsed
-    });
-    let title = spec
-        .title
-        .text(el)
-        .or_else(|| (!text.is_empty()).then(|| title_from_text(&text, TITLE_MAX)))?;
-    let key = link
-        .as_ref()
-        .map_or_else(|| hash_key(&title, &text), canonical);
-    Some(Item {
-        key,
-        title,
-        link: link.map(String::from),
-        published,
-        summary,
-        content: None,
-        author: None,
-    })
+    }
+    for item in page.items.iter_mut().filter(|i| i.title.is_empty()) {
+        let url = item.link.clone().unwrap_or_default();
+        page.warnings.push(Warning::NoTitle { url: url.clone() });
+        item.title = url;
+    }
+    let undated = page.items.iter().filter(|i| i.published.is_none()).count();
+    if undated > 0 {
+        page.warnings.push(Warning::NoDate { items: undated });
+    }
+    page
 }

@@ -36,6 +36,20 @@ pub struct RunCommit {
     pub validators: Vec<(String, Validators)>,
     /// The run's time: `first_seen` of new items.
     pub now: DateTime<Utc>,
+    /// Small records to set (`Some`) or delete (`None`) with the items, e.g. a backfill's cursor.
+    pub state: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl RunCommit {
+    /// A commit of items alone.
+    pub fn items(items: Vec<Item>, now: DateTime<Utc>) -> RunCommit {
+        RunCommit {
+            items,
+            validators: Vec::new(),
+            now,
+            state: Vec::new(),
+        }
+    }
 }
 
 /// The outcome of each committed item, in commit order.
@@ -97,6 +111,10 @@ pub trait Store: Send + Sync {
     fn commit(&self, feed: &FeedId, run: &RunCommit) -> Result<CommitReport, StoreError>;
     /// The newest `limit` items of a feed, newest first (one range scan).
     fn items(&self, feed: &FeedId, limit: usize) -> Result<Vec<StoredItem>, StoreError>;
+    /// One stored item.
+    fn get(&self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError>;
+    /// A record set through `RunCommit::state`.
+    fn state(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// How many items a feed holds.
     fn count(&self, feed: &FeedId) -> Result<usize, StoreError>;
     /// Whether this key was ever seen in this feed, even if pruned since.

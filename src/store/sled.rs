@@ -5,6 +5,7 @@
 //!   newest first, ties broken by the later run, then by the page's order
 //! - `seen`:       feed `\0` key → first-seen millis; outlives pruning, so old items never return as new
 //! - `validators`: URL → JSON `Validators`
+//! - `state`:      small records committed with runs (backfill cursors)
 
 use std::path::Path;
 
@@ -25,6 +26,7 @@ pub struct SledStore {
     order: Tree,
     seen: Tree,
     validators: Tree,
+    state: Tree,
     _lock: StateLock,
 }
 
@@ -51,6 +53,7 @@ impl SledStore {
             tree("seen")?,
             tree("validators")?,
         );
+        let state = tree("state")?;
         check_schema(&meta, &dir)?;
         Ok(SledStore {
             db,
@@ -58,6 +61,7 @@ impl SledStore {
             order,
             seen,
             validators,
+            state,
             _lock: lock,
         })
     }
@@ -142,6 +146,14 @@ fn upsert(
         let old: StoredItem = decode(&old, || format!("item {}", item.key))
             .map_err(ConflictableTransactionError::Abort)?;
         if old.hash == hash {
+            if old.item.detail_failures != item.detail_failures {
+                // Only the retry count moved: keep it, without calling the item updated.
+                let kept = StoredItem {
+                    item: item.clone(),
+                    ..old
+                };
+                items.insert(key, encode(&kept))?;
+            }
             return Ok(Upsert::Unchanged);
         }
         let new = StoredItem {
@@ -183,8 +195,14 @@ fn unwrap_tx<T>(r: Result<T, TransactionError<StoreError>>) -> Result<T, StoreEr
 impl Store for SledStore {
     fn commit(&self, feed: &FeedId, run: &RunCommit) -> Result<CommitReport, StoreError> {
         let run_id = self.db.generate_id()?;
-        let trees = (&self.items, &self.order, &self.seen, &self.validators);
-        let outcomes = trees.transaction(|(items, order, seen, validators)| {
+        let trees = (
+            &self.items,
+            &self.order,
+            &self.seen,
+            &self.validators,
+            &self.state,
+        );
+        let outcomes = trees.transaction(|(items, order, seen, validators, state)| {
             let mut out = Vec::with_capacity(run.items.len());
             for (seq, item) in run.items.iter().enumerate() {
                 let seq = u32::try_from(seq).unwrap_or(u32::MAX);
@@ -195,6 +213,12 @@ impl Store for SledStore {
             }
             for (url, v) in &run.validators {
                 validators.insert(url.as_bytes(), encode(v))?;
+            }
+            for (k, v) in &run.state {
+                match v {
+                    Some(v) => state.insert(k.as_bytes(), v.as_slice())?,
+                    None => state.remove(k.as_bytes())?,
+                };
             }
             Ok(out)
         });
@@ -213,6 +237,17 @@ impl Store for SledStore {
             }
         }
         Ok(out)
+    }
+
+    fn get(&self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError> {
+        match self.items.get(item_key(feed, key))? {
+            Some(b) => Ok(Some(decode(&b, || format!("item {key} of feed {feed}"))?)),
+            None => Ok(None),
+        }
+    }
+
+    fn state(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.state.get(key.as_bytes())?.map(|v| v.to_vec()))
     }
 
     fn count(&self, feed: &FeedId) -> Result<usize, StoreError> {
@@ -262,23 +297,15 @@ mod tests {
 
     fn item(key: &str, title: &str, published: Option<&str>) -> Item {
         Item {
-            key: key.into(),
-            title: title.into(),
             link: Some(key.into()),
             published: published
                 .map(|p| DateTime::parse_from_rfc3339(p).unwrap().with_timezone(&Utc)),
-            summary: None,
-            content: None,
-            author: None,
+            ..Item::new(key, title)
         }
     }
 
     fn run(items: Vec<Item>) -> RunCommit {
-        RunCommit {
-            items,
-            validators: vec![],
-            now: Utc::now(),
-        }
+        RunCommit::items(items, Utc::now())
     }
 
     fn feed() -> FeedId {
@@ -354,17 +381,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(dir.path()).unwrap();
         let now = Utc::now();
-        let first = RunCommit {
-            items: vec![item("a", "A", None), item("b", "B", None)],
-            validators: vec![],
-            now,
-        };
+        let first = RunCommit::items(vec![item("a", "A", None), item("b", "B", None)], now);
         store.commit(&feed(), &first).unwrap();
-        let second = RunCommit {
-            items: vec![item("c", "C", None), item("a", "A", None)],
-            validators: vec![],
-            now,
-        };
+        let second = RunCommit::items(vec![item("c", "C", None), item("a", "A", None)], now);
         store.commit(&feed(), &second).unwrap();
         let keys: Vec<String> = store
             .items(&feed(), 10)

@@ -1,0 +1,196 @@
+//! Pure extraction for `scrape` sources: a listing page to items (and the next page's link), an
+//! item's own page to the fields that fill or override the listing's. No I/O; golden tests and
+//! benchmarks call these directly.
+
+use scraper::{ElementRef, Html};
+use url::Url;
+
+use super::Warning;
+use crate::config::{FieldRules, Paging, ScrapeSpec};
+use crate::extract::date::{DateContext, parse_date};
+use crate::extract::selector::Rules;
+use crate::extract::text::{collapse_whitespace, html_to_text, sanitize_html, title_from_text};
+use crate::extract::url::{absolutize, canonical};
+use crate::model::{Item, hash_key};
+
+/// Titles made from text are cut near this many characters.
+pub const TITLE_MAX: usize = 100;
+
+/// What one listing page holds.
+#[derive(Debug, Default)]
+pub struct ListingPage {
+    pub items: Vec<Item>,
+    /// The next page's link (`next_page` form only).
+    pub next: Option<Url>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The fields an item's element or page gave.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Fields {
+    pub title: Option<String>,
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub author: Option<String>,
+    pub image: Option<String>,
+    /// The date text when no date could be read from it.
+    pub bad_date: Option<String>,
+}
+
+/// Reads every item of a listing page.
+pub fn extract_listing(
+    html: &str,
+    base: &Url,
+    spec: &ScrapeSpec,
+    cx: &DateContext<'_>,
+) -> ListingPage {
+    let doc = Html::parse_document(html);
+    let mut page = ListingPage::default();
+    let elements = spec.items.select(doc.root_element());
+    for (i, el) in elements.iter().enumerate() {
+        let link = spec.link.text(*el).and_then(|href| absolutize(&href, base));
+        let fields = read_fields(*el, base, &spec.fields, cx);
+        if let Some(text) = &fields.bad_date {
+            page.warnings.push(Warning::DateNotUnderstood {
+                item: i + 1,
+                text: text.clone(),
+            });
+        }
+        match make_item(link, fields) {
+            Some(item) => page.items.push(item),
+            None => page.warnings.push(Warning::Skipped { item: i + 1 }),
+        }
+    }
+    no_match_warnings(&elements, spec, &mut page.warnings);
+    if let Paging::NextPage(rules) = &spec.paging {
+        page.next = rules
+            .text(doc.root_element())
+            .and_then(|href| absolutize(&href, base));
+    }
+    page
+}
+
+/// A warning for each configured field selector that matched in none of the items.
+fn no_match_warnings(elements: &[ElementRef<'_>], spec: &ScrapeSpec, warnings: &mut Vec<Warning>) {
+    let f = &spec.fields;
+    let named = [
+        ("title", &f.title),
+        ("link", &spec.link),
+        ("date", &f.date),
+        ("summary", &f.summary),
+    ];
+    for (field, rules) in named {
+        if !rules.is_empty()
+            && !elements.is_empty()
+            && elements.iter().all(|el| rules.text(*el).is_none())
+        {
+            warnings.push(Warning::NoMatch {
+                field,
+                selector: describe(rules),
+            });
+        }
+    }
+}
+
+fn describe(rules: &Rules) -> String {
+    rules
+        .0
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join("\", \"")
+}
+
+/// Reads the configured fields within `scope`.
+pub fn read_fields(
+    scope: ElementRef<'_>,
+    base: &Url,
+    rules: &FieldRules,
+    cx: &DateContext<'_>,
+) -> Fields {
+    let html = |r: &Rules| {
+        r.html(scope)
+            .map(|h| sanitize_html(&h, base))
+            .filter(|h| !h.is_empty())
+    };
+    let date_text = rules.date.text(scope);
+    let published = date_text.as_deref().and_then(|d| parse_date(d, cx));
+    Fields {
+        title: rules.title.text(scope),
+        bad_date: date_text.filter(|_| published.is_none()),
+        published,
+        summary: html(&rules.summary),
+        content: html(&rules.content),
+        author: rules.author.text(scope),
+        image: rules
+            .image
+            .text(scope)
+            .and_then(|src| absolutize(&src, base))
+            .map(String::from),
+    }
+}
+
+/// Reads an item's own page.
+pub fn extract_detail(html: &str, base: &Url, rules: &FieldRules, cx: &DateContext<'_>) -> Fields {
+    let doc = Html::parse_document(html);
+    read_fields(doc.root_element(), base, rules, cx)
+}
+
+/// Builds an item from its link and fields; `None` when there is nothing to show.
+fn make_item(link: Option<Url>, f: Fields) -> Option<Item> {
+    let text = body_text(&f);
+    let made = (!text.is_empty()).then(|| title_from_text(&text, TITLE_MAX));
+    // An item with only a link keeps an empty title for its detail page to fill.
+    let title = f
+        .title
+        .clone()
+        .or(made)
+        .or_else(|| link.as_ref().map(|_| String::new()))?;
+    let key = link
+        .as_ref()
+        .map_or_else(|| hash_key(&title, &text), canonical);
+    let mut item = Item::new(key, title);
+    item.link = link.map(String::from);
+    apply(&mut item, f, false);
+    Some(item)
+}
+
+fn body_text(f: &Fields) -> String {
+    f.summary
+        .as_deref()
+        .or(f.content.as_deref())
+        .map(html_to_text)
+        .unwrap_or_default()
+}
+
+/// Fills `item` from `f`; with `override_all`, `f`'s values replace the item's (a detail page wins
+/// over the listing). A title made from text never replaces a real one.
+pub fn apply(item: &mut Item, f: Fields, override_all: bool) {
+    let text_title = f
+        .title
+        .is_none()
+        .then(|| body_text(&f))
+        .filter(|t| !t.is_empty());
+    let pick = |old: &mut Option<String>, new: Option<String>| {
+        if new.is_some() && (override_all || old.is_none()) {
+            *old = new;
+        }
+    };
+    pick(&mut item.summary, f.summary);
+    pick(&mut item.content, f.content);
+    pick(&mut item.author, f.author);
+    pick(&mut item.image, f.image);
+    if f.published.is_some() && (override_all || item.published.is_none()) {
+        item.published = f.published;
+    }
+    match f.title {
+        Some(t) if override_all => item.title = collapse_whitespace(&t),
+        _ if item.title.is_empty() => {
+            item.title = text_title
+                .map(|t| title_from_text(&t, TITLE_MAX))
+                .unwrap_or_default()
+        }
+        _ => {}
+    }
+}

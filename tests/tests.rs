@@ -6,4 +6,5 @@ mod support;
 mod check;
 mod crash;
 mod daemon;
+mod dates;
 mod once;

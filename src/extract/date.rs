@@ -2,10 +2,11 @@
 //! 1. the feed's explicit `date_format`s (chrono syntax);
 //! 2. RFC 3339, RFC 2822 and ISO 8601 forms, anywhere in the text;
 //! 3. day-first numeric forms (`21.04.2021`, `21/04/2021 10:14`; month-first only when the first
-//!    number cannot be a month... is more than 12);
+//!    number is more than 12);
 //! 4. month names in English, Russian (nominative and genitive), German, French and Spanish, any case,
 //!    full or abbreviated, with or without weekday and time ("Среда, 21 Апрель 2021 10:14");
-//! 5. relative forms ("2 hours ago", "вчера в 10:14", "сегодня", "hace 3 días").
+//! 5. relative forms ("2 hours ago", "вчера в 10:14", "сегодня", "hace 3 días"); the "ago" forms are
+//!    tried before month names, since Spanish "ago" is August.
 //!
 //! Words around the date ("Posted on", "Опубликовано:", "г.") are ignored. A date without an offset is
 //! read in the feed's time zone; results are UTC.
@@ -47,8 +48,10 @@ pub fn parse_date(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
     explicit(&text, cx)
         .or_else(|| standard(&text, cx))
         .or_else(|| numeric(&text, cx))
+        // "N units ago" before names: Spanish "ago" (agosto) would otherwise read as August.
+        .or_else(|| ago(&text, cx))
         .or_else(|| named(&text, cx))
-        .or_else(|| relative(&text, cx))
+        .or_else(|| relative_day(&text, cx))
 }
 
 /// A wall-clock time in `tz` as UTC; in a DST gap the instant an hour later, in an overlap the earlier.
@@ -344,10 +347,11 @@ fn named(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
         Some(Token::Number(n, len)) if *len <= 2 && (1..=31).contains(n) => Some(*n),
         _ => None,
     };
-    let day = mi
-        .checked_sub(1)
-        .and_then(|i| is_day(toks.get(i)))
-        .or_else(|| is_day(toks.get(mi + 1)))?;
+    // Words may stand between ("21 de abril", "12th May", "1er décembre"): look two tokens each way.
+    let before = (1..=2)
+        .filter_map(|d| mi.checked_sub(d))
+        .find_map(|i| is_day(toks.get(i)));
+    let day = before.or_else(|| (1..=2).find_map(|d| is_day(toks.get(mi + d))))?;
     let date = match year {
         Some(y) => NaiveDate::from_ymd_opt(y, month, day)?,
         None => yearless(month, day, cx)?,
@@ -421,13 +425,15 @@ const DAY_WORDS: &[(&str, i64)] = &[
     ("ayer", 1),
 ];
 
-fn relative(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
-    if let Some(c) = AGO.captures(text) {
-        let groups: Vec<&str> = c.iter().skip(1).flatten().map(|m| m.as_str()).collect();
-        let (count, unit) = (groups.first()?, groups.get(1)?);
-        let n: i64 = count.parse().unwrap_or(1);
-        return Some(cx.now - Duration::seconds(n * unit_seconds(unit)?));
-    }
+fn ago(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
+    let c = AGO.captures(text)?;
+    let groups: Vec<&str> = c.iter().skip(1).flatten().map(|m| m.as_str()).collect();
+    let (count, unit) = (groups.first()?, groups.get(1)?);
+    let n: i64 = count.parse().unwrap_or(1);
+    Some(cx.now - Duration::seconds(n * unit_seconds(unit)?))
+}
+
+fn relative_day(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
     let lower = text.to_lowercase();
     let &(_, back) = DAY_WORDS.iter().find(|(w, _)| contains_word(&lower, w))?;
     let day = cx.now.with_timezone(&cx.tz).date_naive() - Duration::days(back);

@@ -243,10 +243,8 @@ impl<'a> Crawl<'a> {
             let Some((item, want_detail)) = self.choose(item, known, stored) else {
                 continue;
             };
-            if want_detail {
-                if let Some(h) = self.spawn_detail(&item, &mut warnings) {
-                    pending.push((items.len(), h));
-                }
+            if want_detail && let Some(h) = self.spawn_detail(&item, &mut warnings) {
+                pending.push((items.len(), h));
             }
             items.push(item);
         }

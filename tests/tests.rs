@@ -8,3 +8,4 @@ mod crash;
 mod daemon;
 mod dates;
 mod once;
+mod scrape;

@@ -2,6 +2,7 @@
 
 pub mod k2;
 pub mod server;
+pub mod sites;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -71,6 +71,36 @@ impl Site {
         );
     }
 
+    /// Serves raw bytes with this content type.
+    pub fn put_bytes(&self, path_and_query: &str, content_type: &str, body: Vec<u8>) {
+        self.state
+            .lock()
+            .unwrap()
+            .pages
+            .insert(path_and_query.to_string(), (content_type.into(), body));
+    }
+
+    /// Stops serving a page (it answers 404).
+    pub fn remove(&self, path_and_query: &str) {
+        self.state.lock().unwrap().pages.remove(path_and_query);
+    }
+
+    /// Forgets the requests seen so far.
+    pub fn clear_hits(&self) {
+        self.state.lock().unwrap().hits.clear();
+    }
+
+    /// How many requests asked for this path and query.
+    pub fn count(&self, path_and_query: &str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .hits
+            .iter()
+            .filter(|(p, _)| p == path_and_query)
+            .count()
+    }
+
     /// Makes every answer at `path_and_query` wait `delay` first.
     pub fn set_delay(&self, path_and_query: &str, delay: Duration) {
         self.state

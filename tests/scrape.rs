@@ -1,0 +1,165 @@
+//! Scraping the K2 archive the way the motivating site needs: two listing pages per run, detail pages
+//! for title, date and full text, the Russian edition in windows-1251, a blog paged by URL template,
+//! and a scheduled run that reads only what is new.
+
+use chrono::{DateTime, Utc};
+use feedwright::extract::text::html_to_text;
+
+use crate::support::server::Site;
+use crate::support::sites::{self, Article, Lang};
+use crate::support::{Project, text};
+
+/// Stored items of a feed through `items --json`.
+pub fn stored(project: &Project, feed: &str) -> Vec<serde_json::Value> {
+    let out = project.run(&["items", feed, "--limit", "100000", "--json"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+pub fn once(project: &Project, args: &[&str]) -> String {
+    let mut all = vec!["once"];
+    all.extend_from_slice(args);
+    let out = project.run(&all);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "once failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
+fn k2_project(lang: Lang, max_pages: usize) -> (Site, Project, Vec<Article>) {
+    let site = Site::start();
+    let articles = sites::archive(lang, sites::ARTICLES);
+    sites::serve_k2(&site, lang, &articles);
+    let project = Project::new("[fetch]\nper_host_concurrency = 4\n");
+    project.write(
+        "feeds/k2.toml",
+        &sites::k2_feed(lang, &site.url(""), max_pages),
+    );
+    (site, project, articles)
+}
+
+/// Every stored item equals its article's truth: title, link, date to the minute, full text.
+fn assert_truth(site: &Site, lang: Lang, items: &[serde_json::Value], articles: &[Article]) {
+    assert_eq!(items.len(), articles.len());
+    for (got, want) in items.iter().zip(articles) {
+        assert_eq!(got["title"], want.title.as_str(), "title of {}", want.id);
+        assert_eq!(
+            got["link"],
+            site.url(&sites::detail_path(lang, want)).as_str()
+        );
+        let date: DateTime<Utc> = got["published"].as_str().unwrap().parse().unwrap();
+        assert_eq!(date, want.utc(), "date of {}", want.id);
+        assert_eq!(got["date_from_source"], true);
+        assert_eq!(
+            html_to_text(got["content"].as_str().unwrap()),
+            want.full_text(),
+            "text of {}",
+            want.id
+        );
+    }
+}
+
+#[test]
+fn two_listing_pages_and_their_detail_pages_give_24_true_items() {
+    let (site, project, articles) = k2_project(Lang::En, 2);
+    let stdout = once(&project, &[]);
+    assert!(stdout.contains("k2: 24 new"), "{stdout}");
+    let items = stored(&project, "k2");
+    assert_truth(&site, Lang::En, &items, &articles[..24]);
+    // Entries whose listing had no title or date got both from their own page.
+    assert!(articles[..24].iter().filter(|a| !a.on_listing).count() >= 18);
+    let rss = rss::Channel::read_from(&project.public("k2.rss")[..]).unwrap();
+    assert_eq!(rss.items()[0].title(), Some(articles[0].title.as_str()));
+    assert!(
+        rss.items()[0]
+            .content()
+            .unwrap()
+            .contains("Report number 306 in full.")
+    );
+}
+
+#[test]
+fn the_russian_edition_in_windows_1251_keeps_its_cyrillic() {
+    let (site, project, articles) = k2_project(Lang::Ru, 2);
+    let stdout = once(&project, &[]);
+    assert!(stdout.contains("k2: 24 new"), "{stdout}");
+    let items = stored(&project, "k2");
+    assert_truth(&site, Lang::Ru, &items, &articles[..24]);
+    assert!(
+        items[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Директор Центра"),
+        "{}",
+        items[0]["title"]
+    );
+}
+
+#[test]
+fn a_scheduled_run_after_one_new_item_reads_one_listing_and_one_detail_page() {
+    let (site, project, mut articles) = k2_project(Lang::En, 2);
+    once(&project, &[]);
+    let mut fresh = sites::archive(Lang::En, sites::ARTICLES + 1)[0].clone();
+    fresh.title = "A fresh report".into();
+    articles.insert(0, fresh.clone());
+    sites::serve_k2(&site, Lang::En, &articles);
+    site.clear_hits();
+    let stdout = once(&project, &[]);
+    assert!(stdout.contains("k2: 1 new, 0 updated"), "{stdout}");
+    let paths: Vec<String> = site.hits().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths,
+        vec![
+            sites::listing_path(Lang::En, 1),
+            sites::detail_path(Lang::En, &fresh)
+        ]
+    );
+    assert_eq!(stored(&project, "k2")[0]["title"], "A fresh report");
+}
+
+#[test]
+fn an_unchanged_site_costs_one_conditional_request() {
+    let (site, project, _) = k2_project(Lang::En, 2);
+    once(&project, &[]);
+    site.clear_hits();
+    let stdout = once(&project, &[]);
+    assert!(
+        stdout.contains("k2: 0 new, 0 updated, 24 published"),
+        "{stdout}"
+    );
+    assert_eq!(site.hits(), vec![(sites::listing_path(Lang::En, 1), 304)]);
+}
+
+#[test]
+fn a_blog_paged_by_url_template_reads_its_pages_in_order() {
+    let site = Site::start();
+    let truth = sites::serve_blog(&site, 45);
+    let project = Project::new("");
+    let feed = format!(
+        "title = \"Blog\"\n[[source]]\nkind = \"scrape\"\nurl = \"{}\"\nitems = \"article.post\"\ntitle = \"h2.entry-title a\"\nlink = \"h2.entry-title a @href\"\ndate = \"time.entry-date @datetime\"\nsummary = \"div.entry-summary\"\npage_url = \"/blog/page/{{n}}/\"\nmax_pages = 3\n",
+        site.url("/blog/")
+    );
+    project.write("feeds/blog.toml", &feed);
+    let stdout = once(&project, &[]);
+    assert!(stdout.contains("blog: 30 new"), "{stdout}");
+    let items = stored(&project, "blog");
+    for (got, (title, link, iso)) in items.iter().zip(&truth) {
+        assert_eq!(got["title"], title.as_str());
+        assert_eq!(got["link"], link.as_str());
+        let want: DateTime<Utc> = DateTime::parse_from_rfc3339(iso)
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            got["published"]
+                .as_str()
+                .unwrap()
+                .parse::<DateTime<Utc>>()
+                .unwrap(),
+            want
+        );
+    }
+    assert_eq!(site.count("/blog/page/4/"), 0, "max_pages = 3");
+}

@@ -35,6 +35,25 @@ pub enum Command {
     },
     /// Validates the settings and every feed file; prints each feed's next two runs.
     Check,
+    /// Fetches and extracts a feed without storing: items, dates, warnings.
+    Preview {
+        /// The feed id.
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        feed: Option<String>,
+        /// A feed file outside the feeds directory.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Walks a feed's archive page by page and stores everything; resumable; never notifies.
+    Backfill {
+        feed: String,
+        /// Listing pages to read in this call (default: to the end).
+        #[arg(long)]
+        pages: Option<usize>,
+    },
     /// Lists what is stored for a feed, newest first.
     Items {
         feed: String,
@@ -95,6 +114,10 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Check => check(&path),
         Command::Once { feeds } => once(&path, &feeds).await,
         Command::Items { feed, limit, json } => items(&path, &feed, limit, json),
+        Command::Preview { feed, file, json } => {
+            preview(&path, feed.as_deref(), file.as_deref(), json).await
+        }
+        Command::Backfill { feed, pages } => backfill(&path, &feed, pages).await,
         Command::Run => match config::load(&path) {
             Ok(cfg) => crate::daemon::run(cfg).await,
             Err(e) => Err(e.into()),
@@ -234,6 +257,68 @@ fn print_report(r: &RunReport) {
     for w in &r.warnings {
         println!("  warning: {w}");
     }
+}
+
+async fn preview(
+    path: &std::path::Path,
+    name: Option<&str>,
+    file: Option<&std::path::Path>,
+    json: bool,
+) -> Result<(), Outcome> {
+    let cfg = match file {
+        Some(f) => config::validate::load_one_feed(path, f, |k| std::env::var(k).ok())?,
+        None => config::load(path)?,
+    };
+    let feed = match name {
+        Some(n) => cfg.feed(n).ok_or_else(|| unknown_feed(&cfg, n))?,
+        None => cfg
+            .feeds
+            .first()
+            .ok_or_else(|| Outcome::Runtime("the feed file holds no feed".into()))?,
+    };
+    let fetcher = Fetcher::new(&cfg.settings.fetch).map_err(|e| Outcome::Runtime(e.to_string()))?;
+    let (store, note) = match SledStore::open(&cfg.settings.state_dir) {
+        Ok(s) => (Some(s), None),
+        Err(e) => (
+            None,
+            Some(format!(
+                "new and stored items are not told apart: {}",
+                e.to_string().lines().next().unwrap_or("")
+            )),
+        ),
+    };
+    let mut p = crate::preview::preview(feed, &fetcher, store.as_ref().map(|s| s as &dyn Store))
+        .await
+        .map_err(Outcome::Runtime)?;
+    p.store_note = note;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&p).map_err(|e| Outcome::Runtime(e.to_string()))?
+        );
+    } else {
+        crate::preview::print_table(&p);
+    }
+    Ok(())
+}
+
+async fn backfill(path: &std::path::Path, name: &str, pages: Option<usize>) -> Result<(), Outcome> {
+    let cfg = config::load(path)?;
+    let feed = cfg.feed(name).ok_or_else(|| unknown_feed(&cfg, name))?;
+    let rt = runtime(&cfg)?;
+    let r = crate::backfill::backfill(&rt, feed, pages)
+        .await
+        .map_err(Outcome::Runtime)?;
+    let state = if r.finished {
+        "the archive's end was reached"
+    } else {
+        "not finished; run it again to continue"
+    };
+    println!(
+        "{}: {} page(s), {} new item(s); {state}",
+        feed.id, r.pages, r.new
+    );
+    Ok(())
 }
 
 /// One stored item as `items --json` prints it.

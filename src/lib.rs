@@ -11,8 +11,10 @@
 //! - [`publish`]: RSS and Atom writers, atomic files.
 //! - [`pipeline`]: the order of a run: sources → merge/filter → commit → flush → publish.
 //! - [`daemon`]: `feedwright run`, the scheduling loop.
+//! - [`backfill`], [`preview`]: walking a whole archive; extracting without storing.
 //! - [`cli`]: the subcommands and their exit codes.
 
+pub mod backfill;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -20,6 +22,7 @@ pub mod extract;
 pub mod fetch;
 pub mod model;
 pub mod pipeline;
+pub mod preview;
 pub mod publish;
 pub mod source;
 pub mod store;

@@ -163,3 +163,171 @@ fn a_blog_paged_by_url_template_reads_its_pages_in_order() {
     }
     assert_eq!(site.count("/blog/page/4/"), 0, "max_pages = 3");
 }
+
+const HOSTILE: &str = r#"<p onclick="steal()">Kept text <a href="javascript:alert(2)">here</a> and <a href="/safe">a link</a>.</p>
+<script>alert(1)</script><style>body { display: none }</style>
+<iframe src="https://evil.test/"></iframe><img src="/pic.png" onerror="bad()" alt="pic">
+<svg><script>alert(3)</script><circle r="1"/></svg><math><mi>x</mi></math>
+<a href="data:text/html;base64,PHNjcmlwdD4=">data link</a><form action="/x"><input name="q"></form>
+<p style="x" onmouseover="bad()">Second paragraph.</p>"#;
+
+#[test]
+fn hostile_markup_never_reaches_stored_content() {
+    let site = Site::start();
+    let listing = format!(
+        "<div class=\"it\"><a class=\"t\" href=\"/item/1\">Hostile</a><div class=\"s\">{HOSTILE}</div></div>"
+    );
+    site.put_html("/list", &listing);
+    site.put_html(
+        "/item/1",
+        &format!("<h1>Hostile item</h1><div class=\"body\">{HOSTILE}</div>"),
+    );
+    let project = Project::new("");
+    let feed = format!(
+        "[[source]]\nkind = \"scrape\"\nurl = \"{}\"\nitems = \"div.it\"\ntitle = \"a.t\"\nlink = \"a.t @href\"\nsummary = \"div.s\"\n[source.detail]\ntitle = \"h1\"\ncontent = \"div.body\"\n",
+        site.url("/list")
+    );
+    project.write("feeds/h.toml", &feed);
+    once(&project, &[]);
+    let item = &stored(&project, "h")[0];
+    assert_eq!(item["title"], "Hostile item");
+    for field in ["summary", "content"] {
+        let html = item[field].as_str().unwrap();
+        for bad in [
+            "<script",
+            "alert(",
+            "onclick",
+            "onerror",
+            "onmouseover",
+            "javascript:",
+            "<iframe",
+            "<svg",
+            "<math",
+            "<style",
+            "data:text",
+            "<form",
+            "<input",
+        ] {
+            assert!(!html.contains(bad), "{field} keeps {bad}: {html}");
+        }
+        assert!(
+            html.contains("Kept text") && html.contains("Second paragraph."),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("src=\"{}\"", site.url("/pic.png"))),
+            "images stay, made absolute: {html}"
+        );
+        assert!(
+            html.contains(&format!("href=\"{}\"", site.url("/safe"))),
+            "{html}"
+        );
+    }
+    for file in ["h.rss", "h.atom"] {
+        let published = String::from_utf8(project.public(file)).unwrap();
+        assert!(
+            !published.contains("<script") && !published.contains("&lt;script"),
+            "{file}"
+        );
+    }
+}
+
+#[test]
+fn a_failed_detail_page_keeps_the_listing_data_and_is_retried_a_few_times() {
+    let site = Site::start();
+    let articles = sites::archive(Lang::En, 12);
+    sites::serve_k2(&site, Lang::En, &articles);
+    let broken = sites::detail_path(Lang::En, &articles[2]);
+    site.remove(&broken);
+    let project = Project::new("");
+    project.write("feeds/k2.toml", &sites::k2_feed(Lang::En, &site.url(""), 1));
+    let stdout = once(&project, &[]);
+    assert!(
+        stdout.contains("k2: 12 new") && stdout.contains("failed, retried next run"),
+        "{stdout}"
+    );
+    let item = stored(&project, "k2")
+        .into_iter()
+        .find(|i| i["link"] == site.url(&broken).as_str())
+        .unwrap();
+    assert_eq!(
+        item["title"],
+        articles[2].title.as_str(),
+        "the listing's title stays"
+    );
+    assert!(item["content"].is_null());
+    once(&project, &[]);
+    assert_eq!(site.count(&broken), 2, "retried on the next run");
+    sites::serve_k2(&site, Lang::En, &articles);
+    let stdout = once(&project, &[]);
+    assert!(stdout.contains("k2: 0 new, 1 updated"), "{stdout}");
+    let item = stored(&project, "k2")
+        .into_iter()
+        .find(|i| i["link"] == site.url(&broken).as_str())
+        .unwrap();
+    assert_eq!(
+        html_to_text(item["content"].as_str().unwrap()),
+        articles[2].full_text()
+    );
+    // Once filled, it is not fetched again.
+    once(&project, &[]);
+    assert_eq!(site.count(&broken), 3);
+}
+
+#[test]
+fn a_detail_page_that_keeps_failing_is_given_up_after_three_tries() {
+    let site = Site::start();
+    let articles = sites::archive(Lang::En, 12);
+    sites::serve_k2(&site, Lang::En, &articles);
+    let broken = sites::detail_path(Lang::En, &articles[0]);
+    site.remove(&broken);
+    let project = Project::new("");
+    project.write("feeds/k2.toml", &sites::k2_feed(Lang::En, &site.url(""), 1));
+    for _ in 0..5 {
+        once(&project, &[]);
+    }
+    assert_eq!(site.count(&broken), 3);
+}
+
+#[test]
+fn links_off_the_source_site_are_not_followed() {
+    let (site, other) = (Site::start(), Site::start());
+    other.put_html("/elsewhere", "<h1>Other site</h1>");
+    site.put_html("/r", "");
+    site.put_redirect("/redirected", &other.url("/elsewhere"));
+    let listing = format!(
+        "<div class=\"it\"><a href=\"{}\">Off-site item</a></div><div class=\"it\"><a href=\"/redirected\">Redirected item</a></div><a class=\"next\" href=\"{}\">next</a>",
+        other.url("/elsewhere"),
+        other.url("/list2")
+    );
+    site.put_html("/list", &listing);
+    let project = Project::new("");
+    let feed = format!(
+        "[[source]]\nkind = \"scrape\"\nurl = \"{}\"\nitems = \"div.it\"\ntitle = \"a\"\nlink = \"a @href\"\nnext_page = \"a.next @href\"\nmax_pages = 3\n[source.detail]\ntitle = \"h1\"\n",
+        site.url("/list")
+    );
+    project.write("feeds/o.toml", &feed);
+    let stdout = once(&project, &[]);
+    assert!(stdout.contains("o: 2 new"), "{stdout}");
+    assert!(
+        stdout.contains("off the source's site; not followed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("outside the source's site"),
+        "the redirect was refused: {stdout}"
+    );
+    assert!(
+        other.hits().is_empty(),
+        "the other site was never asked: {:?}",
+        other.hits()
+    );
+    let titles: Vec<String> = stored(&project, "o")
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        titles.contains(&"Off-site item".to_string())
+            && titles.contains(&"Redirected item".to_string())
+    );
+}

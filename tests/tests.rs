@@ -3,9 +3,11 @@
 
 mod support;
 
+mod backfill;
 mod check;
 mod crash;
 mod daemon;
 mod dates;
 mod once;
+mod preview;
 mod scrape;

@@ -49,6 +49,24 @@ pub fn load_with_env(
     path: &Path,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigErrors> {
+    load_impl(path, env, None)
+}
+
+/// The settings with one feed file in place of the feeds directory (`preview --file`); webhooks are
+/// left out, since they name feeds of the directory.
+pub fn load_one_feed(
+    path: &Path,
+    feed_file: &Path,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigErrors> {
+    load_impl(path, env, Some(feed_file))
+}
+
+fn load_impl(
+    path: &Path,
+    env: impl Fn(&str) -> Option<String>,
+    feed_file: Option<&Path>,
+) -> Result<Config, ConfigErrors> {
     let mut errors = Vec::new();
     let text = read_file(
         path,
@@ -65,13 +83,23 @@ pub fn load_with_env(
     let raw: RawSettings = cx.parse().unwrap_or_else(|| lenient_settings(&text));
     let (settings, defaults) = cx.settings(&raw);
     let mut feed_errors = Vec::new();
-    let feeds = load_feeds(&settings.feeds_dir, &defaults, &mut feed_errors, &env);
-    let webhooks: Vec<Webhook> = raw
-        .webhook
-        .iter()
-        .filter_map(|w| cx.webhook(w, &feeds))
-        .collect();
-    cx.unique_webhook_names(&raw.webhook);
+    let (feeds, webhooks) = match feed_file {
+        Some(file) => {
+            let feeds =
+                load_feed_files(vec![file.to_path_buf()], &defaults, &mut feed_errors, &env);
+            (feeds, Vec::new())
+        }
+        None => {
+            let feeds = load_feeds(&settings.feeds_dir, &defaults, &mut feed_errors, &env);
+            let webhooks: Vec<Webhook> = raw
+                .webhook
+                .iter()
+                .filter_map(|w| cx.webhook(w, &feeds))
+                .collect();
+            cx.unique_webhook_names(&raw.webhook);
+            (feeds, webhooks)
+        }
+    };
     errors.append(&mut feed_errors);
     if !errors.is_empty() {
         return Err(ConfigErrors(errors));
@@ -126,6 +154,15 @@ fn load_feeds<E: Fn(&str) -> Option<String>>(
             return Vec::new();
         }
     };
+    load_feed_files(paths, defaults, errors, env)
+}
+
+fn load_feed_files<E: Fn(&str) -> Option<String>>(
+    paths: Vec<PathBuf>,
+    defaults: &Defaults,
+    errors: &mut Vec<ConfigError>,
+    env: &E,
+) -> Vec<FeedSpec> {
     let mut feeds = Vec::new();
     for path in paths {
         let text = read_file(&path, errors, "check the file's permissions");
@@ -134,7 +171,7 @@ fn load_feeds<E: Fn(&str) -> Option<String>>(
                 path: &path,
                 text: &text,
             },
-            dir: dir.to_path_buf(),
+            dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
             errors,
             env,
         };

@@ -148,6 +148,12 @@ impl Fetcher {
         scope: &Scope,
         enc: Option<Enc>,
     ) -> Result<Fetched, FetchError> {
+        if !scope.allows(url) {
+            return Err(FetchError::OffSite {
+                url: url.clone(),
+                to: url.to_string(),
+            });
+        }
         let mut current = url.clone();
         for _ in 0..=MAX_REDIRECTS {
             let resp = self.send(&current, v).await?;

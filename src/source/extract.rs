@@ -48,9 +48,11 @@ pub fn extract_listing(
     let doc = Html::parse_document(html);
     let mut page = ListingPage::default();
     let elements = spec.items.select(doc.root_element());
+    let mut untitled = 0;
     for (i, el) in elements.iter().enumerate() {
         let link = spec.link.text(*el).and_then(|href| absolutize(&href, base));
         let fields = read_fields(*el, base, &spec.fields, cx);
+        untitled += usize::from(fields.title.is_none() && spec.detail.is_none());
         if let Some(text) = &fields.bad_date {
             page.warnings.push(Warning::DateNotUnderstood {
                 item: i + 1,
@@ -61,6 +63,10 @@ pub fn extract_listing(
             Some(item) => page.items.push(item),
             None => page.warnings.push(Warning::Skipped { item: i + 1 }),
         }
+    }
+    if untitled > 0 {
+        page.warnings
+            .push(Warning::TitleFromText { items: untitled });
     }
     no_match_warnings(&elements, spec, &mut page.warnings);
     if let Paging::NextPage(rules) = &spec.paging {
@@ -79,6 +85,9 @@ fn no_match_warnings(elements: &[ElementRef<'_>], spec: &ScrapeSpec, warnings: &
         ("link", &spec.link),
         ("date", &f.date),
         ("summary", &f.summary),
+        ("content", &f.content),
+        ("author", &f.author),
+        ("image", &f.image),
     ];
     for (field, rules) in named {
         if !rules.is_empty()

@@ -39,6 +39,8 @@ pub enum Warning {
     NoDate { items: usize },
     /// An item with neither title, link nor text.
     Skipped { item: usize },
+    /// Items without a title on the page: the first sentence of their text stands in.
+    TitleFromText { items: usize },
     /// An item without a title anywhere: its link stands in.
     NoTitle { url: String },
     /// A detail page failed; the listing's data is kept and the page retried next run.
@@ -62,6 +64,10 @@ impl fmt::Display for Warning {
                 write!(f, "{items} item(s) without a date: first-seen time used")
             }
             Warning::Skipped { item } => write!(f, "item {item}: no title, link or text; skipped"),
+            Warning::TitleFromText { items } => write!(
+                f,
+                "{items} item(s) without a title: the first sentence of the text is used"
+            ),
             Warning::NoTitle { url } => write!(f, "no title for {url}: the link stands in"),
             Warning::DetailFailed { url, error } => {
                 write!(f, "detail page {url} failed, retried next run: {error}")
@@ -80,6 +86,7 @@ impl Warning {
             Warning::DateNotUnderstood { .. } => "date_not_understood",
             Warning::NoDate { .. } => "no_date",
             Warning::Skipped { .. } => "skipped",
+            Warning::TitleFromText { .. } => "title_from_text",
             Warning::NoTitle { .. } => "no_title",
             Warning::DetailFailed { .. } => "detail_failed",
             Warning::OffSite { .. } => "off_site",

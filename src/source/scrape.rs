@@ -228,8 +228,14 @@ impl<'a> Crawl<'a> {
         listing: ListingPage,
         v: Validators,
     ) -> Result<(InFlight, bool), StoreError> {
-        let next = self.next_url(number, &url, listing.next);
         let mut warnings = listing.warnings;
+        let next = self.next_url(number, &url, listing.next).filter(|n| {
+            let ok = same_site(&self.spec.url, n);
+            if !ok {
+                warnings.push(Warning::OffSite { url: n.to_string() });
+            }
+            ok
+        });
         let (mut items, mut pending, mut any_known) = (Vec::new(), Vec::new(), false);
         for item in listing.items {
             let (known, stored) = match self.store {
@@ -376,6 +382,14 @@ async fn finish(flight: InFlight) -> PageDone {
                 });
             }
         }
+    }
+    if page
+        .items
+        .iter()
+        .any(|i| (1..MAX_DETAIL_ATTEMPTS).contains(&i.detail_failures))
+    {
+        // Forget this page's validators, so the next run reads it in full and retries its details.
+        page.validators = None;
     }
     for item in page.items.iter_mut().filter(|i| i.title.is_empty()) {
         let url = item.link.clone().unwrap_or_default();

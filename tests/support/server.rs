@@ -80,6 +80,11 @@ impl Site {
             .insert(path_and_query.to_string(), (content_type.into(), body));
     }
 
+    /// Answers `path_and_query` with a 302 to `location`.
+    pub fn put_redirect(&self, path_and_query: &str, location: &str) {
+        self.put_bytes(path_and_query, &format!("redirect:{location}"), Vec::new());
+    }
+
     /// Stops serving a page (it answers 404).
     pub fn remove(&self, path_and_query: &str) {
         self.state.lock().unwrap().pages.remove(path_and_query);
@@ -139,7 +144,13 @@ fn answer(state: &Mutex<State>, req: &Request<Body>) -> Response<Body> {
                 .get(header::IF_NONE_MATCH)
                 .is_some_and(|v| v.as_bytes() == etag.as_bytes());
             let builder = Response::builder().header(header::ETAG, &etag);
-            if matches {
+            if let Some(to) = ctype.strip_prefix("redirect:") {
+                Response::builder()
+                    .status(StatusCode::FOUND)
+                    .header(header::LOCATION, to)
+                    .body(Body::empty())
+                    .unwrap()
+            } else if matches {
                 builder
                     .status(StatusCode::NOT_MODIFIED)
                     .body(Body::empty())

@@ -111,6 +111,11 @@ impl Fetcher {
         })
     }
 
+    /// Connections allowed per host.
+    pub fn per_host(&self) -> usize {
+        self.per_host
+    }
+
     /// A connection slot for `url`'s host; hold it across several `get_held` calls to keep a place
     /// in line (the listing chain does, so detail pages never starve it).
     pub async fn permit(&self, url: &Url) -> OwnedSemaphorePermit {

@@ -147,23 +147,19 @@ impl<'a> Crawl<'a> {
         let (mut url, mut number) = walk.start.clone();
         let mut queue: VecDeque<InFlight> = VecDeque::new();
         let mut visited = HashSet::new();
-        let mut permit = Some(self.fetcher.permit(&url).await);
+        let mut ahead = self.prefetcher(walk)?;
+        // The listing chain keeps one slot of the host for itself (not needed when pages are
+        // fetched ahead, each in its own slot).
+        let mut permit = match ahead.window {
+            1 => Some(self.fetcher.permit(&url).await),
+            _ => None,
+        };
         for read in 0..walk.max_pages {
             visited.insert(url.to_string());
-            let scope = if number == 1 {
-                Scope::Configured
-            } else {
-                Scope::Site(self.spec.url.clone())
+            let fetched = match ahead.window {
+                1 => self.fetch_listing(walk, &url, number).await?,
+                _ => ahead.take(self, number).await?,
             };
-            let validators = if walk.conditional {
-                self.stored_validators(&url)?
-            } else {
-                Validators::default()
-            };
-            let fetched = self
-                .fetcher
-                .get_held(&url, &validators, &scope, self.spec.encoding)
-                .await?;
             let Fetched::Body {
                 url: final_url,
                 body,
@@ -205,6 +201,44 @@ impl<'a> Crawl<'a> {
             on_page(finish(flight).await)?;
         }
         Ok(())
+    }
+
+    async fn fetch_listing(
+        &self,
+        walk: &Walk,
+        url: &Url,
+        number: usize,
+    ) -> Result<Fetched, FetchError> {
+        let scope = if number == 1 {
+            Scope::Configured
+        } else {
+            Scope::Site(self.spec.url.clone())
+        };
+        let validators = match walk.conditional {
+            true => self.stored_validators(url).unwrap_or_default(),
+            false => Validators::default(),
+        };
+        self.fetcher
+            .get_held(url, &validators, &scope, self.spec.encoding)
+            .await
+    }
+
+    /// Template pages are known in advance: on a first run (or a backfill) they are fetched several
+    /// at a time, one per connection slot. Later runs read one page at a time, since they usually
+    /// stop at the first.
+    fn prefetcher(&self, walk: &Walk) -> Result<Ahead, StoreError> {
+        let first_run = match self.store {
+            Some(s) => s.count(self.feed)? == 0,
+            None => true,
+        };
+        let ahead = matches!(self.spec.paging, Paging::Template { .. })
+            && (first_run || !walk.stop_at_known);
+        let window = if ahead { self.fetcher.per_host() } else { 1 };
+        Ok(Ahead {
+            window,
+            last: walk.start.1 + walk.max_pages.min(100_000) - 1,
+            handles: Default::default(),
+        })
     }
 
     fn stored_validators(&self, url: &Url) -> Result<Validators, StoreError> {
@@ -329,6 +363,53 @@ impl<'a> Crawl<'a> {
                 Fetched::NotModified => Ok(Fields::default()),
             }
         }))
+    }
+}
+
+/// Template pages being fetched ahead of the walk.
+struct Ahead {
+    window: usize,
+    /// The last page number the walk may read.
+    last: usize,
+    handles: std::collections::BTreeMap<usize, JoinHandle<Result<Fetched, FetchError>>>,
+}
+
+impl Ahead {
+    /// Page `number`, starting fetches of the pages after it up to the window.
+    async fn take(&mut self, crawl: &Crawl<'_>, number: usize) -> Result<Fetched, FetchError> {
+        for n in number..(number + self.window).min(self.last + 1) {
+            if self.handles.contains_key(&n) {
+                continue;
+            }
+            let Some(url) = crawl.spec.paging.template_url(&crawl.spec.url, n) else {
+                continue;
+            };
+            let (fetcher, enc) = (crawl.fetcher.clone(), crawl.spec.encoding);
+            let scope = if n == 1 {
+                Scope::Configured
+            } else {
+                Scope::Site(crawl.spec.url.clone())
+            };
+            self.handles.insert(
+                n,
+                tokio::spawn(async move {
+                    fetcher.get(&url, &Validators::default(), &scope, enc).await
+                }),
+            );
+        }
+        match self.handles.remove(&number) {
+            Some(h) => h
+                .await
+                .unwrap_or_else(|e| Err(FetchError::Client(format!("page fetch stopped: {e}")))),
+            None => Err(FetchError::Client(format!("no URL for page {number}"))),
+        }
+    }
+}
+
+impl Drop for Ahead {
+    /// Pages fetched ahead and not needed are abandoned.
+    fn drop(&mut self) {
+        self.handles.values().for_each(JoinHandle::abort);
     }
 }
 

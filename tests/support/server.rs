@@ -13,6 +13,7 @@ use axum::http::{Request, Response, StatusCode, header};
 struct State {
     pages: HashMap<String, (String, Vec<u8>)>,
     delays: HashMap<String, Duration>,
+    delay_all: Option<Duration>,
     hits: Vec<(String, u16)>,
 }
 
@@ -40,12 +41,13 @@ impl Site {
                 let app = axum::Router::new().fallback(move |req: Request<Body>| {
                     let state = shared.clone();
                     async move {
-                        let delay = state
-                            .lock()
-                            .unwrap()
-                            .delays
-                            .get(&path_and_query(&req))
-                            .copied();
+                        let delay = {
+                            let st = state.lock().unwrap();
+                            st.delays
+                                .get(&path_and_query(&req))
+                                .copied()
+                                .or(st.delay_all)
+                        };
                         if let Some(d) = delay {
                             tokio::time::sleep(d).await;
                         }
@@ -104,6 +106,11 @@ impl Site {
             .iter()
             .filter(|(p, _)| p == path_and_query)
             .count()
+    }
+
+    /// Makes every answer wait `delay` first (a distant site).
+    pub fn set_delay_all(&self, delay: Duration) {
+        self.state.lock().unwrap().delay_all = Some(delay);
     }
 
     /// Makes every answer at `path_and_query` wait `delay` first.

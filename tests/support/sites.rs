@@ -259,17 +259,35 @@ fn meta(lang: Lang) -> &'static str {
     }
 }
 
+/// Every listing page of `articles` (newest first): (path, HTML).
+pub fn k2_listings(lang: Lang, articles: &[Article]) -> Vec<(String, String)> {
+    let pages = articles.len().div_ceil(PER_PAGE);
+    let chunks = articles.chunks(PER_PAGE).enumerate();
+    chunks
+        .map(|(p, chunk)| {
+            let items: Vec<K2Item> = chunk.iter().map(|a| k2_item(lang, a)).collect();
+            let html = localize(lang, &k2::listing(&items, p + 1, pages))
+                .replace("<meta charset=\"utf-8\">", meta(lang));
+            (listing_path(lang, p + 1), html)
+        })
+        .collect()
+}
+
+/// Every article page: (path, HTML).
+pub fn k2_details(lang: Lang, articles: &[Article]) -> Vec<(String, String)> {
+    articles
+        .iter()
+        .map(|a| (detail_path(lang, a), detail_html(lang, a)))
+        .collect()
+}
+
 /// Serves every listing page and article page of `articles` (newest first).
 pub fn serve_k2(site: &Site, lang: Lang, articles: &[Article]) {
-    let pages = articles.len().div_ceil(PER_PAGE);
-    for (p, chunk) in articles.chunks(PER_PAGE).enumerate() {
-        let items: Vec<K2Item> = chunk.iter().map(|a| k2_item(lang, a)).collect();
-        let html = localize(lang, &k2::listing(&items, p + 1, pages))
-            .replace("<meta charset=\"utf-8\">", meta(lang));
-        put(site, lang, &listing_path(lang, p + 1), &html);
-    }
-    for a in articles {
-        put(site, lang, &detail_path(lang, a), &detail_html(lang, a));
+    for (path, html) in k2_listings(lang, articles)
+        .into_iter()
+        .chain(k2_details(lang, articles))
+    {
+        put(site, lang, &path, &html);
     }
 }
 

@@ -1,0 +1,254 @@
+//! Scraping benchmarks on the K2 archive of the tests (26 listing pages, 306 item pages), printing
+//! figures beside the targets of the scraping issue:
+//! 1. the extract stage against bare `scraper` parsing of the same bytes (target ≤ 1.5×);
+//! 2. `once` over the 26 listing pages as a whole process: CPU against a bare parse-and-select of the
+//!    same pages (target ≤ 3×), and peak memory (target ≤ 15 MiB);
+//! 3. wall time with 100 ms added to every response and 4 connections per host: `next_page`
+//!    (≤ 1.15 × 26 × 100 ms), URL template (≤ 1.15 × 26/4 × 100 ms), and the full crawl of
+//!    26 + 306 pages (≤ 1.15 × 332/4 × 100 ms).
+//!
+//! Run with `cargo bench --bench scrape`. Nothing here asserts: it measures and prints.
+
+#[allow(dead_code)]
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::hint::black_box;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use feedwright::config::validate::load_one_feed;
+use feedwright::config::{ScrapeSpec, SourceSpec};
+use feedwright::extract::date::DateContext;
+use feedwright::source::extract::{extract_detail, extract_listing};
+use scraper::{Html, Selector};
+use support::Project;
+use support::server::Site;
+use support::sites::{self, Lang};
+use url::Url;
+
+fn spec_from(feed_toml: &str) -> (ScrapeSpec, chrono_tz::Tz) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), "state_dir = \"/nonexistent\"\n").unwrap();
+    std::fs::write(dir.path().join("bench.toml"), feed_toml).unwrap();
+    let cfg = load_one_feed(
+        &dir.path().join("s.toml"),
+        &dir.path().join("bench.toml"),
+        |_| None,
+    )
+    .unwrap();
+    let SourceSpec::Scrape(spec) = cfg.feeds[0].sources[0].clone();
+    (spec, cfg.feeds[0].timezone)
+}
+
+/// The median of `runs` timings of `f`.
+fn median(runs: usize, mut f: impl FnMut()) -> Duration {
+    let mut t: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    t.sort();
+    t[runs / 2]
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "within target" } else { "OVER TARGET" }
+}
+
+fn extraction() {
+    let articles = sites::archive(Lang::En, sites::ARTICLES);
+    let (listings, details) = (
+        sites::k2_listings(Lang::En, &articles),
+        sites::k2_details(Lang::En, &articles),
+    );
+    let base = "https://agency.example";
+    let (spec, tz) = spec_from(&sites::k2_feed(Lang::En, base, 26));
+    let detail_rules = spec.detail.clone().unwrap();
+    let cx = DateContext {
+        tz,
+        formats: &[],
+        now: chrono::Utc::now(),
+    };
+    let pages: Vec<(Url, &str)> = listings
+        .iter()
+        .chain(&details)
+        .map(|(p, h)| (Url::parse(&format!("{base}{p}")).unwrap(), h.as_str()))
+        .collect();
+    let bytes: usize = pages.iter().map(|(_, h)| h.len()).sum();
+    let bare = median(15, || {
+        for (_, html) in &pages {
+            black_box(Html::parse_document(html));
+        }
+    });
+    let ours = median(15, || {
+        for (i, (url, html)) in pages.iter().enumerate() {
+            if i < listings.len() {
+                black_box(extract_listing(html, url, &spec, &cx));
+            } else {
+                black_box(extract_detail(html, url, &detail_rules, &cx));
+            }
+        }
+    });
+    let ratio = ours.as_secs_f64() / bare.as_secs_f64();
+    println!(
+        "1. extract stage, {} pages ({} KiB):",
+        pages.len(),
+        bytes / 1024
+    );
+    println!("   bare scraper parse {:>8.1} ms", bare.as_secs_f64() * 1e3);
+    println!(
+        "   feedwright extract {:>8.1} ms   {ratio:.2}x  (target <= 1.5x: {})",
+        ours.as_secs_f64() * 1e3,
+        verdict(ratio <= 1.5)
+    );
+}
+
+/// A feed over the 26 listing pages only.
+fn listing_feed(base: &str, paging: &str) -> String {
+    let full = sites::k2_feed(Lang::En, base, 26);
+    let listing_only = full.split("[source.detail]").next().unwrap().to_string();
+    listing_only.replace("next_page = \"li.pagination-next a @href\"", paging)
+}
+
+fn whole_process() {
+    let site = Site::start();
+    let articles = sites::archive(Lang::En, sites::ARTICLES);
+    let listings = sites::k2_listings(Lang::En, &articles);
+    for (p, h) in &listings {
+        site.put_html(p, h);
+    }
+    let selector = Selector::parse("div.catItemView").unwrap();
+    let bare = median(15, || {
+        for (_, html) in &listings {
+            let doc = Html::parse_document(html);
+            black_box(doc.select(&selector).count());
+        }
+    });
+    let runs = 10;
+    let projects: Vec<Project> = (0..runs)
+        .map(|_| {
+            let p = Project::new("");
+            p.write(
+                "feeds/k2.toml",
+                &listing_feed(&site.url(""), "next_page = \"li.pagination-next a @href\""),
+            );
+            p
+        })
+        .collect();
+    let Some((cpu, peak)) = time_runs(&projects) else {
+        println!("2. whole process: skipped (GNU time is not at /usr/bin/time)");
+        return;
+    };
+    let per_run = cpu / runs as f64;
+    let ratio = per_run / bare.as_secs_f64();
+    println!("2. `once` over the 26 listing pages, as a process (mean of {runs} fresh runs):");
+    println!(
+        "   bare parse-and-select {:>7.1} ms",
+        bare.as_secs_f64() * 1e3
+    );
+    println!(
+        "   feedwright CPU        {:>7.1} ms   {ratio:.2}x  (target <= 3x: {})",
+        per_run * 1e3,
+        verdict(ratio <= 3.0)
+    );
+    println!(
+        "   peak memory           {:>7.1} MiB          (target <= 15 MiB: {})",
+        peak,
+        verdict(peak <= 15.0)
+    );
+}
+
+/// Runs `once` for each project under GNU time; total CPU seconds and the largest peak RSS in MiB.
+fn time_runs(projects: &[Project]) -> Option<(f64, f64)> {
+    if !Path::new("/usr/bin/time").exists() {
+        return None;
+    }
+    let (mut cpu, mut peak) = (0.0, 0.0f64);
+    for p in projects {
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "TIME %U %S %M"])
+            .arg(support::bin())
+            .arg("--config")
+            .arg(p.config())
+            .arg("once")
+            .env("RUST_LOG", "warn")
+            .output()
+            .ok()?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let line = stderr.lines().find(|l| l.starts_with("TIME "))?;
+        let f: Vec<f64> = line[5..]
+            .split(' ')
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        cpu += f[0] + f[1];
+        peak = peak.max(f[2] / 1024.0);
+    }
+    Some((cpu, peak))
+}
+
+fn wall(project: &Project) -> Duration {
+    let start = Instant::now();
+    let out = project.run(&["once"]);
+    let took = start.elapsed();
+    assert!(out.status.success(), "{:?}", support::text(&out));
+    took
+}
+
+fn latency() {
+    let site = Site::start();
+    let articles = sites::archive(Lang::En, sites::ARTICLES);
+    sites::serve_k2(&site, Lang::En, &articles);
+    site.set_delay_all(Duration::from_millis(100));
+    let settings = "[fetch]\nper_host_concurrency = 4\n";
+    let base = site.url("");
+    let cases = [
+        (
+            "next_page chain, 26 pages",
+            listing_feed(&base, "next_page = \"li.pagination-next a @href\""),
+            26.0 * 0.1,
+        ),
+        (
+            "URL template, 26 pages",
+            listing_feed(&base, "page_url = \"?start={offset}\"\npage_size = 12"),
+            26.0 / 4.0 * 0.1,
+        ),
+        (
+            "full crawl, 26 + 306 pages",
+            sites::k2_feed(Lang::En, &base, 26),
+            332.0 / 4.0 * 0.1,
+        ),
+    ];
+    println!("3. wall time with 100 ms per response, 4 connections per host:");
+    for (name, feed, ideal) in cases {
+        let p = Project::new(settings);
+        p.write("feeds/k2.toml", &feed);
+        let took = wall(&p).as_secs_f64();
+        let ratio = took / ideal;
+        println!(
+            "   {name:<28} {took:>6.2} s  ideal {ideal:>5.2} s  {ratio:.2}x  (target <= 1.15x: {})",
+            verdict(ratio <= 1.15)
+        );
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other argument selects parts by name.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let want = |name: &str| args.is_empty() || args.iter().any(|a| name.contains(a.as_str()));
+    if want("extraction") {
+        extraction();
+    }
+    if want("process") {
+        whole_process();
+    }
+    if want("latency") {
+        latency();
+    }
+}

@@ -125,7 +125,8 @@ static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static TIME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(\d{1,2})[:h](\d{2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?(?:\s|$|[^\w])")
+    // ASCII classes only: Unicode word tables make this regex many times costlier to build.
+    Regex::new(r"(?i)(?-u:\b)([0-9]{1,2})[:h]([0-9]{2})(?::([0-9]{2}))?[ \t]*(a\.?m\.?|p\.?m\.?)?(?:[^0-9A-Za-z_]|$)")
         .expect("constant regex") // NOTE(unwrap): a constant pattern
 });
 
@@ -425,7 +426,15 @@ const DAY_WORDS: &[(&str, i64)] = &[
     ("ayer", 1),
 ];
 
+/// Words one of which every "ago" form holds; checked first so the large regex is built only for
+/// texts that may need it.
+const AGO_MARKERS: &[&str] = &["ago", "назад", "vor", "il y a", "hace"];
+
 fn ago(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
+    let lower = text.to_lowercase();
+    if !AGO_MARKERS.iter().any(|m| lower.contains(m)) {
+        return None;
+    }
     let c = AGO.captures(text)?;
     let groups: Vec<&str> = c.iter().skip(1).flatten().map(|m| m.as_str()).collect();
     let (count, unit) = (groups.first()?, groups.get(1)?);

@@ -68,6 +68,33 @@ impl Rule {
         })
     }
 
+    /// The text a reader sees in the first matching element (not inside script, style or template),
+    /// whitespace collapsed; `None` if empty.
+    pub fn visible_text(&self, scope: ElementRef<'_>) -> Option<String> {
+        if self.attr.is_some() {
+            return self.text(scope);
+        }
+        self.select(scope).into_iter().find_map(|el| {
+            let mut raw = String::new();
+            for node in el.descendants() {
+                let Some(t) = node.value().as_text() else {
+                    continue;
+                };
+                let mut within = node.ancestors().take_while(|a| a.id() != el.id());
+                let hidden = within.any(|a| {
+                    a.value().as_element().is_some_and(|e| {
+                        matches!(e.name(), "script" | "style" | "template" | "noscript")
+                    })
+                });
+                if !hidden {
+                    raw.push_str(t);
+                }
+            }
+            let v = collapse_whitespace(&raw);
+            (!v.is_empty()).then_some(v)
+        })
+    }
+
     /// The inner HTML (or attribute text) of the first matching element with any text in it.
     pub fn html(&self, scope: ElementRef<'_>) -> Option<String> {
         if self.attr.is_some() {
@@ -128,6 +155,11 @@ impl Rules {
     /// The first non-empty text among the fallbacks.
     pub fn text(&self, scope: ElementRef<'_>) -> Option<String> {
         self.0.iter().find_map(|r| r.text(scope))
+    }
+
+    /// The first non-empty visible text among the fallbacks.
+    pub fn visible_text(&self, scope: ElementRef<'_>) -> Option<String> {
+        self.0.iter().find_map(|r| r.visible_text(scope))
     }
 
     /// The first non-empty inner HTML among the fallbacks.

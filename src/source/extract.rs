@@ -9,7 +9,7 @@ use super::Warning;
 use crate::config::{FieldRules, Paging, ScrapeSpec};
 use crate::extract::date::{DateContext, parse_date};
 use crate::extract::selector::Rules;
-use crate::extract::text::{collapse_whitespace, html_to_text, sanitize_html, title_from_text};
+use crate::extract::text::{collapse_whitespace, sanitize_with, sanitizer, title_from_text};
 use crate::extract::url::{absolutize, canonical};
 use crate::model::{Item, hash_key};
 
@@ -36,6 +36,8 @@ pub struct Fields {
     pub image: Option<String>,
     /// The date text when no date could be read from it.
     pub bad_date: Option<String>,
+    /// The visible text of the summary (or content), whitespace collapsed.
+    pub text: String,
 }
 
 /// Reads every item of a listing page.
@@ -46,12 +48,13 @@ pub fn extract_listing(
     cx: &DateContext<'_>,
 ) -> ListingPage {
     let doc = Html::parse_document(html);
+    let clean = sanitizer(base);
     let mut page = ListingPage::default();
     let elements = spec.items.select(doc.root_element());
     let mut untitled = 0;
     for (i, el) in elements.iter().enumerate() {
         let link = spec.link.text(*el).and_then(|href| absolutize(&href, base));
-        let fields = read_fields(*el, base, &spec.fields, cx);
+        let fields = read_fields(*el, base, &spec.fields, cx, &clean);
         untitled += usize::from(fields.title.is_none() && spec.detail.is_none());
         if let Some(text) = &fields.bad_date {
             page.warnings.push(Warning::DateNotUnderstood {
@@ -111,16 +114,17 @@ fn describe(rules: &Rules) -> String {
         .join("\", \"")
 }
 
-/// Reads the configured fields within `scope`.
+/// Reads the configured fields within `scope`, cleaning HTML with the page's sanitizer.
 pub fn read_fields(
     scope: ElementRef<'_>,
     base: &Url,
     rules: &FieldRules,
     cx: &DateContext<'_>,
+    clean: &ammonia::Builder<'_>,
 ) -> Fields {
     let html = |r: &Rules| {
         r.html(scope)
-            .map(|h| sanitize_html(&h, base))
+            .map(|h| sanitize_with(clean, &h))
             .filter(|h| !h.is_empty())
     };
     let date_text = rules.date.text(scope);
@@ -137,13 +141,18 @@ pub fn read_fields(
             .text(scope)
             .and_then(|src| absolutize(&src, base))
             .map(String::from),
+        text: rules
+            .summary
+            .visible_text(scope)
+            .or_else(|| rules.content.visible_text(scope))
+            .unwrap_or_default(),
     }
 }
 
 /// Reads an item's own page.
 pub fn extract_detail(html: &str, base: &Url, rules: &FieldRules, cx: &DateContext<'_>) -> Fields {
     let doc = Html::parse_document(html);
-    read_fields(doc.root_element(), base, rules, cx)
+    read_fields(doc.root_element(), base, rules, cx, &sanitizer(base))
 }
 
 /// Builds an item from its link and fields; `None` when there is nothing to show.
@@ -166,11 +175,7 @@ fn make_item(link: Option<Url>, f: Fields) -> Option<Item> {
 }
 
 fn body_text(f: &Fields) -> String {
-    f.summary
-        .as_deref()
-        .or(f.content.as_deref())
-        .map(html_to_text)
-        .unwrap_or_default()
+    f.text.clone()
 }
 
 /// Fills `item` from `f`; with `override_all`, `f`'s values replace the item's (a detail page wins

@@ -80,9 +80,7 @@ fn backfill_collects_the_whole_archive_and_resumes_where_it_stopped() {
 #[test]
 fn a_killed_backfill_continues_from_the_page_it_reached() {
     let (site, project, _) = setup();
-    for n in 1..=26 {
-        site.set_delay(&sites::listing_path(Lang::En, n), Duration::from_millis(40));
-    }
+    site.set_delay_all(Duration::from_millis(40));
     let mut child = project
         .command(&["backfill", "k2"])
         .stdout(std::process::Stdio::null())

@@ -22,6 +22,9 @@ use crate::fetch::{FetchError, Fetched, Fetcher, Scope, same_site};
 use crate::model::{FeedId, Item, Validators};
 use crate::store::{Store, StoreError};
 
+/// Listing pages read ahead of the oldest page whose detail pages are still being fetched.
+const MAX_AHEAD: usize = 2;
+
 /// A detail page is tried this many times over successive runs before the listing's data is final.
 pub const MAX_DETAIL_ATTEMPTS: u8 = 3;
 
@@ -193,6 +196,19 @@ impl<'a> Crawl<'a> {
             };
             if walk.stop_at_known && any_known {
                 break;
+            }
+            if queue.len() > MAX_AHEAD {
+                // Far enough ahead: give the chain's slot to the detail pages until the oldest page is
+                // done. This bounds the pages held in memory and what an interrupted backfill redoes.
+                let held = permit.take().is_some();
+                while queue.len() > MAX_AHEAD {
+                    if let Some(flight) = queue.pop_front() {
+                        on_page(finish(flight).await)?;
+                    }
+                }
+                if held {
+                    permit = Some(self.fetcher.permit(&next).await);
+                }
             }
             (url, number) = (next, number + 1);
         }

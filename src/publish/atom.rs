@@ -6,7 +6,9 @@ use atom_syndication::{
 };
 use url::Url;
 
-use super::{Format, entry_updated, feed_id, item_id, last_change, self_url, xml_safe};
+use super::{
+    Format, entry_updated, feed_id, item_id, last_change, self_url, summary_html, xml_safe,
+};
 use crate::config::FeedSpec;
 use crate::model::StoredItem;
 
@@ -71,7 +73,12 @@ fn entry(feed: &FeedSpec, s: &StoredItem) -> Entry {
                 ..Person::default()
             })
             .collect(),
-        summary: it.summary.as_deref().map(html),
+        summary: it
+            .summary
+            .as_ref()
+            .and_then(|_| summary_html(it))
+            .as_deref()
+            .map(html),
         content: it.content.as_deref().map(|c| Content {
             value: Some(xml_safe(c).into_owned()),
             content_type: Some("html".into()),

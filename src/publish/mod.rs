@@ -83,6 +83,29 @@ pub fn last_change(items: &[StoredItem]) -> DateTime<Utc> {
         .unwrap_or(DateTime::UNIX_EPOCH)
 }
 
+/// The summary (else the content) as HTML, with the item's image in front when the text does not
+/// show it already.
+pub fn summary_html(item: &crate::model::Item) -> Option<String> {
+    let text = item.summary.as_deref().or(item.content.as_deref());
+    match (&item.image, text) {
+        (Some(img), Some(t)) if !t.contains(img.as_str()) => Some(format!(
+            "<p><img src=\"{}\" alt=\"\"></p>{t}",
+            escape_attr(img)
+        )),
+        (Some(img), None) => Some(format!(
+            "<p><img src=\"{}\" alt=\"\"></p>",
+            escape_attr(img)
+        )),
+        (_, t) => t.map(str::to_string),
+    }
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+}
+
 /// Removes characters XML 1.0 does not allow (control characters other than tab, LF, CR).
 pub fn xml_safe(s: &str) -> Cow<'_, str> {
     let ok = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
@@ -133,6 +156,19 @@ mod tests {
     fn xml_safe_strips_control_characters_only() {
         assert_eq!(xml_safe("a\u{1}b\u{b}c\td"), "abc\td");
         assert!(matches!(xml_safe("ok ü 😀"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_image_goes_in_front_of_the_summary_once() {
+        let mut item = crate::model::Item::new("k", "T");
+        item.summary = Some("<p>Text</p>".into());
+        item.image = Some("https://x.test/a.jpg?w=1&h=2".into());
+        assert_eq!(
+            summary_html(&item).unwrap(),
+            "<p><img src=\"https://x.test/a.jpg?w=1&amp;h=2\" alt=\"\"></p><p>Text</p>"
+        );
+        item.summary = Some("<p><img src=\"https://x.test/a.jpg?w=1&h=2\"></p>".into());
+        assert_eq!(summary_html(&item), item.summary);
     }
 
     #[test]

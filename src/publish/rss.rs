@@ -7,7 +7,7 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Channel, Guid, Item};
 use url::Url;
 
-use super::{Format, item_id, last_change, self_url, xml_safe};
+use super::{Format, item_id, last_change, self_url, summary_html, xml_safe};
 use crate::config::FeedSpec;
 use crate::model::StoredItem;
 
@@ -37,11 +37,7 @@ pub fn render(feed: &FeedSpec, items: &[StoredItem], public_url: &Url) -> String
 
 fn item(feed: &FeedSpec, s: &StoredItem) -> Item {
     let it = &s.item;
-    let description = it
-        .summary
-        .as_deref()
-        .or(it.content.as_deref())
-        .map(|d| xml_safe(d).into_owned());
+    let description = summary_html(&s.item).map(|d| xml_safe(&d).into_owned());
     let dc = it.author.as_ref().map(|a| DublinCoreExtension {
         creators: vec![xml_safe(a).into_owned()],
         ..Default::default()

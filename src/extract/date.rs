@@ -79,7 +79,7 @@ fn explicit(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
 }
 
 static ISO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?)?")
+    Regex::new(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?(?:\.[0-9]+)?[ \t]*(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
         .expect("constant regex") // NOTE(unwrap): a constant pattern
 });
 
@@ -121,7 +121,8 @@ fn offset_seconds(off: &str) -> Option<i64> {
 }
 
 static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})\b").expect("constant regex") // NOTE(unwrap): a constant pattern
+    Regex::new(r"(?-u:\b)([0-9]{1,2})[./-]([0-9]{1,2})[./-]([0-9]{4}|[0-9]{2})(?-u:\b)")
+        .expect("constant regex") // NOTE(unwrap): a constant pattern
 });
 
 static TIME: LazyLock<Regex> = LazyLock::new(|| {

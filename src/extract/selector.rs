@@ -48,17 +48,30 @@ impl Rule {
         &self.source
     }
 
-    /// Elements this rule's CSS part selects within `scope` (the scope itself for `@attr`).
+    /// Elements this rule's CSS part selects within `scope` (the scope itself for `@attr`), lazily:
+    /// callers that want the first match stop the document walk there.
+    pub fn matches<'a, 'b>(
+        &'b self,
+        scope: ElementRef<'a>,
+    ) -> impl Iterator<Item = ElementRef<'a>> + 'b
+    where
+        'a: 'b,
+    {
+        let (css, own) = match &self.css {
+            Some(css) => (Some(scope.select(css)), None),
+            None => (None, Some(scope)),
+        };
+        css.into_iter().flatten().chain(own)
+    }
+
+    /// Every element this rule selects within `scope`.
     pub fn select<'a>(&self, scope: ElementRef<'a>) -> Vec<ElementRef<'a>> {
-        match &self.css {
-            Some(css) => scope.select(css).collect(),
-            None => vec![scope],
-        }
+        self.matches(scope).collect()
     }
 
     /// The text (or attribute) of the first matching element, whitespace collapsed; `None` if empty.
     pub fn text(&self, scope: ElementRef<'_>) -> Option<String> {
-        self.select(scope).into_iter().find_map(|el| {
+        self.matches(scope).find_map(|el| {
             let raw = match &self.attr {
                 Some(a) => el.value().attr(a)?.to_string(),
                 None => el.text().collect::<String>(),
@@ -74,7 +87,7 @@ impl Rule {
         if self.attr.is_some() {
             return self.text(scope);
         }
-        self.select(scope).into_iter().find_map(|el| {
+        self.matches(scope).find_map(|el| {
             let mut raw = String::new();
             for node in el.descendants() {
                 let Some(t) = node.value().as_text() else {
@@ -100,8 +113,7 @@ impl Rule {
         if self.attr.is_some() {
             return self.text(scope);
         }
-        self.select(scope)
-            .into_iter()
+        self.matches(scope)
             .find(|el| el.text().any(|t| !t.trim().is_empty()) || el.children().next().is_some())
             .map(|el| el.inner_html().trim().to_string())
             .filter(|h| !h.is_empty())

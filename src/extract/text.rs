@@ -38,24 +38,35 @@ pub fn title_from_text(text: &str, max: usize) -> String {
     format!("{}…", at_word.trim_end_matches([',', ';', ':', ' ']))
 }
 
-/// Sanitizes an HTML fragment and makes every relative `href`/`src` absolute against `base`.
+/// Sanitizes an HTML fragment and makes every relative `href`/`src` absolute against `base`: ammonia's
+/// defaults (no script, style, iframe, SVG or MathML, no event attributes, only safe URL schemes).
 pub fn sanitize_html(html: &str, base: &Url) -> String {
-    sanitize_with(&sanitizer(base), html)
+    BASE.with(|b| *b.borrow_mut() = Some(base.clone()));
+    let clean = SANITIZER.with(|s| s.clean(html).to_string());
+    BASE.with(|b| b.borrow_mut().take());
+    clean.trim().to_string()
 }
 
-/// The sanitizer for one page: ammonia's defaults (no script, style, iframe, SVG or MathML, no event
-/// attributes, only http(s)/mailto and the like as URL schemes) with links made absolute against
-/// `base`. Building it costs more than cleaning a paragraph, so a page builds it once.
-pub fn sanitizer(base: &Url) -> ammonia::Builder<'static> {
-    let mut b = ammonia::Builder::default();
-    b.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
-        .link_rel(Some("noopener noreferrer"));
-    b
+thread_local! {
+    /// The page URL relative links resolve against, set around each `clean`.
+    static BASE: std::cell::RefCell<Option<Url>> = const { std::cell::RefCell::new(None) };
+    /// Building an ammonia `Builder` costs more than cleaning a paragraph, so each thread keeps one;
+    /// the base URL reaches it through `BASE`.
+    static SANITIZER: ammonia::Builder<'static> = {
+        let mut b = ammonia::Builder::default();
+        b.url_relative(ammonia::UrlRelative::Custom(Box::new(resolve))).link_rel(Some("noopener noreferrer"));
+        b
+    };
 }
 
-/// Cleans a fragment with a page's sanitizer.
-pub fn sanitize_with(sanitizer: &ammonia::Builder<'_>, html: &str) -> String {
-    sanitizer.clean(html).to_string().trim().to_string()
+/// Resolves a relative URL against the current base; `None` drops it (no base, or unresolvable).
+fn resolve(url: &str) -> Option<std::borrow::Cow<'_, str>> {
+    BASE.with(|b| {
+        b.borrow()
+            .as_ref()
+            .and_then(|base| base.join(url).ok())
+            .map(|u| u.to_string().into())
+    })
 }
 
 /// The plain text of an HTML fragment, whitespace collapsed.

@@ -9,7 +9,8 @@ use encoding_rs::{Encoding, UTF_8};
 use regex::bytes::Regex;
 
 static META: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)"#).expect("constant regex") // NOTE(unwrap): a constant pattern
+    Regex::new(r#"(?i-u)<meta[^>]+charset[ \t\n\r]*=[ \t\n\r]*["']?[ \t]*([a-z0-9_:.\-]+)"#)
+        .expect("constant regex") // NOTE(unwrap): a constant pattern
 });
 
 /// The encoding named by a `Content-Type` header value, if any.

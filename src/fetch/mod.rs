@@ -6,7 +6,7 @@
 pub mod charset;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use reqwest::header::{
@@ -84,31 +84,55 @@ pub enum FetchError {
     Client(String),
 }
 
-/// The shared HTTP client. Cloning shares the client and the per-host limits.
+/// The shared HTTP clients. Cloning shares the clients and the per-host limits.
 #[derive(Clone)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    /// For plain-http URLs: built without trust roots, so no CA bundle is read for them.
+    http: reqwest::Client,
+    /// For https URLs: built on first use, since reading the system's CA bundle costs a few
+    /// milliseconds of CPU that a run over plain-http sites never needs.
+    https: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    settings: Arc<FetchSettings>,
     max_body: u64,
     per_host: usize,
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
+fn builder(settings: &FetchSettings) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(&settings.user_agent)
+        .connect_timeout(Duration::from_secs(10).min(settings.timeout))
+        .timeout(settings.timeout)
+        .redirect(redirect::Policy::none())
+}
+
 impl Fetcher {
     pub fn new(settings: &FetchSettings) -> Result<Fetcher, FetchError> {
-        let client = reqwest::Client::builder()
-            .user_agent(&settings.user_agent)
-            .connect_timeout(Duration::from_secs(10).min(settings.timeout))
-            .timeout(settings.timeout)
-            .redirect(redirect::Policy::none())
+        let no_roots: [reqwest::Certificate; 0] = [];
+        let http = builder(settings)
+            .tls_certs_only(no_roots)
             .build()
             .map_err(|e| FetchError::Client(e.to_string()))?;
         let (max_body, per_host) = (settings.max_body, settings.per_host_concurrency.max(1));
+        let settings = Arc::new(settings.clone());
         Ok(Fetcher {
-            client,
+            http,
+            https: Arc::default(),
+            settings,
             max_body,
             per_host,
             hosts: Arc::default(),
         })
+    }
+
+    fn client(&self, url: &Url) -> Result<&reqwest::Client, FetchError> {
+        if url.scheme() != "https" {
+            return Ok(&self.http);
+        }
+        let built = self
+            .https
+            .get_or_init(|| builder(&self.settings).build().map_err(|e| e.to_string()));
+        built.as_ref().map_err(|e| FetchError::Client(e.clone()))
     }
 
     /// Connections allowed per host.
@@ -172,7 +196,7 @@ impl Fetcher {
     }
 
     async fn send(&self, url: &Url, v: &Validators) -> Result<reqwest::Response, FetchError> {
-        let mut req = self.client.get(url.clone());
+        let mut req = self.client(url)?.get(url.clone());
         if let Some(etag) = &v.etag {
             req = req.header(IF_NONE_MATCH, etag);
         }
@@ -276,6 +300,33 @@ fn describe(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_https_client_is_built_on_first_use_and_shared() {
+        let settings = FetchSettings {
+            user_agent: "t".into(),
+            timeout: Duration::from_secs(5),
+            max_body: 1 << 20,
+            concurrency: 1,
+            per_host_concurrency: 1,
+            per_host_delay: Duration::ZERO,
+            robots_txt: false,
+        };
+        let f = Fetcher::new(&settings).unwrap();
+        assert!(
+            f.https.get().is_none(),
+            "no CA bundle read before an https URL is fetched"
+        );
+        let clone = f.clone();
+        assert!(
+            f.client(&Url::parse("https://example.org/").unwrap())
+                .is_ok()
+        );
+        assert!(
+            clone.https.get().is_some_and(Result::is_ok),
+            "clones share the built client"
+        );
+    }
 
     #[test]
     fn same_site_ignores_www_but_not_other_hosts() {

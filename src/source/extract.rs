@@ -9,7 +9,7 @@ use super::Warning;
 use crate::config::{FieldRules, Paging, ScrapeSpec};
 use crate::extract::date::{DateContext, parse_date};
 use crate::extract::selector::Rules;
-use crate::extract::text::{collapse_whitespace, sanitize_with, sanitizer, title_from_text};
+use crate::extract::text::{collapse_whitespace, sanitize_html, title_from_text};
 use crate::extract::url::{absolutize, canonical};
 use crate::model::{Item, hash_key};
 
@@ -48,13 +48,12 @@ pub fn extract_listing(
     cx: &DateContext<'_>,
 ) -> ListingPage {
     let doc = Html::parse_document(html);
-    let clean = sanitizer(base);
     let mut page = ListingPage::default();
     let elements = spec.items.select(doc.root_element());
     let mut untitled = 0;
     for (i, el) in elements.iter().enumerate() {
         let link = spec.link.text(*el).and_then(|href| absolutize(&href, base));
-        let fields = read_fields(*el, base, &spec.fields, cx, &clean);
+        let fields = read_fields(*el, base, &spec.fields, cx, link.is_none());
         untitled += usize::from(fields.title.is_none() && spec.detail.is_none());
         if let Some(text) = &fields.bad_date {
             page.warnings.push(Warning::DateNotUnderstood {
@@ -114,23 +113,32 @@ fn describe(rules: &Rules) -> String {
         .join("\", \"")
 }
 
-/// Reads the configured fields within `scope`, cleaning HTML with the page's sanitizer.
+/// Reads the configured fields within `scope`. The plain text (for a title made from it, or the key of
+/// an item without link) is read only when `need_text` or no title was found.
 pub fn read_fields(
     scope: ElementRef<'_>,
     base: &Url,
     rules: &FieldRules,
     cx: &DateContext<'_>,
-    clean: &ammonia::Builder<'_>,
+    need_text: bool,
 ) -> Fields {
     let html = |r: &Rules| {
         r.html(scope)
-            .map(|h| sanitize_with(clean, &h))
+            .map(|h| sanitize_html(&h, base))
             .filter(|h| !h.is_empty())
     };
     let date_text = rules.date.text(scope);
     let published = date_text.as_deref().and_then(|d| parse_date(d, cx));
+    let title = rules.title.text(scope);
+    let text = match need_text || title.is_none() {
+        true => rules
+            .summary
+            .visible_text(scope)
+            .or_else(|| rules.content.visible_text(scope)),
+        false => None,
+    };
     Fields {
-        title: rules.title.text(scope),
+        title,
         bad_date: date_text.filter(|_| published.is_none()),
         published,
         summary: html(&rules.summary),
@@ -141,18 +149,14 @@ pub fn read_fields(
             .text(scope)
             .and_then(|src| absolutize(&src, base))
             .map(String::from),
-        text: rules
-            .summary
-            .visible_text(scope)
-            .or_else(|| rules.content.visible_text(scope))
-            .unwrap_or_default(),
+        text: text.unwrap_or_default(),
     }
 }
 
 /// Reads an item's own page.
 pub fn extract_detail(html: &str, base: &Url, rules: &FieldRules, cx: &DateContext<'_>) -> Fields {
     let doc = Html::parse_document(html);
-    read_fields(doc.root_element(), base, rules, cx, &sanitizer(base))
+    read_fields(doc.root_element(), base, rules, cx, false)
 }
 
 /// Builds an item from its link and fields; `None` when there is nothing to show.

@@ -331,3 +331,33 @@ fn links_off_the_source_site_are_not_followed() {
             && titles.contains(&"Redirected item".to_string())
     );
 }
+
+#[test]
+fn a_later_run_of_a_url_template_source_reads_one_page_when_it_finds_stored_items() {
+    let site = Site::start();
+    let truth = sites::serve_blog(&site, 45);
+    let project = Project::new("[fetch]\nper_host_concurrency = 4\n");
+    let feed = format!(
+        "[[source]]\nkind = \"scrape\"\nurl = \"{}\"\nitems = \"article.post\"\ntitle = \"h2.entry-title a\"\nlink = \"h2.entry-title a @href\"\npage_url = \"/blog/page/{{n}}/\"\nmax_pages = 5\n",
+        site.url("/blog/")
+    );
+    project.write("feeds/blog.toml", &feed);
+    once(&project, &[]);
+    assert_eq!(
+        site.hits().len(),
+        5,
+        "a first run fetches its pages ahead: {:?}",
+        site.hits()
+    );
+    sites::serve_blog(&site, 46);
+    site.clear_hits();
+    let stdout = once(&project, &[]);
+    assert!(stdout.contains("blog: 1 new"), "{stdout}");
+    let paths: Vec<String> = site.hits().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(
+        paths,
+        vec!["/blog/".to_string()],
+        "no pages fetched ahead once items are stored"
+    );
+    assert_eq!(truth.len(), 45);
+}

@@ -78,6 +78,9 @@ fn explicit(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
     })
 }
 
+/// Whole-text English forms tried before the general layers (a fast path, not a different reading).
+const COMMON: &[&str] = &["%A, %d %B %Y %H:%M", "%d %B %Y %H:%M", "%B %d, %Y %H:%M"];
+
 static ISO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?(?:\.[0-9]+)?[ \t]*(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
         .expect("constant regex") // NOTE(unwrap): a constant pattern
@@ -89,6 +92,13 @@ fn standard(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
     }
     if let Ok(d) = DateTime::parse_from_rfc2822(text) {
         return Some(d.with_timezone(&Utc));
+    }
+    // The English forms CMSs print most (Joomla K2, WordPress) read directly, before any regex.
+    if let Some(d) = COMMON
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    {
+        return local_to_utc(d, cx.tz);
     }
     let c = ISO.captures(text)?;
     let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());

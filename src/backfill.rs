@@ -12,7 +12,6 @@ use url::Url;
 
 use crate::config::{FeedSpec, SourceSpec};
 use crate::pipeline::Runtime;
-use crate::publish;
 use crate::source::scrape::{Crawl, PageDone, ScrapeError, Walk};
 use crate::store::{RunCommit, Upsert};
 
@@ -82,17 +81,7 @@ pub async fn backfill(
     }
     bar.finish_and_clear();
     rt.store.flush_async().await.map_err(|e| e.to_string())?;
-    let items = rt
-        .store
-        .items(&feed.id, feed.max_items)
-        .map_err(|e| e.to_string())?;
-    publish::publish(
-        &rt.settings.public_dir(),
-        feed,
-        &items,
-        &rt.settings.public_url,
-    )
-    .map_err(|e| e.to_string())?;
+    crate::pipeline::publish_feed(rt, feed)?;
     Ok(report)
 }
 

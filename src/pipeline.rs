@@ -148,14 +148,20 @@ async fn commit_and_publish(
     report.new = commit.count(Upsert::New);
     report.updated = commit.count(Upsert::Updated);
     report.unchanged = commit.count(Upsert::Unchanged);
+    (report.published, report.files_changed) = publish_feed(rt, feed)?;
+    info!(feed = %feed.id, new = report.new, updated = report.updated, published = report.published, "Feed run finished.");
+    Ok(())
+}
+
+/// Rewrites a feed's files from the store: the newest `max_items`, written atomically. Returns the
+/// items published and the files whose bytes changed. Call after the store was flushed.
+pub fn publish_feed(rt: &Runtime, feed: &FeedSpec) -> Result<(usize, usize), String> {
     let items = rt
         .store
         .items(&feed.id, feed.max_items)
         .map_err(|e| e.to_string())?;
     let dir = rt.settings.public_dir();
-    report.files_changed = publish::publish(&dir, feed, &items, &rt.settings.public_url)
+    let changed = publish::publish(&dir, feed, &items, &rt.settings.public_url)
         .map_err(|e| format!("cannot write the feed files in {}: {e}", dir.display()))?;
-    report.published = items.len();
-    info!(feed = %feed.id, new = report.new, updated = report.updated, published = report.published, "Feed run finished.");
-    Ok(())
+    Ok((items.len(), changed))
 }

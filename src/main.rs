@@ -8,7 +8,10 @@ use feedwright::cli::{self, Cli, Outcome};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: a run waits on the network far more than it computes, and a second worker thread
+    // only added cross-thread wake-ups and a malloc arena (measured: `once` over 26 pages went from
+    // 30 ms of CPU and 16 MiB to 15 ms and under 15 MiB).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -85,7 +85,7 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         now,
         state: Vec::new(),
     };
-    if let Err(e) = commit_and_publish(rt, feed, &run, &mut report).await {
+    if let Err(e) = commit_and_publish(rt, feed, run, &mut report).await {
         warn!(feed = %feed.id, error = %e, "Run failed; keeping previous items.");
         report.errors.push(e);
     }
@@ -140,10 +140,12 @@ fn merge(
 async fn commit_and_publish(
     rt: &Runtime,
     feed: &FeedSpec,
-    run: &RunCommit,
+    run: RunCommit,
     report: &mut RunReport,
 ) -> Result<(), String> {
-    let commit = rt.store.commit(&feed.id, run).map_err(|e| e.to_string())?;
+    let commit = rt.store.commit(&feed.id, &run).map_err(|e| e.to_string())?;
+    // The run's items are in the store now; publishing reads them back, so free these first.
+    drop(run);
     rt.store.flush_async().await.map_err(|e| e.to_string())?;
     report.new = commit.count(Upsert::New);
     report.updated = commit.count(Upsert::Updated);

@@ -162,32 +162,34 @@ fn whole_process() {
     );
 }
 
-/// Runs `once` for each project under GNU time; total CPU seconds and the largest peak RSS in MiB.
+/// Runs `once` for each project, all under one GNU time (a shell loop), so the CPU total is not
+/// rounded per process; total CPU seconds and the largest peak RSS of them in MiB.
 fn time_runs(projects: &[Project]) -> Option<(f64, f64)> {
     if !Path::new("/usr/bin/time").exists() {
         return None;
     }
-    let (mut cpu, mut peak) = (0.0, 0.0f64);
-    for p in projects {
-        let out = Command::new("/usr/bin/time")
-            .args(["-f", "TIME %U %S %M"])
-            .arg(support::bin())
-            .arg("--config")
-            .arg(p.config())
-            .arg("once")
-            .env("RUST_LOG", "warn")
-            .output()
-            .ok()?;
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let line = stderr.lines().find(|l| l.starts_with("TIME "))?;
-        let f: Vec<f64> = line[5..]
-            .split(' ')
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        cpu += f[0] + f[1];
-        peak = peak.max(f[2] / 1024.0);
-    }
-    Some((cpu, peak))
+    let bin = support::bin().display().to_string();
+    let script: String = projects
+        .iter()
+        .map(|p| {
+            format!(
+                "'{bin}' --config '{}' once >/dev/null || exit 1\n",
+                p.config().display()
+            )
+        })
+        .collect();
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "TIME %U %S %M", "sh", "-c", &script])
+        .env("RUST_LOG", "warn")
+        .output()
+        .ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.starts_with("TIME "))?;
+    let f: Vec<f64> = line[5..]
+        .split(' ')
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    Some((f[0] + f[1], f[2] / 1024.0))
 }
 
 fn wall(project: &Project) -> Duration {

@@ -151,10 +151,9 @@ impl Fetcher {
                 .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
                 .clone()
         };
-        // NOTE(unwrap): the semaphore is never closed.
-        sem.acquire_owned()
-            .await
-            .expect("host semaphore is never closed")
+        // The semaphore is never closed, so acquiring cannot fail.
+        let permit = sem.acquire_owned().await;
+        permit.expect("host semaphore is never closed") // NOTE(unwrap): see above
     }
 
     /// GETs `url` within the host's limit, sending `validators` so an unchanged page costs a 304.

@@ -5,6 +5,7 @@
 pub mod cron;
 pub mod env;
 pub mod error;
+mod feed;
 pub mod raw;
 pub mod validate;
 

@@ -12,36 +12,30 @@ use url::Url;
 
 use super::env;
 use super::error::{ConfigError, ConfigErrors, SourceFile};
-use super::raw::{
-    RawDefaults, RawFeed, RawFetch, RawFilter, RawSettings, RawSource, RawWebhook,
-    Rules as RawRules, Str,
-};
-use super::{
-    Config, FeedSpec, FetchSettings, FieldRules, Filter, Paging, Schedule, ScrapeSpec, Settings,
-    SourceSpec, Webhook,
-};
+use super::raw::{RawDefaults, RawFetch, RawSettings, RawWebhook, Rules as RawRules, Str};
+use super::{Config, FeedSpec, FetchSettings, Schedule, Settings, Webhook};
 use crate::extract::selector::{Rule, Rules};
 use crate::model::FeedId;
 
-const DEFAULT_SCHEDULE: &str = "*/30 * * * *";
-const DEFAULT_MAX_ITEMS: usize = 200;
+pub(super) const DEFAULT_SCHEDULE: &str = "*/30 * * * *";
+pub(super) const DEFAULT_MAX_ITEMS: usize = 200;
 
 /// One file being checked, with the sink its errors go to.
-struct Ctx<'a, E> {
-    file: SourceFile<'a>,
-    dir: PathBuf,
-    errors: &'a mut Vec<ConfigError>,
-    env: &'a E,
+pub(super) struct Ctx<'a, E> {
+    pub(super) file: SourceFile<'a>,
+    pub(super) dir: PathBuf,
+    pub(super) errors: &'a mut Vec<ConfigError>,
+    pub(super) env: &'a E,
 }
 
 /// Feed keys `[defaults]` may set, already validated.
 #[derive(Default)]
-struct Defaults {
-    schedule: Option<Schedule>,
-    timezone: Option<Tz>,
-    max_items: Option<usize>,
-    notify_on_first_run: Option<bool>,
-    language: Option<String>,
+pub(super) struct Defaults {
+    pub(super) schedule: Option<Schedule>,
+    pub(super) timezone: Option<Tz>,
+    pub(super) max_items: Option<usize>,
+    pub(super) notify_on_first_run: Option<bool>,
+    pub(super) language: Option<String>,
 }
 
 /// Loads and validates everything, with `env` standing in for the process environment.
@@ -193,7 +187,7 @@ fn feed_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
-    fn err(
+    pub(super) fn err(
         &mut self,
         span: std::ops::Range<usize>,
         key: &str,
@@ -205,7 +199,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 
     /// Deserializes the file; a syntax error or unknown key is recorded and gives `None`.
-    fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
+    pub(super) fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
         if self.file.text.is_empty() && !self.errors.is_empty() {
             return None;
         }
@@ -214,7 +208,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .ok()
     }
 
-    fn toml_error(&mut self, e: &toml::de::Error) {
+    pub(super) fn toml_error(&mut self, e: &toml::de::Error) {
         let span = e.span().unwrap_or(0..0);
         let text = self.file.text;
         let before = text.get(..span.start).unwrap_or(text);
@@ -242,7 +236,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         self.err(span, &key, message, hint);
     }
 
-    fn expand(&mut self, s: &Str, key: &str) -> Option<String> {
+    pub(super) fn expand(&mut self, s: &Str, key: &str) -> Option<String> {
         let env = self.env;
         env::expand(s.get_ref(), env)
             .map_err(|name| {
@@ -258,17 +252,17 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .ok()
     }
 
-    fn path(&self, s: &str) -> PathBuf {
+    pub(super) fn path(&self, s: &str) -> PathBuf {
         normalize(&self.dir.join(s))
     }
 
-    fn url(&mut self, s: &Str, key: &str) -> Option<Url> {
+    pub(super) fn url(&mut self, s: &Str, key: &str) -> Option<Url> {
         let text = self.expand(s, key)?;
         // Messages show the value as written, never what `${VAR}` expanded to: it may be a secret.
         self.parse_url(&text, s.get_ref(), s.span(), key)
     }
 
-    fn parse_url(
+    pub(super) fn parse_url(
         &mut self,
         text: &str,
         shown: &str,
@@ -300,7 +294,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         }
     }
 
-    fn duration(&mut self, s: &Str, key: &str) -> Option<Duration> {
+    pub(super) fn duration(&mut self, s: &Str, key: &str) -> Option<Duration> {
         humantime::parse_duration(s.get_ref())
             .map_err(|e| {
                 self.err(
@@ -313,7 +307,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .ok()
     }
 
-    fn size(&mut self, s: &Str, key: &str) -> Option<u64> {
+    pub(super) fn size(&mut self, s: &Str, key: &str) -> Option<u64> {
         s.get_ref()
             .trim()
             .parse::<bytesize::ByteSize>()
@@ -329,7 +323,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .ok()
     }
 
-    fn positive(&mut self, v: &Spanned<i64>, key: &str) -> Option<usize> {
+    pub(super) fn positive(&mut self, v: &Spanned<i64>, key: &str) -> Option<usize> {
         match usize::try_from(*v.get_ref()) {
             Ok(n) if n > 0 => Some(n),
             _ => {
@@ -344,7 +338,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         }
     }
 
-    fn schedule(&mut self, s: &Str, key: &str) -> Option<Schedule> {
+    pub(super) fn schedule(&mut self, s: &Str, key: &str) -> Option<Schedule> {
         let hint = "use 5-field Unix cron such as \"*/30 * * * *\" (minute hour day month weekday) or @hourly / @daily";
         let schedule = Schedule::parse(s.get_ref())
             .map_err(|m| self.err(s.span(), key, m, hint))
@@ -362,7 +356,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         Some(schedule)
     }
 
-    fn timezone(&mut self, s: &Str, key: &str) -> Option<Tz> {
+    pub(super) fn timezone(&mut self, s: &Str, key: &str) -> Option<Tz> {
         s.get_ref()
             .parse::<Tz>()
             .map_err(|_| {
@@ -376,7 +370,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .ok()
     }
 
-    fn regex(&mut self, s: &Str, key: &str) -> Option<Regex> {
+    pub(super) fn regex(&mut self, s: &Str, key: &str) -> Option<Regex> {
         Regex::new(s.get_ref())
             .map_err(|e| {
                 let first = e.to_string().lines().last().unwrap_or("").trim().to_string();
@@ -385,13 +379,13 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .ok()
     }
 
-    fn rule(&mut self, s: &Str, key: &str) -> Option<Rule> {
+    pub(super) fn rule(&mut self, s: &Str, key: &str) -> Option<Rule> {
         Rule::parse(s.get_ref())
             .map_err(|e| self.err(s.span(), key, e.message, e.hint))
             .ok()
     }
 
-    fn rules(&mut self, r: Option<&RawRules>, key: &str) -> Rules {
+    pub(super) fn rules(&mut self, r: Option<&RawRules>, key: &str) -> Rules {
         let list = r.map(super::raw::rule_list).unwrap_or_default();
         Rules(
             list.iter()
@@ -401,7 +395,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         )
     }
 
-    fn settings(&mut self, raw: &RawSettings) -> (Settings, Defaults) {
+    pub(super) fn settings(&mut self, raw: &RawSettings) -> (Settings, Defaults) {
         let state_dir = match (self.env)("STATE_DIRECTORY")
             .and_then(|s| s.split(':').next().map(PathBuf::from))
         {
@@ -447,7 +441,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 
     /// `Some(None)` means the server is off.
-    fn listen(&mut self, s: &Str) -> Option<Option<std::net::SocketAddr>> {
+    pub(super) fn listen(&mut self, s: &Str) -> Option<Option<std::net::SocketAddr>> {
         if s.get_ref().is_empty() {
             return Some(None);
         }
@@ -460,7 +454,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         }
     }
 
-    fn fetch(&mut self, raw: &RawFetch) -> FetchSettings {
+    pub(super) fn fetch(&mut self, raw: &RawFetch) -> FetchSettings {
         let ua = raw
             .user_agent
             .as_ref()
@@ -501,7 +495,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         }
     }
 
-    fn defaults(&mut self, raw: &RawDefaults) -> Defaults {
+    pub(super) fn defaults(&mut self, raw: &RawDefaults) -> Defaults {
         Defaults {
             schedule: raw
                 .schedule
@@ -520,262 +514,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         }
     }
 
-    fn feed(&mut self, defaults: &Defaults) -> Option<FeedSpec> {
-        let path = self.file.path;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        let id = FeedId::new(stem);
-        if id.is_none() {
-            self.err(0..0, "(file name)", format!("`{stem}` is not a feed id"), "rename the file: a feed id is lower-case letters, digits and '-', starting with a letter or digit (e.g. feeds/city-news.toml)");
-        }
-        let raw: RawFeed = self.parse()?;
-        if raw.source.is_empty() {
-            let span = raw.title.as_ref().map_or(0..0, |t| t.span());
-            self.err(
-                span,
-                "source",
-                "the feed has no source",
-                "add a [[source]] table with kind = \"scrape\", url and items",
-            );
-        }
-        let sources: Vec<SourceSpec> = raw
-            .source
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| self.source(s, i))
-            .collect();
-        let schedule = raw
-            .schedule
-            .as_ref()
-            .map_or(defaults.schedule.clone(), |s| self.schedule(s, "schedule"));
-        let timezone = raw
-            .timezone
-            .as_ref()
-            .map_or(defaults.timezone, |s| self.timezone(s, "timezone"));
-        let max_items = raw
-            .max_items
-            .as_ref()
-            .map_or(defaults.max_items, |v| self.positive(v, "max_items"));
-        let link = raw.link.as_ref().and_then(|s| self.url(s, "link"));
-        let filter = raw
-            .filter
-            .as_ref()
-            .map(|f| self.filter(f))
-            .unwrap_or_default();
-        let (id, first) = (id?, sources.first()?.url().clone());
-        let title = raw.title.map_or_else(|| id.to_string(), |t| t.into_inner());
-        Some(FeedSpec {
-            path: path.to_path_buf(),
-            description: raw
-                .description
-                .map_or_else(|| title.clone(), |d| d.into_inner()),
-            title,
-            link: link.unwrap_or(first),
-            language: raw
-                .language
-                .map(|l| l.into_inner())
-                .or_else(|| defaults.language.clone()),
-            schedule: schedule.or_else(|| Schedule::parse(DEFAULT_SCHEDULE).ok())?,
-            timezone: timezone.unwrap_or(Tz::UTC),
-            max_items: max_items.unwrap_or(DEFAULT_MAX_ITEMS),
-            notify_on_first_run: raw
-                .notify_on_first_run
-                .or(defaults.notify_on_first_run)
-                .unwrap_or(false),
-            sources,
-            filter,
-            id,
-        })
-    }
-
-    fn source(&mut self, raw: &RawSource, i: usize) -> Option<SourceSpec> {
-        let key = |k: &str| format!("source[{i}].{k}");
-        let url = self.url(&raw.url, &key("url"));
-        let Some(items_raw) = raw.items.as_ref() else {
-            self.err(
-                raw.url.span(),
-                &key("items"),
-                "a scrape source needs `items`",
-                "add items = \"CSS selector of one item\", e.g. \"div.catItemView\" or \"article\"",
-            );
-            return None;
-        };
-        let items = self.rule(items_raw, &key("items"));
-        // Every value is checked before giving up on the source, so all their errors are reported.
-        let fields = self.fields(
-            [
-                &raw.title,
-                &raw.date,
-                &raw.summary,
-                &raw.content,
-                &raw.author,
-                &raw.image,
-            ],
-            &key(""),
-        );
-        let link = self.rules(raw.link.as_ref(), &key("link"));
-        let detail = raw.detail.as_ref().map(|d| {
-            self.fields(
-                [
-                    &d.title, &d.date, &d.summary, &d.content, &d.author, &d.image,
-                ],
-                &key("detail."),
-            )
-        });
-        if raw.title.is_none()
-            && raw.link.is_none()
-            && raw.summary.is_none()
-            && raw.content.is_none()
-        {
-            self.err(
-                items_raw.span(),
-                &key("items"),
-                "the source selects items but nothing within them",
-                "add at least one of title, link or summary selectors",
-            );
-        }
-        if raw.detail.is_some() && raw.link.is_none() {
-            let span = raw.url.span();
-            self.err(
-                span,
-                &key("detail"),
-                "detail pages need the items' links",
-                "add link = \"a @href\"",
-            );
-        }
-        let date_formats = self.date_formats(raw.date_format.as_ref(), &key("date_format"));
-        let encoding = raw
-            .encoding
-            .as_ref()
-            .and_then(|e| self.encoding(e, &key("encoding")));
-        let paging = self.paging(raw, &key(""));
-        let max_pages = match &raw.max_pages {
-            Some(v) => self.positive(v, &key("max_pages")),
-            None if matches!(paging, Some(Paging::Single)) => Some(1),
-            None => Some(2),
-        };
-        Some(SourceSpec::Scrape(ScrapeSpec {
-            url: url?,
-            items: items?,
-            fields,
-            link,
-            date_formats,
-            encoding,
-            paging: paging?,
-            max_pages: max_pages?,
-            detail,
-        }))
-    }
-
-    fn fields(&mut self, raw: [&Option<RawRules>; 6], prefix: &str) -> FieldRules {
-        let names = ["title", "date", "summary", "content", "author", "image"];
-        let [title, date, summary, content, author, image] =
-            std::array::from_fn(|i| self.rules(raw[i].as_ref(), &format!("{prefix}{}", names[i])));
-        FieldRules {
-            title,
-            date,
-            summary,
-            content,
-            author,
-            image,
-        }
-    }
-
-    fn date_formats(&mut self, raw: Option<&RawRules>, key: &str) -> Vec<String> {
-        let list = raw.map(super::raw::rule_list).unwrap_or_default();
-        let mut out = Vec::new();
-        for f in list {
-            use chrono::format::{Item, StrftimeItems};
-            if StrftimeItems::new(f.get_ref()).any(|i| matches!(i, Item::Error))
-                || !f.get_ref().contains('%')
-            {
-                let msg = format!("`{}` is not a date format", f.get_ref());
-                self.err(
-                    f.span(),
-                    key,
-                    msg,
-                    "use chrono's strftime syntax, e.g. \"%d.%m.%Y %H:%M\"",
-                );
-            } else {
-                out.push(f.into_inner());
-            }
-        }
-        out
-    }
-
-    fn encoding(&mut self, s: &Str, key: &str) -> Option<&'static encoding_rs::Encoding> {
-        let found = encoding_rs::Encoding::for_label(s.get_ref().trim().as_bytes());
-        if found.is_none() {
-            let msg = format!("`{}` is not a known character encoding", s.get_ref());
-            self.err(
-                s.span(),
-                key,
-                msg,
-                "use a WHATWG label such as \"windows-1251\", \"koi8-r\" or \"iso-8859-2\"",
-            );
-        }
-        found
-    }
-
-    fn paging(&mut self, raw: &RawSource, prefix: &str) -> Option<Paging> {
-        let key = |k: &str| format!("{prefix}{k}");
-        match (&raw.next_page, &raw.page_url) {
-            (Some(_), Some(t)) => {
-                let hint = "keep next_page (follow a link) or page_url (a URL template), not both";
-                self.err(
-                    t.span(),
-                    &key("page_url"),
-                    "both `next_page` and `page_url` are set",
-                    hint,
-                );
-                None
-            }
-            (Some(r), None) => Some(Paging::NextPage(self.rules(Some(r), &key("next_page")))),
-            (None, Some(t)) => self.template(t, raw.page_size.as_ref(), &key("page_url")),
-            (None, None) => Some(Paging::Single),
-        }
-    }
-
-    fn template(&mut self, t: &Str, size: Option<&Spanned<i64>>, key: &str) -> Option<Paging> {
-        let text = t.get_ref();
-        if !text.contains("{n}") && !text.contains("{offset}") {
-            let hint = "write the page number as {n} (\"/page/{n}\") or the item offset as {offset} (\"?start={offset}\")";
-            self.err(
-                t.span(),
-                key,
-                format!("`{text}` has neither {{n}} nor {{offset}}"),
-                hint,
-            );
-            return None;
-        }
-        let page_size = match size {
-            Some(v) => self.positive(v, "page_size")?,
-            None if text.contains("{offset}") => {
-                let hint = "add page_size = N, the number of items on one listing page";
-                self.err(t.span(), key, "`{offset}` needs `page_size`", hint);
-                return None;
-            }
-            None => 1,
-        };
-        Some(Paging::Template {
-            template: text.clone(),
-            page_size,
-        })
-    }
-
-    fn filter(&mut self, raw: &RawFilter) -> Filter {
-        let mut list = |v: &[Str], name: &str| -> Vec<Regex> {
-            v.iter()
-                .enumerate()
-                .filter_map(|(i, s)| self.regex(s, &format!("filter.{name}[{i}]")))
-                .collect()
-        };
-        Filter {
-            include: list(&raw.include, "include"),
-            exclude: list(&raw.exclude, "exclude"),
-        }
-    }
-
-    fn webhook(&mut self, raw: &RawWebhook, feeds: &[FeedSpec]) -> Option<Webhook> {
+    pub(super) fn webhook(&mut self, raw: &RawWebhook, feeds: &[FeedSpec]) -> Option<Webhook> {
         let name = raw.name.get_ref().clone();
         let key = |k: &str| format!("webhook.{name}.{k}");
         let url = match (&raw.url, &raw.url_file) {
@@ -816,7 +555,12 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         })
     }
 
-    fn webhook_feeds(&mut self, list: &[Str], feeds: &[FeedSpec], key: &str) -> Vec<FeedId> {
+    pub(super) fn webhook_feeds(
+        &mut self,
+        list: &[Str],
+        feeds: &[FeedSpec],
+        key: &str,
+    ) -> Vec<FeedId> {
         let known: Vec<&str> = feeds.iter().map(|f| f.id.as_str()).collect();
         list.iter()
             .filter_map(|s| match feeds.iter().find(|f| f.id.as_str() == s.get_ref()) {
@@ -829,14 +573,14 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .collect()
     }
 
-    fn secret_file(&mut self, f: &Str, key: &str) -> Option<String> {
+    pub(super) fn secret_file(&mut self, f: &Str, key: &str) -> Option<String> {
         let path = self.path(f.get_ref());
         env::read_secret(&path)
             .map_err(|m| self.err(f.span(), key, m, "make the file readable by feedwright (under systemd use LoadCredential= and %d/NAME)"))
             .ok()
     }
 
-    fn unique_webhook_names(&mut self, hooks: &[RawWebhook]) {
+    pub(super) fn unique_webhook_names(&mut self, hooks: &[RawWebhook]) {
         for (i, w) in hooks.iter().enumerate() {
             if hooks[..i]
                 .iter()
@@ -875,7 +619,7 @@ fn normalize(path: &Path) -> PathBuf {
     }
 }
 
-fn index_key(key: &str, i: usize, len: usize) -> String {
+pub(super) fn index_key(key: &str, i: usize, len: usize) -> String {
     if len > 1 {
         format!("{key}[{i}]")
     } else {

@@ -1,0 +1,277 @@
+//! Validation of one feed file: its keys, its sources (selectors, paging, detail pages, dates,
+//! encoding) and its filter. Part of the pure validation step of `validate.rs`.
+
+use chrono_tz::Tz;
+use regex::Regex;
+use toml::Spanned;
+
+use super::raw::{RawFeed, RawFilter, RawSource, Rules as RawRules, Str};
+use super::validate::{Ctx, DEFAULT_MAX_ITEMS, DEFAULT_SCHEDULE, Defaults};
+use super::{FeedSpec, FieldRules, Filter, Paging, Schedule, ScrapeSpec, SourceSpec};
+use crate::model::FeedId;
+
+impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
+    pub(super) fn feed(&mut self, defaults: &Defaults) -> Option<FeedSpec> {
+        let path = self.file.path;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let id = FeedId::new(stem);
+        if id.is_none() {
+            self.err(0..0, "(file name)", format!("`{stem}` is not a feed id"), "rename the file: a feed id is lower-case letters, digits and '-', starting with a letter or digit (e.g. feeds/city-news.toml)");
+        }
+        let raw: RawFeed = self.parse()?;
+        if raw.source.is_empty() {
+            let span = raw.title.as_ref().map_or(0..0, |t| t.span());
+            self.err(
+                span,
+                "source",
+                "the feed has no source",
+                "add a [[source]] table with kind = \"scrape\", url and items",
+            );
+        }
+        let sources: Vec<SourceSpec> = raw
+            .source
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| self.source(s, i))
+            .collect();
+        let schedule = raw
+            .schedule
+            .as_ref()
+            .map_or(defaults.schedule.clone(), |s| self.schedule(s, "schedule"));
+        let timezone = raw
+            .timezone
+            .as_ref()
+            .map_or(defaults.timezone, |s| self.timezone(s, "timezone"));
+        let max_items = raw
+            .max_items
+            .as_ref()
+            .map_or(defaults.max_items, |v| self.positive(v, "max_items"));
+        let link = raw.link.as_ref().and_then(|s| self.url(s, "link"));
+        let filter = raw
+            .filter
+            .as_ref()
+            .map(|f| self.filter(f))
+            .unwrap_or_default();
+        let (id, first) = (id?, sources.first()?.url().clone());
+        let title = raw.title.map_or_else(|| id.to_string(), |t| t.into_inner());
+        Some(FeedSpec {
+            path: path.to_path_buf(),
+            description: raw
+                .description
+                .map_or_else(|| title.clone(), |d| d.into_inner()),
+            title,
+            link: link.unwrap_or(first),
+            language: raw
+                .language
+                .map(|l| l.into_inner())
+                .or_else(|| defaults.language.clone()),
+            schedule: schedule.or_else(|| Schedule::parse(DEFAULT_SCHEDULE).ok())?,
+            timezone: timezone.unwrap_or(Tz::UTC),
+            max_items: max_items.unwrap_or(DEFAULT_MAX_ITEMS),
+            notify_on_first_run: raw
+                .notify_on_first_run
+                .or(defaults.notify_on_first_run)
+                .unwrap_or(false),
+            sources,
+            filter,
+            id,
+        })
+    }
+
+    pub(super) fn source(&mut self, raw: &RawSource, i: usize) -> Option<SourceSpec> {
+        let key = |k: &str| format!("source[{i}].{k}");
+        let url = self.url(&raw.url, &key("url"));
+        let Some(items_raw) = raw.items.as_ref() else {
+            self.err(
+                raw.url.span(),
+                &key("items"),
+                "a scrape source needs `items`",
+                "add items = \"CSS selector of one item\", e.g. \"div.catItemView\" or \"article\"",
+            );
+            return None;
+        };
+        let items = self.rule(items_raw, &key("items"));
+        // Every value is checked before giving up on the source, so all their errors are reported.
+        let fields = self.fields(
+            [
+                &raw.title,
+                &raw.date,
+                &raw.summary,
+                &raw.content,
+                &raw.author,
+                &raw.image,
+            ],
+            &key(""),
+        );
+        let link = self.rules(raw.link.as_ref(), &key("link"));
+        let detail = raw.detail.as_ref().map(|d| {
+            self.fields(
+                [
+                    &d.title, &d.date, &d.summary, &d.content, &d.author, &d.image,
+                ],
+                &key("detail."),
+            )
+        });
+        if raw.title.is_none()
+            && raw.link.is_none()
+            && raw.summary.is_none()
+            && raw.content.is_none()
+        {
+            self.err(
+                items_raw.span(),
+                &key("items"),
+                "the source selects items but nothing within them",
+                "add at least one of title, link or summary selectors",
+            );
+        }
+        if raw.detail.is_some() && raw.link.is_none() {
+            let span = raw.url.span();
+            self.err(
+                span,
+                &key("detail"),
+                "detail pages need the items' links",
+                "add link = \"a @href\"",
+            );
+        }
+        let date_formats = self.date_formats(raw.date_format.as_ref(), &key("date_format"));
+        let encoding = raw
+            .encoding
+            .as_ref()
+            .and_then(|e| self.encoding(e, &key("encoding")));
+        let paging = self.paging(raw, &key(""));
+        let max_pages = match &raw.max_pages {
+            Some(v) => self.positive(v, &key("max_pages")),
+            None if matches!(paging, Some(Paging::Single)) => Some(1),
+            None => Some(2),
+        };
+        Some(SourceSpec::Scrape(ScrapeSpec {
+            url: url?,
+            items: items?,
+            fields,
+            link,
+            date_formats,
+            encoding,
+            paging: paging?,
+            max_pages: max_pages?,
+            detail,
+        }))
+    }
+
+    pub(super) fn fields(&mut self, raw: [&Option<RawRules>; 6], prefix: &str) -> FieldRules {
+        let names = ["title", "date", "summary", "content", "author", "image"];
+        let [title, date, summary, content, author, image] =
+            std::array::from_fn(|i| self.rules(raw[i].as_ref(), &format!("{prefix}{}", names[i])));
+        FieldRules {
+            title,
+            date,
+            summary,
+            content,
+            author,
+            image,
+        }
+    }
+
+    pub(super) fn date_formats(&mut self, raw: Option<&RawRules>, key: &str) -> Vec<String> {
+        let list = raw.map(super::raw::rule_list).unwrap_or_default();
+        let mut out = Vec::new();
+        for f in list {
+            use chrono::format::{Item, StrftimeItems};
+            if StrftimeItems::new(f.get_ref()).any(|i| matches!(i, Item::Error))
+                || !f.get_ref().contains('%')
+            {
+                let msg = format!("`{}` is not a date format", f.get_ref());
+                self.err(
+                    f.span(),
+                    key,
+                    msg,
+                    "use chrono's strftime syntax, e.g. \"%d.%m.%Y %H:%M\"",
+                );
+            } else {
+                out.push(f.into_inner());
+            }
+        }
+        out
+    }
+
+    pub(super) fn encoding(
+        &mut self,
+        s: &Str,
+        key: &str,
+    ) -> Option<&'static encoding_rs::Encoding> {
+        let found = encoding_rs::Encoding::for_label(s.get_ref().trim().as_bytes());
+        if found.is_none() {
+            let msg = format!("`{}` is not a known character encoding", s.get_ref());
+            self.err(
+                s.span(),
+                key,
+                msg,
+                "use a WHATWG label such as \"windows-1251\", \"koi8-r\" or \"iso-8859-2\"",
+            );
+        }
+        found
+    }
+
+    pub(super) fn paging(&mut self, raw: &RawSource, prefix: &str) -> Option<Paging> {
+        let key = |k: &str| format!("{prefix}{k}");
+        match (&raw.next_page, &raw.page_url) {
+            (Some(_), Some(t)) => {
+                let hint = "keep next_page (follow a link) or page_url (a URL template), not both";
+                self.err(
+                    t.span(),
+                    &key("page_url"),
+                    "both `next_page` and `page_url` are set",
+                    hint,
+                );
+                None
+            }
+            (Some(r), None) => Some(Paging::NextPage(self.rules(Some(r), &key("next_page")))),
+            (None, Some(t)) => self.template(t, raw.page_size.as_ref(), &key("page_url")),
+            (None, None) => Some(Paging::Single),
+        }
+    }
+
+    pub(super) fn template(
+        &mut self,
+        t: &Str,
+        size: Option<&Spanned<i64>>,
+        key: &str,
+    ) -> Option<Paging> {
+        let text = t.get_ref();
+        if !text.contains("{n}") && !text.contains("{offset}") {
+            let hint = "write the page number as {n} (\"/page/{n}\") or the item offset as {offset} (\"?start={offset}\")";
+            self.err(
+                t.span(),
+                key,
+                format!("`{text}` has neither {{n}} nor {{offset}}"),
+                hint,
+            );
+            return None;
+        }
+        let page_size = match size {
+            Some(v) => self.positive(v, "page_size")?,
+            None if text.contains("{offset}") => {
+                let hint = "add page_size = N, the number of items on one listing page";
+                self.err(t.span(), key, "`{offset}` needs `page_size`", hint);
+                return None;
+            }
+            None => 1,
+        };
+        Some(Paging::Template {
+            template: text.clone(),
+            page_size,
+        })
+    }
+
+    pub(super) fn filter(&mut self, raw: &RawFilter) -> Filter {
+        let mut list = |v: &[Str], name: &str| -> Vec<Regex> {
+            v.iter()
+                .enumerate()
+                .filter_map(|(i, s)| self.regex(s, &format!("filter.{name}[{i}]")))
+                .collect()
+        };
+        Filter {
+            include: list(&raw.include, "include"),
+            exclude: list(&raw.exclude, "exclude"),
+        }
+    }
+}

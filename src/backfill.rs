@@ -69,15 +69,22 @@ pub async fn backfill(
             &rt.fetcher,
             Some(rt.store.as_ref()),
         );
-        let mut last_next = None;
-        crawl
+        let ended = crawl
             .walk(&walk, |page| {
-                last_next = page.next.clone();
                 commit_page(rt, feed, &key, page, &mut report, &bar)
             })
             .await
             .map_err(|e| e.to_string())?;
-        report.finished &= last_next.is_none();
+        if ended {
+            // The last page's cursor may point past the end (a template's next page): forget it, so
+            // the next backfill starts over from the first page.
+            let mut done = RunCommit::items(Vec::new(), Utc::now());
+            done.state.push((key.clone(), None));
+            rt.store
+                .commit(&feed.id, &done)
+                .map_err(|e| e.to_string())?;
+        }
+        report.finished &= ended;
     }
     bar.finish_and_clear();
     rt.store.flush_async().await.map_err(|e| e.to_string())?;

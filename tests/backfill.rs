@@ -120,3 +120,23 @@ fn a_killed_backfill_continues_from_the_page_it_reached() {
     );
     assert_eq!(stored(&project, "k2").len(), 306);
 }
+
+#[test]
+fn a_template_archive_ends_at_its_first_missing_page() {
+    let site = Site::start();
+    sites::serve_blog(&site, 45);
+    let project = Project::new("[fetch]\nper_host_concurrency = 4\n");
+    let feed = format!(
+        "[[source]]\nkind = \"scrape\"\nurl = \"{}\"\nitems = \"article.post\"\ntitle = \"h2.entry-title a\"\nlink = \"h2.entry-title a @href\"\npage_url = \"/blog/page/{{n}}/\"\n",
+        site.url("/blog/")
+    );
+    project.write("feeds/blog.toml", &feed);
+    let out = project.run(&["backfill", "blog"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("5 page(s), 45 new item(s); the archive's end was reached"),
+        "{stdout}"
+    );
+    assert_eq!(stored(&project, "blog").len(), 45);
+}

@@ -141,13 +141,16 @@ impl<'a> Crawl<'a> {
         Ok(out)
     }
 
-    /// Walks listing pages, handing each completed page to `on_page` in order.
+    /// Walks listing pages, handing each completed page to `on_page` in order. `Ok(true)` when the
+    /// walk reached the archive's end (no next page, an empty page, or a missing one).
     pub async fn walk(
         &self,
         walk: &Walk,
         mut on_page: impl FnMut(PageDone) -> Result<(), ScrapeError>,
-    ) -> Result<(), ScrapeError> {
+    ) -> Result<bool, ScrapeError> {
         let (mut url, mut number) = walk.start.clone();
+        // Set when the walk stops because the archive ends, not because of a limit.
+        let mut reached_end = false;
         let mut queue: VecDeque<InFlight> = VecDeque::new();
         let mut visited = HashSet::new();
         let mut ahead = self.prefetcher(walk)?;
@@ -160,8 +163,18 @@ impl<'a> Crawl<'a> {
         for read in 0..walk.max_pages {
             visited.insert(url.to_string());
             let fetched = match ahead.window {
-                1 => self.fetch_listing(walk, &url, number).await?,
-                _ => ahead.take(self, number).await?,
+                1 => self.fetch_listing(walk, &url, number).await,
+                _ => ahead.take(self, number).await,
+            };
+            let fetched = match fetched {
+                // A page past the archive's end (a template's /page/N+1/) is the end, not a failure.
+                Err(FetchError::Status { status, .. })
+                    if read > 0 && matches!(status.as_u16(), 404 | 410) =>
+                {
+                    reached_end = true;
+                    break;
+                }
+                other => other?,
             };
             let Fetched::Body {
                 url: final_url,
@@ -185,6 +198,7 @@ impl<'a> Crawl<'a> {
                         selector: self.spec.items.as_str().to_string(),
                     });
                 }
+                reached_end = true;
                 break;
             }
             let (flight, any_known) = self.start_page(number, final_url, listing, validators)?;
@@ -192,6 +206,7 @@ impl<'a> Crawl<'a> {
             queue.push_back(flight);
             drain_finished(&mut queue, &mut on_page).await?;
             let Some(next) = next.filter(|n| !visited.contains(n.as_str())) else {
+                reached_end = true;
                 break;
             };
             if walk.stop_at_known && any_known {
@@ -216,7 +231,7 @@ impl<'a> Crawl<'a> {
         while let Some(flight) = queue.pop_front() {
             on_page(finish(flight).await)?;
         }
-        Ok(())
+        Ok(reached_end)
     }
 
     async fn fetch_listing(

@@ -13,8 +13,8 @@ use crate::extract::text::html_to_text;
 use crate::fetch::Fetcher;
 use crate::model::{FeedId, Item};
 use crate::publish;
-use crate::source::SourceOutput;
 use crate::source::scrape::Crawl;
+use crate::source::{SourceOutput, Warning};
 use crate::store::{RunCommit, Store, Upsert};
 
 /// What a run needs from the process.
@@ -121,7 +121,12 @@ fn merge(
     let mut items = Vec::new();
     let mut validators = Vec::new();
     for out in outputs {
-        warnings.extend(out.warnings.iter().map(ToString::to_string));
+        // An unchanged page is the good case of a conditional GET, not something to warn about.
+        let worth_saying = out
+            .warnings
+            .iter()
+            .filter(|w| !matches!(w, Warning::NotModified { .. }));
+        warnings.extend(worth_saying.map(ToString::to_string));
         validators.extend(out.validators);
         for item in out.items {
             let text = item

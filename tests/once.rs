@@ -279,3 +279,11 @@ fn published_files_hold_at_most_max_items_and_the_store_keeps_the_rest() {
     let table = text(&project.run(&["items", "k2-news", "--limit", "100"])).0;
     assert!(table.contains("12 of 12 stored item(s)"), "{table}");
 }
+
+#[test]
+fn an_unchanged_page_is_not_reported_as_a_warning() {
+    let (_site, project, _) = setup();
+    once_ok(&project);
+    let stdout = once_ok(&project);
+    assert!(!stdout.contains("has not changed"), "{stdout}");
+}

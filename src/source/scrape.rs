@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
 use url::Url;
 
@@ -78,6 +79,14 @@ pub struct PageDone {
     pub next: Option<Url>,
     pub warnings: Vec<Warning>,
     pub details: usize,
+}
+
+/// What reading one listing page gave.
+enum Listing {
+    Page(Box<(Url, ListingPage, Validators)>),
+    NotModified,
+    /// Past the archive's end.
+    End,
 }
 
 /// A page whose detail pages are still being fetched.
@@ -149,8 +158,6 @@ impl<'a> Crawl<'a> {
         mut on_page: impl FnMut(PageDone) -> Result<(), ScrapeError>,
     ) -> Result<bool, ScrapeError> {
         let (mut url, mut number) = walk.start.clone();
-        // Set when the walk stops because the archive ends, not because of a limit.
-        let mut reached_end = false;
         let mut queue: VecDeque<InFlight> = VecDeque::new();
         let mut visited = HashSet::new();
         let mut ahead = self.prefetcher(walk)?;
@@ -160,52 +167,36 @@ impl<'a> Crawl<'a> {
             1 => Some(self.fetcher.permit(&url).await),
             _ => None,
         };
+        let mut reached_end = false;
         for read in 0..walk.max_pages {
             visited.insert(url.to_string());
-            let fetched = match ahead.window {
-                1 => self.fetch_listing(walk, &url, number).await,
-                _ => ahead.take(self, number).await,
-            };
-            let fetched = match fetched {
-                // A page past the archive's end (a template's /page/N+1/) is the end, not a failure.
-                Err(FetchError::Status { status, .. })
-                    if read > 0 && matches!(status.as_u16(), 404 | 410) =>
-                {
+            let (final_url, listing, validators) = match self
+                .read_listing(walk, &mut ahead, &url, number, read)
+                .await?
+            {
+                Listing::Page(page) => *page,
+                Listing::NotModified => {
+                    let warnings = vec![Warning::NotModified { url: url.clone() }];
+                    queue.push_back(InFlight {
+                        page: empty_page(number, url, warnings),
+                        pending: vec![],
+                    });
+                    break;
+                }
+                Listing::End => {
                     reached_end = true;
                     break;
                 }
-                other => other?,
             };
-            let Fetched::Body {
-                url: final_url,
-                body,
-                validators,
-            } = fetched
-            else {
-                let warnings = vec![Warning::NotModified { url: url.clone() }];
-                queue.push_back(InFlight {
-                    page: empty_page(number, url, warnings),
-                    pending: vec![],
-                });
-                break;
-            };
-            let listing = extract_listing(&body, &final_url, self.spec, &self.date_cx());
-            drop(body);
-            if listing.items.is_empty() {
-                if read == 0 && number == 1 {
-                    return Err(ScrapeError::NoItems {
-                        url: final_url,
-                        selector: self.spec.items.as_str().to_string(),
-                    });
-                }
-                reached_end = true;
-                break;
-            }
             let (flight, any_known) = self.start_page(number, final_url, listing, validators)?;
-            let next = flight.page.next.clone();
+            let next = flight
+                .page
+                .next
+                .clone()
+                .filter(|n| !visited.contains(n.as_str()));
             queue.push_back(flight);
             drain_finished(&mut queue, &mut on_page).await?;
-            let Some(next) = next.filter(|n| !visited.contains(n.as_str())) else {
+            let Some(next) = next else {
                 reached_end = true;
                 break;
             };
@@ -213,17 +204,8 @@ impl<'a> Crawl<'a> {
                 break;
             }
             if queue.len() > MAX_AHEAD {
-                // Far enough ahead: give the chain's slot to the detail pages until the oldest page is
-                // done. This bounds the pages held in memory and what an interrupted backfill redoes.
-                let held = permit.take().is_some();
-                while queue.len() > MAX_AHEAD {
-                    if let Some(flight) = queue.pop_front() {
-                        on_page(finish(flight).await)?;
-                    }
-                }
-                if held {
-                    permit = Some(self.fetcher.permit(&next).await);
-                }
+                self.catch_up(&mut queue, &mut permit, &next, &mut on_page)
+                    .await?;
             }
             (url, number) = (next, number + 1);
         }
@@ -232,6 +214,69 @@ impl<'a> Crawl<'a> {
             on_page(finish(flight).await)?;
         }
         Ok(reached_end)
+    }
+
+    /// Fetches and extracts one listing page, telling a page past the archive's end (a missing or
+    /// empty page after the first) from a failure.
+    async fn read_listing(
+        &self,
+        walk: &Walk,
+        ahead: &mut Ahead,
+        url: &Url,
+        number: usize,
+        read: usize,
+    ) -> Result<Listing, ScrapeError> {
+        let fetched = match ahead.window {
+            1 => self.fetch_listing(walk, url, number).await,
+            _ => ahead.take(self, number).await,
+        };
+        let (final_url, body, validators) = match fetched {
+            Ok(Fetched::Body {
+                url,
+                body,
+                validators,
+            }) => (url, body, validators),
+            Ok(Fetched::NotModified) => return Ok(Listing::NotModified),
+            // A template's /page/N+1/ past the last page is the end, not a failure.
+            Err(FetchError::Status { status, .. })
+                if read > 0 && matches!(status.as_u16(), 404 | 410) =>
+            {
+                return Ok(Listing::End);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let listing = extract_listing(&body, &final_url, self.spec, &self.date_cx());
+        if !listing.items.is_empty() {
+            return Ok(Listing::Page(Box::new((final_url, listing, validators))));
+        }
+        if read == 0 && number == 1 {
+            return Err(ScrapeError::NoItems {
+                url: final_url,
+                selector: self.spec.items.as_str().to_string(),
+            });
+        }
+        Ok(Listing::End)
+    }
+
+    /// Far enough ahead: gives the chain's slot to the detail pages until the oldest pages are done.
+    /// This bounds the pages held in memory and what an interrupted backfill redoes.
+    async fn catch_up(
+        &self,
+        queue: &mut VecDeque<InFlight>,
+        permit: &mut Option<OwnedSemaphorePermit>,
+        next: &Url,
+        on_page: &mut impl FnMut(PageDone) -> Result<(), ScrapeError>,
+    ) -> Result<(), ScrapeError> {
+        let held = permit.take().is_some();
+        while queue.len() > MAX_AHEAD {
+            if let Some(flight) = queue.pop_front() {
+                on_page(finish(flight).await)?;
+            }
+        }
+        if held {
+            *permit = Some(self.fetcher.permit(next).await);
+        }
+        Ok(())
     }
 
     async fn fetch_listing(

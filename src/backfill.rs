@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::config::{FeedSpec, SourceSpec};
 use crate::pipeline::Runtime;
-use crate::source::scrape::{Crawl, PageDone, ScrapeError, Walk};
+use crate::source::scrape::{PageDone, ScrapeError, Walk};
 use crate::store::{RunCommit, Upsert};
 
 /// Where an unfinished backfill goes on.
@@ -62,13 +62,7 @@ pub async fn backfill(
             stop_at_known: false,
             conditional: false,
         };
-        let crawl = Crawl::new(
-            spec,
-            &feed.id,
-            feed.timezone,
-            &rt.fetcher,
-            Some(rt.store.as_ref()),
-        );
+        let crawl = rt.crawl(feed, spec);
         let ended = crawl
             .walk(&walk, |page| {
                 commit_page(rt, feed, &key, page, &mut report, &bar)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{SubsecRound, Utc};
 use tracing::{info, warn};
 
-use crate::config::{FeedSpec, Settings, SourceSpec};
+use crate::config::{FeedSpec, ScrapeSpec, Settings, SourceSpec};
 use crate::extract::text::html_to_text;
 use crate::fetch::Fetcher;
 use crate::model::{FeedId, Item};
@@ -23,6 +23,19 @@ pub struct Runtime {
     pub store: Arc<dyn Store>,
     pub fetcher: Fetcher,
     pub settings: Settings,
+}
+
+impl Runtime {
+    /// A crawl of one of `feed`'s scrape sources against this process's store and fetcher.
+    pub fn crawl<'a>(&'a self, feed: &'a FeedSpec, spec: &'a ScrapeSpec) -> Crawl<'a> {
+        Crawl::new(
+            spec,
+            &feed.id,
+            feed.timezone,
+            &self.fetcher,
+            Some(self.store.as_ref()),
+        )
+    }
 }
 
 /// What one run of one feed did.
@@ -99,13 +112,7 @@ async fn run_source(
 ) -> Result<SourceOutput, String> {
     match source {
         SourceSpec::Scrape(spec) => {
-            let crawl = Crawl::new(
-                spec,
-                &feed.id,
-                feed.timezone,
-                &rt.fetcher,
-                Some(rt.store.as_ref()),
-            );
+            let crawl = rt.crawl(feed, spec);
             crawl.run().await.map_err(|e| e.to_string())
         }
     }

@@ -211,6 +211,14 @@ fn pagination(page: usize, pages: usize) -> String {
     )
 }
 
+/// The selectors of a K2 category listing, as every K2 feed file of the tests writes them.
+pub const LISTING_RULES: &str = r#"items = "div.catItemView"
+link  = ["h3.catItemTitle a @href", "span.catItemImage a @href", "a.k2ReadMore @href"]
+title = ["h3.catItemTitle a", "span.catItemImage a @title"]
+date  = "span.catItemDateCreated"
+summary = "div.catItemIntroText"
+"#;
+
 /// A feed file for this site.
 pub fn feed_file(base: &str) -> String {
     format!(
@@ -222,11 +230,6 @@ schedule = "0 */2 * * *"
 [[source]]
 kind = "scrape"
 url = "{base}/index.php/en/breaking-news"
-items = "div.catItemView"
-link  = ["h3.catItemTitle a @href", "span.catItemImage a @href", "a.k2ReadMore @href"]
-title = ["h3.catItemTitle a", "span.catItemImage a @title"]
-date  = "span.catItemDateCreated"
-summary = "div.catItemIntroText"
-"#
+{LISTING_RULES}"#
     )
 }

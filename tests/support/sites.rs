@@ -313,12 +313,7 @@ timezone = "Asia/Almaty"
 [[source]]
 kind = "scrape"
 url = "{base}{first}"
-items = "div.catItemView"
-link  = ["h3.catItemTitle a @href", "span.catItemImage a @href", "a.k2ReadMore @href"]
-title = ["h3.catItemTitle a", "span.catItemImage a @title"]
-date  = "span.catItemDateCreated"
-summary = "div.catItemIntroText"
-next_page = "li.pagination-next a @href"
+{rules}next_page = "li.pagination-next a @href"
 max_pages = {max_pages}
 
 [source.detail]
@@ -326,7 +321,8 @@ title = "h2.itemTitle"
 date = "span.itemDateCreated"
 content = "div.itemFullText"
 "#,
-        first = listing_path(lang, 1)
+        first = listing_path(lang, 1),
+        rules = k2::LISTING_RULES,
     )
 }
 

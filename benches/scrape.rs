@@ -38,8 +38,10 @@ fn spec_from(feed_toml: &str) -> (ScrapeSpec, chrono_tz::Tz) {
         |_| None,
     )
     .unwrap();
-    let SourceSpec::Scrape(spec) = cfg.feeds[0].sources[0].clone();
-    (spec, cfg.feeds[0].timezone)
+    let SourceSpec::Scrape(spec) = cfg.feeds[0].sources[0].clone() else {
+        panic!("the benchmark feed is a scrape source")
+    };
+    (*spec, cfg.feeds[0].timezone)
 }
 
 /// The median of `runs` timings of `f`.

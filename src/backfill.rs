@@ -47,7 +47,28 @@ pub async fn backfill(
         ..Default::default()
     };
     for (i, source) in feed.sources.iter().enumerate() {
-        let SourceSpec::Scrape(spec) = source;
+        let spec = match source {
+            SourceSpec::Scrape(spec) => spec,
+            // A feed document has no archive to walk: what it holds now is stored like a page.
+            SourceSpec::Feed(spec) => {
+                let store = Some(rt.store.as_ref());
+                let out = crate::source::feed::read(spec, feed.timezone, &rt.fetcher, store, false)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let page = PageDone {
+                    number: 1,
+                    url: spec.url.clone(),
+                    items: out.items,
+                    validators: None,
+                    next: None,
+                    warnings: out.warnings,
+                    details: 0,
+                };
+                commit_page(rt, feed, (&cursor_key(feed, i), i), page, &mut report, &bar)
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
+        };
         let key = cursor_key(feed, i);
         let start = resume(rt, &key).unwrap_or((spec.url.clone(), 1));
         if start.1 > 1 {
@@ -65,7 +86,7 @@ pub async fn backfill(
         let crawl = rt.crawl(feed, spec);
         let ended = crawl
             .walk(&walk, |page| {
-                commit_page(rt, feed, &key, page, &mut report, &bar)
+                commit_page(rt, feed, (&key, i), page, &mut report, &bar)
             })
             .await
             .map_err(|e| e.to_string())?;
@@ -92,11 +113,12 @@ fn resume(rt: &Runtime, key: &str) -> Option<(Url, usize)> {
     Some((Url::parse(&c.url).ok()?, c.page))
 }
 
-/// Commits one page's items with the cursor of the page after it (or no cursor at the end).
+/// Commits one page's items (those the filter keeps) of source number `source` with the cursor
+/// `key` of the page after it (or no cursor at the end).
 fn commit_page(
     rt: &Runtime,
     feed: &FeedSpec,
-    key: &str,
+    (key, source): (&str, usize),
     page: PageDone,
     report: &mut BackfillReport,
     bar: &ProgressBar,
@@ -106,7 +128,17 @@ fn commit_page(
         page: page.number + 1,
     });
     let state = cursor.map(|c| serde_json::to_vec(&c).unwrap_or_default());
-    let mut run = RunCommit::items(page.items, Utc::now().trunc_subsecs(0));
+    let now = Utc::now().trunc_subsecs(0);
+    let items = page
+        .items
+        .into_iter()
+        .map(|mut item| {
+            item.source = u16::try_from(source).unwrap_or(u16::MAX);
+            item
+        })
+        .filter(|item| crate::pipeline::keeps(feed, item, now))
+        .collect();
+    let mut run = RunCommit::items(items, now);
     run.state.push((key.to_string(), state));
     let done = rt.store.commit(&feed.id, &run)?;
     report.pages += 1;

@@ -334,6 +334,8 @@ struct ItemView<'a> {
     summary: Option<&'a str>,
     content: Option<&'a str>,
     author: Option<&'a str>,
+    categories: &'a [String],
+    enclosures: &'a [crate::model::Enclosure],
 }
 
 fn items(path: &std::path::Path, name: &str, limit: usize, json: bool) -> Result<(), Outcome> {
@@ -355,6 +357,8 @@ fn items(path: &std::path::Path, name: &str, limit: usize, json: bool) -> Result
                 summary: s.item.summary.as_deref(),
                 content: s.item.content.as_deref(),
                 author: s.item.author.as_deref(),
+                categories: &s.item.categories,
+                enclosures: &s.item.enclosures,
             })
             .collect();
         let json =

@@ -52,6 +52,29 @@ pub struct Item {
     /// Failed attempts at the item's detail page; it is retried while this is below the limit.
     #[serde(default)]
     pub detail_failures: u8,
+    /// Categories or tags, as the source names them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// Attached media (podcast episodes, images), in the source's order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enclosures: Vec<Enclosure>,
+    /// When the source says the item last changed (imported feeds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    /// The position of the source in the feed's `[[source]]` list that gave this version: when two
+    /// sources give the same story, the one listed first wins.
+    #[serde(default)]
+    pub source: u16,
+}
+
+/// A file attached to an item (RSS `enclosure`, Atom `link rel="enclosure"`, JSON Feed attachment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enclosure {
+    pub url: String,
+    /// The media type, e.g. `audio/mpeg`.
+    pub mime: Option<String>,
+    /// Size in bytes, when the source gives it.
+    pub length: Option<u64>,
 }
 
 impl Item {
@@ -67,6 +90,10 @@ impl Item {
             author: None,
             image: None,
             detail_failures: 0,
+            categories: Vec::new(),
+            enclosures: Vec::new(),
+            updated: None,
+            source: 0,
         }
     }
 
@@ -90,6 +117,17 @@ impl Item {
                 .unwrap_or(0)
                 .to_be_bytes(),
         );
+        // Hashed only when present, so items stored before these fields existed keep their hash.
+        for c in &self.categories {
+            h.update([1]);
+            h.update(c.as_bytes());
+        }
+        for e in &self.enclosures {
+            h.update([2]);
+            h.update(e.url.as_bytes());
+            h.update(e.mime.as_deref().unwrap_or("").as_bytes());
+            h.update(e.length.unwrap_or(0).to_be_bytes());
+        }
         hex(&h.finalize()[..16])
     }
 }

@@ -5,11 +5,12 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use tracing::{info, warn};
 
-use crate::config::{FeedSpec, ScrapeSpec, Settings, SourceSpec};
+use crate::config::{FeedSpec, FilterView, ScrapeSpec, Settings, SourceSpec};
 use crate::extract::text::html_to_text;
+use crate::extract::url::canonical;
 use crate::fetch::Fetcher;
 use crate::model::{FeedId, Item};
 use crate::publish;
@@ -115,19 +116,27 @@ async fn run_source(
             let crawl = rt.crawl(feed, spec);
             crawl.run().await.map_err(|e| e.to_string())
         }
+        SourceSpec::Feed(spec) => {
+            let store = Some(rt.store.as_ref());
+            crate::source::feed::read(spec, feed.timezone, &rt.fetcher, store, true)
+                .await
+                .map_err(|e| e.to_string())
+        }
     }
 }
 
-/// Joins the sources' items in source order: the first item with a key wins, the filter applies.
+/// Joins the sources' items in source order: of the entries that share a key or a canonical link,
+/// the first wins (the contract's "Identity"); the filter applies.
 fn merge(
     feed: &FeedSpec,
     outputs: Vec<SourceOutput>,
     warnings: &mut Vec<String>,
 ) -> (Vec<Item>, Vec<(String, crate::model::Validators)>) {
-    let mut seen = HashSet::new();
+    let now = Utc::now();
+    let (mut keys, mut links) = (HashSet::new(), HashSet::new());
     let mut items = Vec::new();
     let mut validators = Vec::new();
-    for out in outputs {
+    for (i, out) in outputs.into_iter().enumerate() {
         // An unchanged page is the good case of a conditional GET, not something to warn about.
         let worth_saying = out
             .warnings
@@ -135,18 +144,40 @@ fn merge(
             .filter(|w| !matches!(w, Warning::NotModified { .. }));
         warnings.extend(worth_saying.map(ToString::to_string));
         validators.extend(out.validators);
-        for item in out.items {
-            let text = item
-                .summary
+        for mut item in out.items {
+            item.source = u16::try_from(i).unwrap_or(u16::MAX);
+            let link = item
+                .link
                 .as_deref()
-                .map(html_to_text)
-                .unwrap_or_default();
-            if seen.insert(item.key.clone()) && feed.filter.keeps(&item.title, &text) {
+                .and_then(|l| url::Url::parse(l).ok())
+                .map(|l| canonical(&l));
+            let first = keys.insert(item.key.clone());
+            let first_link = link.is_none_or(|l| links.insert(l));
+            if first && first_link && keeps(feed, &item, now) {
                 items.push(item);
             }
         }
     }
     (items, validators)
+}
+
+/// Whether the feed's `[filter]` keeps an item at time `now`.
+pub fn keeps(feed: &FeedSpec, item: &Item, now: DateTime<Utc>) -> bool {
+    let html = [item.summary.as_deref(), item.content.as_deref()];
+    let text = html
+        .into_iter()
+        .flatten()
+        .map(html_to_text)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let view = FilterView {
+        title: &item.title,
+        text: &text,
+        author: item.author.as_deref(),
+        categories: &item.categories,
+        published: item.published,
+    };
+    feed.filter.keeps(&view, now)
 }
 
 async fn commit_and_publish(

@@ -50,7 +50,17 @@ pub async fn preview(
 ) -> Result<Preview, String> {
     let (mut items, mut warnings) = (Vec::new(), Vec::new());
     for source in &feed.sources {
-        let SourceSpec::Scrape(spec) = source;
+        let spec = match source {
+            SourceSpec::Scrape(spec) => spec,
+            SourceSpec::Feed(spec) => {
+                let out = crate::source::feed::read(spec, feed.timezone, fetcher, store, false)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                items.extend(out.items);
+                warnings.extend(out.warnings);
+                continue;
+            }
+        };
         let crawl = Crawl::new(spec, &feed.id, feed.timezone, fetcher, store);
         let walk = Walk {
             start: (spec.url.clone(), 1),

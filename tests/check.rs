@@ -136,6 +136,39 @@ fn cases() -> Vec<Case> {
             "filter.include[1]",
         ),
         c(
+            "scrape key on a feed source",
+            feed_with("kind = \"scrape\"", "kind = \"feed\""),
+            "kind = \"feed\"",
+            "source[0].items",
+        ),
+        c(
+            "bad per-field filter regex",
+            At::Feed(
+                "news.toml",
+                format!("{FEED}\n[filter.title]\nexclude = [\"(?i)ok\", \"[bad\"]\n"),
+            ),
+            "[bad",
+            "filter.title.exclude[1]",
+        ),
+        c(
+            "bad filter max_age",
+            At::Feed(
+                "news.toml",
+                format!("{FEED}\n[filter]\nmax_age = \"a fortnight\"\n"),
+            ),
+            "a fortnight",
+            "filter.max_age",
+        ),
+        c(
+            "unknown filter field",
+            At::Feed(
+                "news.toml",
+                format!("{FEED}\n[filter.body]\ninclude = [\"x\"]\n"),
+            ),
+            "[filter.body]",
+            "body",
+        ),
+        c(
             "bad duration",
             At::Settings("[fetch]\ntimeout = \"30 parsecs\"\n".into()),
             "parsecs",

@@ -27,7 +27,9 @@ fn extract(html_path: &Path) -> serde_json::Value {
     std::fs::write(settings.path(), "state_dir = \"/nonexistent\"\n").unwrap();
     let cfg = load_one_feed(settings.path(), &html_path.with_extension("toml"), |_| None).unwrap();
     let feed = &cfg.feeds[0];
-    let SourceSpec::Scrape(spec) = &feed.sources[0];
+    let SourceSpec::Scrape(spec) = &feed.sources[0] else {
+        panic!("{}: a golden case is a scrape source", html_path.display())
+    };
     let now: DateTime<Utc> = "2026-11-28T12:00:00Z".parse().unwrap();
     let cx = DateContext {
         tz: feed.timezone,

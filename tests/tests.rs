@@ -8,6 +8,7 @@ mod check;
 mod crash;
 mod daemon;
 mod dates;
+mod feeds;
 mod golden;
 mod once;
 mod preview;

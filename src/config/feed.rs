@@ -5,9 +5,11 @@ use chrono_tz::Tz;
 use regex::Regex;
 use toml::Spanned;
 
-use super::raw::{RawFeed, RawFilter, RawSource, Rules as RawRules, Str};
+use super::raw::{RawFeed, RawFilter, RawPatterns, RawSource, Rules as RawRules, SourceKind, Str};
 use super::validate::{Ctx, DEFAULT_MAX_ITEMS, DEFAULT_SCHEDULE, Defaults};
-use super::{FeedSpec, FieldRules, Filter, Paging, Schedule, ScrapeSpec, SourceSpec};
+use super::{
+    FeedSource, FeedSpec, FieldRules, Filter, Paging, Patterns, Schedule, ScrapeSpec, SourceSpec,
+};
 use crate::model::FeedId;
 
 impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
@@ -79,6 +81,38 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 
     pub(super) fn source(&mut self, raw: &RawSource, i: usize) -> Option<SourceSpec> {
+        match raw.kind.get_ref() {
+            SourceKind::Scrape => self.scrape_source(raw, i),
+            SourceKind::Feed => self.feed_source(raw, i),
+        }
+    }
+
+    /// `kind = "feed"`: a URL, and an `encoding` for feeds that misdeclare theirs. Keys that only
+    /// mean something to a scraper are errors rather than silently ignored.
+    fn feed_source(&mut self, raw: &RawSource, i: usize) -> Option<SourceSpec> {
+        let key = |k: &str| format!("source[{i}].{k}");
+        let url = self.url(&raw.url, &key("url"));
+        let encoding = raw
+            .encoding
+            .as_ref()
+            .and_then(|e| self.encoding(e, &key("encoding")));
+        for (name, present) in scrape_only_keys(raw) {
+            if present {
+                self.err(
+                    raw.kind.span(),
+                    &key(name),
+                    format!("`{name}` belongs to scrape sources, not to kind = \"feed\""),
+                    "a feed source reads RSS, Atom or JSON Feed as it is: remove the key, or use kind = \"scrape\" to select from HTML",
+                );
+            }
+        }
+        Some(SourceSpec::Feed(FeedSource {
+            url: url?,
+            encoding,
+        }))
+    }
+
+    fn scrape_source(&mut self, raw: &RawSource, i: usize) -> Option<SourceSpec> {
         let key = |k: &str| format!("source[{i}].{k}");
         let url = self.url(&raw.url, &key("url"));
         let Some(items_raw) = raw.items.as_ref() else {
@@ -144,7 +178,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             None if matches!(paging, Some(Paging::Single)) => Some(1),
             None => Some(2),
         };
-        Some(SourceSpec::Scrape(ScrapeSpec {
+        Some(SourceSpec::Scrape(Box::new(ScrapeSpec {
             url: url?,
             items: items?,
             fields,
@@ -154,7 +188,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             paging: paging?,
             max_pages: max_pages?,
             detail,
-        }))
+        })))
     }
 
     pub(super) fn fields(&mut self, raw: [&Option<RawRules>; 6], prefix: &str) -> FieldRules {
@@ -263,15 +297,57 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 
     pub(super) fn filter(&mut self, raw: &RawFilter) -> Filter {
+        let mut field = |p: Option<&RawPatterns>, name: &str| match p {
+            Some(p) => self.patterns(&p.include, &p.exclude, &format!("filter.{name}.")),
+            None => Patterns::default(),
+        };
+        let title = field(raw.title.as_ref(), "title");
+        let content = field(raw.content.as_ref(), "content");
+        let author = field(raw.author.as_ref(), "author");
+        let category = field(raw.category.as_ref(), "category");
+        Filter {
+            any: self.patterns(&raw.include, &raw.exclude, "filter."),
+            title,
+            content,
+            author,
+            category,
+            max_age: raw
+                .max_age
+                .as_ref()
+                .and_then(|s| self.duration(s, "filter.max_age")),
+        }
+    }
+
+    fn patterns(&mut self, include: &[Str], exclude: &[Str], prefix: &str) -> Patterns {
         let mut list = |v: &[Str], name: &str| -> Vec<Regex> {
             v.iter()
                 .enumerate()
-                .filter_map(|(i, s)| self.regex(s, &format!("filter.{name}[{i}]")))
+                .filter_map(|(i, s)| self.regex(s, &format!("{prefix}{name}[{i}]")))
                 .collect()
         };
-        Filter {
-            include: list(&raw.include, "include"),
-            exclude: list(&raw.exclude, "exclude"),
+        Patterns {
+            include: list(include, "include"),
+            exclude: list(exclude, "exclude"),
         }
     }
+}
+
+/// The keys of `[[source]]` that only a scrape source reads, and whether each is set.
+fn scrape_only_keys(raw: &RawSource) -> [(&'static str, bool); 14] {
+    [
+        ("items", raw.items.is_some()),
+        ("title", raw.title.is_some()),
+        ("link", raw.link.is_some()),
+        ("date", raw.date.is_some()),
+        ("summary", raw.summary.is_some()),
+        ("content", raw.content.is_some()),
+        ("author", raw.author.is_some()),
+        ("image", raw.image.is_some()),
+        ("date_format", raw.date_format.is_some()),
+        ("next_page", raw.next_page.is_some()),
+        ("page_url", raw.page_url.is_some()),
+        ("page_size", raw.page_size.is_some()),
+        ("max_pages", raw.max_pages.is_some()),
+        ("detail", raw.detail.is_some()),
+    ]
 }

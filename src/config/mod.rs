@@ -95,7 +95,8 @@ pub struct FeedSpec {
 /// One source of a feed; a closed set.
 #[derive(Debug, Clone)]
 pub enum SourceSpec {
-    Scrape(ScrapeSpec),
+    Scrape(Box<ScrapeSpec>),
+    Feed(FeedSource),
 }
 
 impl SourceSpec {
@@ -103,13 +104,31 @@ impl SourceSpec {
     pub fn url(&self) -> &Url {
         match self {
             SourceSpec::Scrape(s) => &s.url,
+            SourceSpec::Feed(f) => &f.url,
         }
     }
     /// The kind as written in the file.
     pub fn kind(&self) -> &'static str {
         match self {
             SourceSpec::Scrape(_) => "scrape",
+            SourceSpec::Feed(_) => "feed",
         }
+    }
+}
+
+/// `kind = "feed"`: an RSS 0.9x/1.0/2.0, Atom 1.0 or JSON Feed document, its format told by its body.
+#[derive(Debug, Clone)]
+pub struct FeedSource {
+    pub url: Url,
+    /// Overrides the declared charset, for feeds that lie about theirs.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+impl FeedSource {
+    /// What decides how the body is read: a 304 may be trusted only while this stays the same.
+    pub fn fingerprint(&self, tz: chrono_tz::Tz) -> String {
+        let enc = self.encoding.map_or("", |e| e.name());
+        format!("feed/1/{enc}/{}", tz.name())
     }
 }
 
@@ -214,18 +233,64 @@ impl ScrapeSpec {
     }
 }
 
-/// `[filter]`: an item must match one `include` (when any) and no `exclude`.
+/// `[filter]`: an item is kept when it passes `include`/`exclude` over its title and text, each
+/// per-field pair (`[filter.title]`, `.content`, `.author`, `.category`), and `max_age`.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// Over the title and the text together.
+    pub any: Patterns,
+    pub title: Patterns,
+    /// Over the summary's and content's text.
+    pub content: Patterns,
+    pub author: Patterns,
+    /// Over each category; one match is enough.
+    pub category: Patterns,
+    /// Items published longer ago than this are dropped.
+    pub max_age: Option<std::time::Duration>,
+}
+
+/// Regexes one value must match (one of `include`, when any) and must not match (any `exclude`).
+#[derive(Debug, Clone, Default)]
+pub struct Patterns {
     pub include: Vec<Regex>,
     pub exclude: Vec<Regex>,
 }
 
-impl Filter {
-    /// Whether an item with this title and text is kept.
-    pub fn keeps(&self, title: &str, text: &str) -> bool {
-        let hit = |r: &Regex| r.is_match(title) || r.is_match(text);
+impl Patterns {
+    /// Whether values (any of them matching counts) pass.
+    pub fn pass<'a>(&self, values: impl Iterator<Item = &'a str> + Clone) -> bool {
+        let hit = |r: &Regex| values.clone().any(|v| r.is_match(v));
         (self.include.is_empty() || self.include.iter().any(hit)) && !self.exclude.iter().any(hit)
+    }
+}
+
+/// What a filter looks at in an item, text already taken out of its HTML.
+#[derive(Debug, Clone, Copy)]
+pub struct FilterView<'a> {
+    pub title: &'a str,
+    pub text: &'a str,
+    pub author: Option<&'a str>,
+    pub categories: &'a [String],
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Filter {
+    /// Whether an item is kept at time `now`.
+    pub fn keeps(&self, item: &FilterView<'_>, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let too_old = match (self.max_age, item.published) {
+            (Some(age), Some(published)) => {
+                chrono::Duration::from_std(age).is_ok_and(|age| published < now - age)
+            }
+            _ => false,
+        };
+        !too_old
+            && self.any.pass([item.title, item.text].into_iter())
+            && self.title.pass(std::iter::once(item.title))
+            && self.content.pass(std::iter::once(item.text))
+            && self.author.pass(item.author.into_iter())
+            && self
+                .category
+                .pass(item.categories.iter().map(String::as_str))
     }
 }
 

@@ -115,6 +115,7 @@ pub struct RawFeed {
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     Scrape,
+    Feed,
 }
 
 /// `[[source]]`.
@@ -208,6 +209,22 @@ pub fn rule_list(r: &Rules) -> Vec<Str> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFilter {
+    #[serde(default)]
+    pub include: Vec<Str>,
+    #[serde(default)]
+    pub exclude: Vec<Str>,
+    /// Drop items published longer ago than this, e.g. "30days".
+    pub max_age: Option<Str>,
+    pub title: Option<RawPatterns>,
+    pub content: Option<RawPatterns>,
+    pub author: Option<RawPatterns>,
+    pub category: Option<RawPatterns>,
+}
+
+/// `[filter.title]` and its siblings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPatterns {
     #[serde(default)]
     pub include: Vec<Str>,
     #[serde(default)]

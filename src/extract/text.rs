@@ -69,6 +69,21 @@ fn resolve(url: &str) -> Option<std::borrow::Cow<'_, str>> {
     })
 }
 
+/// Text made safe to place in HTML: `&`, `<`, `>` and `"` escaped.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The plain text of an HTML fragment, whitespace collapsed.
 pub fn html_to_text(html: &str) -> String {
     let frag = scraper::Html::parse_fragment(html);

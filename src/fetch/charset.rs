@@ -1,5 +1,5 @@
-//! Bytes to text: a BOM, then the `Content-Type` charset, then `<meta charset>` or `http-equiv` in the
-//! first 1024 bytes, then UTF-8 (the WHATWG order, minus the statistical guessing). A source's
+//! Bytes to text: a BOM, then the `Content-Type` charset, then an XML declaration's `encoding` (feeds),
+//! then `<meta charset>` or `http-equiv` in the first 1024 bytes, then UTF-8 (the WHATWG order, minus the statistical guessing). A source's
 //! `encoding` overrides everything but a BOM. windows-1251, KOI8-R and the ISO-8859 family decode
 //! through encoding_rs.
 
@@ -21,6 +21,20 @@ pub fn from_content_type(value: &str) -> Option<&'static Encoding> {
         (k.trim().eq_ignore_ascii_case("charset"))
             .then(|| Encoding::for_label(v.trim().trim_matches('"').as_bytes()))?
     })
+}
+
+static XML_DECL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?-u)\A[ \t\r\n]*<\?xml[^>]*?encoding[ \t\r\n]*=[ \t\r\n]*["']([A-Za-z0-9_:.\-]+)["']"#,
+    )
+    .expect("constant regex") // NOTE(unwrap): a constant pattern
+});
+
+/// The encoding an XML declaration (`<?xml version="1.0" encoding="windows-1251"?>`) names.
+pub fn from_xml_declaration(bytes: &[u8]) -> Option<&'static Encoding> {
+    let head = &bytes[..bytes.len().min(256)];
+    let label = XML_DECL.captures(head)?.get(1)?.as_bytes();
+    Encoding::for_label(label).filter(|e| !e.name().starts_with("UTF-16"))
 }
 
 /// The encoding a `<meta>` in the first 1024 bytes declares.
@@ -51,6 +65,7 @@ pub fn decode(
     }
     let enc = forced
         .or_else(|| content_type.and_then(from_content_type))
+        .or_else(|| from_xml_declaration(bytes))
         .or_else(|| from_meta(bytes))
         .unwrap_or(UTF_8);
     enc.decode_without_bom_handling(bytes).0.into_owned()
@@ -75,6 +90,24 @@ mod tests {
             "Вести"
         );
         assert_eq!(decode("Grüße".as_bytes(), None, None), "Grüße");
+    }
+
+    #[test]
+    fn an_xml_declaration_names_the_feeds_charset() {
+        let body = cp1251(
+            "<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss><title>Новости</title></rss>",
+        );
+        assert!(decode(&body, Some("text/xml"), None).contains("Новости"));
+        // The header's charset still wins, as RFC 7303 says.
+        let koi = encoding_rs::KOI8_R
+            .encode("<?xml version='1.0' encoding='windows-1251'?><a>Вести</a>")
+            .0
+            .into_owned();
+        assert!(decode(&koi, Some("text/xml; charset=koi8-r"), None).contains("Вести"));
+        assert_eq!(
+            from_xml_declaration(b"<html><?xml encoding=\"koi8-r\"?>"),
+            None
+        );
     }
 
     #[test]

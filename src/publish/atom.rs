@@ -2,7 +2,7 @@
 //! entries have none), `updated`, `published`, `link rel="self"` and `rel="alternate"`, HTML content.
 
 use atom_syndication::{
-    Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text, TextType,
+    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text, TextType,
 };
 use url::Url;
 
@@ -62,6 +62,18 @@ fn entry(feed: &FeedSpec, s: &StoredItem) -> Entry {
             .link
             .iter()
             .map(|l| link(l.clone(), "alternate", Some("text/html")))
+            .chain(it.enclosures.iter().map(|e| Link {
+                length: e.length.map(|l| l.to_string()),
+                ..link(e.url.clone(), "enclosure", e.mime.as_deref())
+            }))
+            .collect(),
+        categories: it
+            .categories
+            .iter()
+            .map(|c| Category {
+                term: xml_safe(c).into_owned(),
+                ..Category::default()
+            })
             .collect(),
         authors: it
             .author

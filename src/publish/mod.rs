@@ -12,6 +12,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use crate::config::FeedSpec;
+use crate::extract::text::escape_html;
 use crate::model::{StoredItem, hex};
 
 /// One output format.
@@ -67,11 +68,13 @@ pub fn feed_id(feed: &FeedSpec) -> String {
 /// When an entry last changed in a way a reader cares about: its publication, or the time its text
 /// changed after feedwright first saw it.
 pub fn entry_updated(item: &StoredItem) -> DateTime<Utc> {
-    if item.updated > item.first_seen {
+    let changed = if item.updated > item.first_seen {
         item.updated.max(item.published())
     } else {
         item.published()
-    }
+    };
+    // An imported entry's own `updated` counts too.
+    item.item.updated.map_or(changed, |u| u.max(changed))
 }
 
 /// When the feed last changed: the newest change among its items (deterministic, unlike "now").
@@ -90,20 +93,14 @@ pub fn summary_html(item: &crate::model::Item) -> Option<String> {
     match (&item.image, text) {
         (Some(img), Some(t)) if !t.contains(img.as_str()) => Some(format!(
             "<p><img src=\"{}\" alt=\"\"></p>{t}",
-            escape_attr(img)
+            escape_html(img)
         )),
         (Some(img), None) => Some(format!(
             "<p><img src=\"{}\" alt=\"\"></p>",
-            escape_attr(img)
+            escape_html(img)
         )),
         (_, t) => t.map(str::to_string),
     }
-}
-
-fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
 }
 
 /// Removes characters XML 1.0 does not allow (control characters other than tab, LF, CR).

@@ -1,10 +1,10 @@
 //! RSS 2.0 (https://www.rssboard.org/rss-specification) with `atom:link rel="self"` as the RSS
 //! Advisory Board recommends, `guid isPermaLink="false"` (our tag URI), RFC 822 dates with four-digit
-//! years, `description` and `content:encoded`.
+//! years, `description`, `content:encoded`, `dc:creator`, categories and the first enclosure.
 
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
-use rss::{Channel, Guid, Item};
+use rss::{Category, Channel, Enclosure, Guid, Item};
 use url::Url;
 
 use super::{Format, item_id, last_change, self_url, summary_html, xml_safe};
@@ -52,6 +52,23 @@ fn item(feed: &FeedSpec, s: &StoredItem) -> Item {
             permalink: false,
         }),
         pub_date: Some(s.published().to_rfc2822()),
+        categories: it
+            .categories
+            .iter()
+            .map(|c| Category {
+                name: xml_safe(c).into_owned(),
+                domain: None,
+            })
+            .collect(),
+        // RSS 2.0 allows one enclosure per item; the Atom feed carries them all.
+        enclosure: it.enclosures.first().map(|e| Enclosure {
+            url: e.url.clone(),
+            length: e.length.unwrap_or(0).to_string(),
+            mime_type: e
+                .mime
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
+        }),
         dublin_core_ext: dc,
         ..Item::default()
     }

@@ -1,7 +1,8 @@
 //! Sources: where a feed's items come from. `scrape` reads HTML listing pages (and each item's own
-//! page); `extract` is its pure part.
+//! page); `extract` is its pure part. `feed` reads RSS, Atom and JSON Feed documents.
 
 pub mod extract;
+pub mod feed;
 pub mod scrape;
 
 use std::fmt;

@@ -4,6 +4,8 @@
 //! - `order`:      feed `\0` inverted-time(8) inverted-run(8) seq(4) key → key; a forward scan is
 //!   newest first, ties broken by the later run, then by the page's order
 //! - `seen`:       feed `\0` key → first-seen millis; outlives pruning, so old items never return as new
+//! - `links`:      feed `\0` canonical link → key; an entry whose guid changed, or another source's
+//!   copy of a story, is recognised by its link (schema 2; filled from `items` when opening a v1 store)
 //! - `validators`: URL → JSON `Validators`
 //! - `state`:      small records committed with runs (backfill cursors)
 
@@ -13,10 +15,11 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use sled::{Transactional, Tree};
 
 use super::{CommitReport, FlushFuture, RunCommit, StateLock, Store, StoreError, Upsert};
+use crate::extract::url::canonical;
 use crate::model::{FeedId, Item, StoredItem, Validators};
 
 /// The layout version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// The sled-backed store, holding the state directory's lock.
@@ -25,6 +28,7 @@ pub struct SledStore {
     items: Tree,
     order: Tree,
     seen: Tree,
+    links: Tree,
     validators: Tree,
     state: Tree,
     _lock: StateLock,
@@ -53,13 +57,18 @@ impl SledStore {
             tree("seen")?,
             tree("validators")?,
         );
-        let state = tree("state")?;
-        check_schema(&meta, &dir)?;
+        let (state, links) = (tree("state")?, tree("links")?);
+        let found = check_schema(&meta, &dir)?;
+        if found < 2 {
+            index_links(&items, &links, &dir)?;
+        }
+        meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
         Ok(SledStore {
             db,
             items,
             order,
             seen,
+            links,
             validators,
             state,
             _lock: lock,
@@ -67,12 +76,10 @@ impl SledStore {
     }
 }
 
-fn check_schema(meta: &Tree, dir: &Path) -> Result<(), StoreError> {
+/// The store's schema version (this build's for a new store); refuses a newer one.
+fn check_schema(meta: &Tree, dir: &Path) -> Result<u32, StoreError> {
     match meta.get(SCHEMA_KEY)? {
-        None => {
-            meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
-            Ok(())
-        }
+        None => Ok(SCHEMA_VERSION),
         Some(v) => {
             let found = v
                 .as_ref()
@@ -86,9 +93,29 @@ fn check_schema(meta: &Tree, dir: &Path) -> Result<(), StoreError> {
                     supported: SCHEMA_VERSION,
                 });
             }
-            Ok(())
+            Ok(found)
         }
     }
+}
+
+/// Schema 1 → 2: the `links` index of every stored item.
+fn index_links(items: &Tree, links: &Tree, dir: &Path) -> Result<(), StoreError> {
+    for entry in items.iter() {
+        let (k, v) = entry?;
+        let stored: StoredItem = decode(&v, || {
+            format!("item {} in {}", String::from_utf8_lossy(&k), dir.display())
+        })?;
+        if let Some(link) = link_key(&stored.feed, &stored.item) {
+            links.insert(link, stored.item.key.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// The `links` key of an item with a link.
+fn link_key(feed: &FeedId, item: &Item) -> Option<Vec<u8>> {
+    let link = url::Url::parse(item.link.as_deref()?).ok()?;
+    Some(item_key(feed, &canonical(&link)))
 }
 
 fn prefix(feed: &FeedId) -> Vec<u8> {
@@ -132,40 +159,47 @@ fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
 
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
-/// Inserts or updates one item inside the commit transaction.
+/// The trees one item's commit touches.
+type ItemTrees<'t> = (
+    &'t TransactionalTree,
+    &'t TransactionalTree,
+    &'t TransactionalTree,
+    &'t TransactionalTree,
+);
+
+/// Inserts or updates one item inside the commit transaction. An item is the stored one with its
+/// key, else the stored one with its canonical link (its guid changed, or another source has the
+/// story); a version from a later-listed source never replaces one from an earlier-listed source.
 fn upsert(
-    (items, order, seen): (&TransactionalTree, &TransactionalTree, &TransactionalTree),
+    trees: ItemTrees<'_>,
     feed: &FeedId,
     item: &Item,
     (run, seq): (u64, u32),
     now: chrono::DateTime<chrono::Utc>,
 ) -> TxResult<Upsert> {
+    let (items, order, seen, links) = trees;
     let key = item_key(feed, &item.key);
-    let hash = item.content_hash();
+    let link = link_key(feed, item);
     if let Some(old) = items.get(&key)? {
-        let old: StoredItem = decode(&old, || format!("item {}", item.key))
-            .map_err(ConflictableTransactionError::Abort)?;
-        if old.hash == hash {
-            if old.item.detail_failures != item.detail_failures {
-                // Only the retry count moved: keep it, without calling the item updated.
-                let kept = StoredItem {
-                    item: item.clone(),
-                    ..old
+        return update(trees, feed, item, &old, now);
+    }
+    let alias = match &link {
+        Some(l) => links.get(l)?.filter(|k| k.as_ref() != item.key.as_bytes()),
+        None => None,
+    };
+    if let Some(stored_key) = alias {
+        let stored_key = String::from_utf8_lossy(&stored_key).into_owned();
+        return match items.get(item_key(feed, &stored_key))? {
+            Some(old) => {
+                let renamed = Item {
+                    key: stored_key,
+                    ..item.clone()
                 };
-                items.insert(key, encode(&kept))?;
+                update(trees, feed, &renamed, &old, now)
             }
-            return Ok(Upsert::Unchanged);
-        }
-        let new = StoredItem {
-            item: item.clone(),
-            updated: now,
-            hash,
-            ..old.clone()
+            // Pruned: remembered, never new again.
+            None => Ok(Upsert::Unchanged),
         };
-        order.remove(order_key(feed, &old))?;
-        order.insert(order_key(feed, &new), item.key.as_bytes())?;
-        items.insert(key, encode(&new))?;
-        return Ok(Upsert::Updated);
     }
     if seen.get(&key)?.is_some() {
         return Ok(Upsert::Unchanged);
@@ -177,12 +211,55 @@ fn upsert(
         updated: now,
         run,
         seq,
-        hash,
+        hash: item.content_hash(),
     };
     order.insert(order_key(feed, &new), item.key.as_bytes())?;
     seen.insert(key.as_slice(), &now.timestamp_millis().to_be_bytes())?;
+    if let Some(l) = link {
+        links.insert(l, item.key.as_bytes())?;
+    }
     items.insert(key, encode(&new))?;
     Ok(Upsert::New)
+}
+
+/// Compares an item with its stored version (`old`, stored under `item.key`).
+fn update(
+    (items, order, _, _): ItemTrees<'_>,
+    feed: &FeedId,
+    item: &Item,
+    old: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> TxResult<Upsert> {
+    let key = item_key(feed, &item.key);
+    let old: StoredItem = decode(old, || format!("item {}", item.key))
+        .map_err(ConflictableTransactionError::Abort)?;
+    if item.source > old.item.source {
+        return Ok(Upsert::Unchanged);
+    }
+    let hash = item.content_hash();
+    if old.hash == hash {
+        if old.item.detail_failures != item.detail_failures || old.item.source != item.source {
+            // Only bookkeeping moved: keep it, without calling the item updated.
+            let kept = StoredItem {
+                item: item.clone(),
+                ..old
+            };
+            items.insert(key, encode(&kept))?;
+        }
+        return Ok(Upsert::Unchanged);
+    }
+    let new = StoredItem {
+        item: item.clone(),
+        // Strictly later than the last change, even within the same second: readers tell an
+        // updated Atom entry by its `updated` moving.
+        updated: now.max(old.updated + chrono::Duration::seconds(1)),
+        hash,
+        ..old.clone()
+    };
+    order.remove(order_key(feed, &old))?;
+    order.insert(order_key(feed, &new), item.key.as_bytes())?;
+    items.insert(key, encode(&new))?;
+    Ok(Upsert::Updated)
 }
 
 fn unwrap_tx<T>(r: Result<T, TransactionError<StoreError>>) -> Result<T, StoreError> {
@@ -199,16 +276,23 @@ impl Store for SledStore {
             &self.items,
             &self.order,
             &self.seen,
+            &self.links,
             &self.validators,
             &self.state,
         );
-        let outcomes = trees.transaction(|(items, order, seen, validators, state)| {
+        let outcomes = trees.transaction(|(items, order, seen, links, validators, state)| {
             let mut out = Vec::with_capacity(run.items.len());
             for (seq, item) in run.items.iter().enumerate() {
                 let seq = u32::try_from(seq).unwrap_or(u32::MAX);
                 out.push((
                     item.key.clone(),
-                    upsert((items, order, seen), feed, item, (run_id, seq), run.now)?,
+                    upsert(
+                        (items, order, seen, links),
+                        feed,
+                        item,
+                        (run_id, seq),
+                        run.now,
+                    )?,
                 ));
             }
             for (url, v) in &run.validators {
@@ -392,6 +476,80 @@ mod tests {
             .map(|s| s.item.key)
             .collect();
         assert_eq!(keys, ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn a_later_listed_sources_copy_never_replaces_an_earlier_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let partner = |title: &str| Item {
+            source: 1,
+            ..item("https://x.test/a", title, None)
+        };
+        store
+            .commit(&feed(), &run(vec![partner("Partner's")]))
+            .unwrap();
+        // The first-listed source brings the story: its version wins, without being new.
+        let site = item("https://x.test/a", "Site's", None);
+        let r = store.commit(&feed(), &run(vec![site])).unwrap();
+        assert_eq!(r.outcomes, [("https://x.test/a".into(), Upsert::Updated)]);
+        // The partner's copy, alone in a later run, changes nothing.
+        let r = store
+            .commit(&feed(), &run(vec![partner("Partner's again")]))
+            .unwrap();
+        assert_eq!(r.outcomes, [("https://x.test/a".into(), Upsert::Unchanged)]);
+        assert_eq!(store.items(&feed(), 1).unwrap()[0].item.title, "Site's");
+    }
+
+    #[test]
+    fn an_entry_whose_guid_changed_is_found_by_its_canonical_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let with_guid = |guid: &str, link: &str| Item {
+            link: Some(link.into()),
+            ..Item::new(guid, "Story")
+        };
+        let first = with_guid("urn:1", "https://x.test/story?utm_source=rss");
+        store.commit(&feed(), &run(vec![first])).unwrap();
+        let renumbered = with_guid("urn:2", "https://X.test/story#top");
+        let r = store.commit(&feed(), &run(vec![renumbered])).unwrap();
+        assert_eq!(r.count(Upsert::New), 0);
+        assert_eq!(store.count(&feed()).unwrap(), 1);
+        // Pruned, the story is still known by its link.
+        store.prune(&feed(), 0).unwrap();
+        let again = with_guid("urn:3", "https://x.test/story");
+        let r = store.commit(&feed(), &run(vec![again])).unwrap();
+        assert_eq!(r.count(Upsert::New), 0);
+    }
+
+    #[test]
+    fn a_schema_1_store_gets_its_link_index_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            let old = Item {
+                link: Some("https://x.test/old".into()),
+                ..Item::new("urn:old", "Old")
+            };
+            store.commit(&feed(), &run(vec![old])).unwrap();
+            // As a schema-1 build left it: no link index.
+            store.links.clear().unwrap();
+            let meta = store.db.open_tree("meta").unwrap();
+            meta.insert(SCHEMA_KEY, &1u32.to_be_bytes()).unwrap();
+            store.db.flush().unwrap();
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        let renumbered = Item {
+            link: Some("https://x.test/old".into()),
+            ..Item::new("urn:new", "Old")
+        };
+        let r = store.commit(&feed(), &run(vec![renumbered])).unwrap();
+        assert_eq!(r.count(Upsert::New), 0);
+        let meta = store.db.open_tree("meta").unwrap();
+        assert_eq!(
+            meta.get(SCHEMA_KEY).unwrap().unwrap().as_ref(),
+            SCHEMA_VERSION.to_be_bytes()
+        );
     }
 
     #[test]

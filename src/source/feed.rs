@@ -1,0 +1,309 @@
+//! `kind = "feed"`: an existing feed read as it is. RSS 0.9x, 1.0 (RDF) and 2.0, Atom 1.0 and JSON
+//! Feed 1.0/1.1 are told apart by the body (feed-rs), never by the URL.
+//!
+//! feed-rs invents ids for entries without one; we ask it for none and make our own keys (the
+//! contract's "Identity"). Text is decoded exactly once: an HTML title (Atom `type="html"`) is
+//! turned into text, a plain one is kept as the XML parser gave it. Summaries and content are
+//! sanitized like scraped content, with relative links resolved against the entry's `xml:base`
+//! or the feed's URL.
+
+use std::collections::HashSet;
+
+use chrono_tz::Tz;
+use feed_rs::model::{Entry, FeedType, Text};
+use url::Url;
+
+use super::{SourceOutput, Warning};
+use crate::config::FeedSource;
+use crate::extract::date::{DateContext, parse_date};
+use crate::extract::text::{
+    collapse_whitespace, escape_html, html_to_text, sanitize_html, title_from_text,
+};
+use crate::extract::url::{absolutize, canonical};
+use crate::fetch::{FetchError, Fetched, Fetcher, Scope};
+use crate::model::{Enclosure, Item, Validators, hash_key};
+use crate::source::extract::TITLE_MAX;
+use crate::store::{Store, StoreError};
+
+/// Why a feed source failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "{url} is not a feed feedwright can read: {reason}\n  hint: open the URL in a browser; if it is an HTML page, run `feedwright discover` on it or use kind = \"scrape\""
+    )]
+    NotAFeed { url: Url, reason: String },
+}
+
+/// Reads one feed source. With `conditional`, the stored validators are sent and a 304 means the
+/// source is unchanged: nothing is parsed and no items are returned.
+pub async fn read(
+    spec: &FeedSource,
+    tz: Tz,
+    fetcher: &Fetcher,
+    store: Option<&dyn Store>,
+    conditional: bool,
+) -> Result<SourceOutput, FeedError> {
+    let reader = spec.fingerprint(tz);
+    let stored = match (store, conditional) {
+        (Some(store), true) => store.validators(spec.url.as_str())?,
+        _ => Validators::default(),
+    };
+    let sent = if stored.reader.as_deref() == Some(reader.as_str()) {
+        stored
+    } else {
+        Validators::default()
+    };
+    let mut out = SourceOutput {
+        pages: 1,
+        ..SourceOutput::default()
+    };
+    let fetched = fetcher
+        .get(&spec.url, &sent, &Scope::Configured, spec.encoding)
+        .await?;
+    let (url, body, mut validators) = match fetched {
+        Fetched::NotModified => {
+            out.warnings.push(Warning::NotModified {
+                url: spec.url.clone(),
+            });
+            return Ok(out);
+        }
+        Fetched::Body {
+            url,
+            body,
+            validators,
+        } => (url, body, validators),
+    };
+    let cx = DateContext::zone(tz);
+    out.items = parse_feed(&body, &url, &cx).map_err(|reason| FeedError::NotAFeed {
+        url: spec.url.clone(),
+        reason,
+    })?;
+    validators.reader = Some(reader);
+    out.validators.push((spec.url.to_string(), validators));
+    Ok(out)
+}
+
+/// The entries of a feed document as items, in the document's order. `base` is the URL the
+/// document came from; dates without an offset are in `cx`'s zone.
+pub fn parse_feed(body: &str, base: &Url, cx: &DateContext<'_>) -> Result<Vec<Item>, String> {
+    let (tz, now) = (cx.tz, cx.now);
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(base.as_str()))
+        .id_generator(|_, _, _| String::new())
+        .sanitize_content(false)
+        .timestamp_parser(move |text| {
+            parse_date(
+                text,
+                &DateContext {
+                    tz,
+                    formats: &[],
+                    now,
+                },
+            )
+        })
+        .build();
+    // The body is already text: a declaration naming its original charset would make the parser
+    // decode it a second time.
+    let feed = parser
+        .parse(without_xml_declaration(body).as_bytes())
+        .map_err(|e| e.to_string())?;
+    let json = feed.feed_type == FeedType::JSON;
+    let bases = if json {
+        Vec::new()
+    } else {
+        entry_bases(body, base)
+    };
+    Ok(feed
+        .entries
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, e)| item(e, base, bases.get(i).unwrap_or(base), json))
+        .collect())
+}
+
+/// The base URL of each entry (`<entry>` or `<item>`, in document order): the document's URL with
+/// every `xml:base` from the root down to the entry applied. feed-rs resolves links this way but
+/// does not tell the result, and relative links inside content need it too.
+fn entry_bases(body: &str, doc: &Url) -> Vec<Url> {
+    use quick_xml::events::Event;
+    if !body.contains("xml:base") {
+        return Vec::new();
+    }
+    let mut reader = quick_xml::Reader::from_str(body);
+    let (mut stack, mut out) = (vec![doc.clone()], Vec::new());
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let parent = stack.last().unwrap_or(doc).clone();
+                let own = e.attributes().flatten().find(|a| a.key.0 == "xml:base");
+                let here = own
+                    .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok())
+                    .and_then(|v| parent.join(&v).ok())
+                    .unwrap_or(parent);
+                if matches!(e.local_name().as_ref(), "entry" | "item") {
+                    out.push(here.clone());
+                }
+                stack.push(here);
+            }
+            Ok(Event::End(_)) => {
+                stack.pop();
+            }
+            Ok(Event::Eof) | Err(_) => return out,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// `body` without a leading `<?xml …?>` declaration.
+fn without_xml_declaration(body: &str) -> &str {
+    let trimmed = body.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with("<?xml")
+        && let Some(end) = trimmed.find("?>")
+    {
+        return &trimmed[end + 2..];
+    }
+    body
+}
+
+/// An entry of the document at `doc` as an item; `base` is the entry's base URL.
+fn item(e: Entry, doc: &Url, base: &Url, json: bool) -> Option<Item> {
+    // feed-rs keeps the `xml:base` of `<content>` (relative to the entry's).
+    let base = e
+        .base
+        .as_deref()
+        .and_then(|b| base.join(b).ok())
+        .unwrap_or_else(|| base.clone());
+    let enclosures = enclosures(&e, &base, json);
+    let link = e
+        .links
+        .iter()
+        .filter(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .filter(|l| !enclosures.iter().any(|x| x.url == l.href))
+        .find_map(|l| absolutize(&l.href, &base))
+        // An RSS guid is a permalink unless it says otherwise.
+        .or_else(|| (e.id.starts_with("http")).then(|| Url::parse(&e.id).ok())?);
+    let summary = e.summary.as_ref().and_then(|t| html_of(t, &base));
+    let content = e
+        .content
+        .as_ref()
+        .and_then(|c| {
+            let body = c.body.as_deref()?;
+            Some(as_html(
+                body,
+                c.content_type.essence().to_string().as_str(),
+                &base,
+            ))
+        })
+        .filter(|c| !c.is_empty());
+    let text = html_to_text(content.as_deref().or(summary.as_deref()).unwrap_or(""));
+    let title = e
+        .title
+        .as_ref()
+        .map(text_of)
+        .filter(|t| !t.is_empty())
+        .or_else(|| (!text.is_empty()).then(|| title_from_text(&text, TITLE_MAX)))
+        .or_else(|| link.as_ref().map(Url::to_string))?;
+    let key = match (e.id.trim(), &link) {
+        ("", Some(l)) => canonical(l),
+        ("", None) => hash_key(&title, &text),
+        (id, _) => guid_key(id, doc),
+    };
+    let authors: Vec<String> = e
+        .authors
+        .iter()
+        .filter_map(|p| p.name.as_deref().map(collapse_whitespace))
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut seen = HashSet::new();
+    let categories = e
+        .categories
+        .iter()
+        .map(|c| collapse_whitespace(&c.term))
+        .filter(|c| !c.is_empty() && seen.insert(c.clone()))
+        .collect();
+    let mut item = Item::new(key, title);
+    item.link = link.map(String::from);
+    item.published = e.published.or(e.updated);
+    item.updated = e.updated;
+    item.summary = summary.filter(|s| !s.is_empty());
+    item.content = content;
+    item.author = (!authors.is_empty()).then(|| authors.join(", "));
+    item.categories = categories;
+    item.enclosures = enclosures;
+    Some(item)
+}
+
+/// An entry's key from its guid/id. Ids that are URIs (`http…`, `urn:…`, `tag:…`) are unique on
+/// their own; a bare id ("1234") is only unique within its feed, so it is qualified by the feed's
+/// URL: two sources of one feed may both number their entries from 1.
+fn guid_key(id: &str, feed_url: &Url) -> String {
+    if id.contains(':') {
+        id.to_string()
+    } else {
+        format!("{feed_url}#{id}")
+    }
+}
+
+/// Plain text of a title: HTML titles (Atom `type="html"`/`"xhtml"`) lose their markup and
+/// entities; plain ones only their extra whitespace.
+fn text_of(t: &Text) -> String {
+    if t.content_type.subty() == "html" || t.content_type.subty() == "xhtml" {
+        html_to_text(&t.content)
+    } else {
+        collapse_whitespace(&t.content)
+    }
+}
+
+fn html_of(t: &Text, base: &Url) -> Option<String> {
+    let html = as_html(
+        &t.content,
+        &format!("{}/{}", t.content_type.ty(), t.content_type.subty()),
+        base,
+    );
+    (!html.is_empty()).then_some(html)
+}
+
+/// A text construct as sanitized HTML: markup is cleaned, plain text escaped.
+fn as_html(body: &str, media_type: &str, base: &Url) -> String {
+    if media_type.ends_with("html") {
+        sanitize_html(body, base)
+    } else {
+        let text = body.trim();
+        if text.is_empty() {
+            String::new()
+        } else {
+            format!("<p>{}</p>", escape_html(text))
+        }
+    }
+}
+
+/// RSS `enclosure`s and Media RSS content, Atom `link rel="enclosure"`, JSON Feed attachments;
+/// each URL once, absolute.
+fn enclosures(e: &Entry, base: &Url, json: bool) -> Vec<Enclosure> {
+    let mut out: Vec<Enclosure> = Vec::new();
+    let mut push = |url: Option<Url>, mime: Option<String>, length: Option<u64>| {
+        let Some(url) = url else { return };
+        if out.iter().all(|x| x.url != url.as_str()) {
+            out.push(Enclosure {
+                url: url.to_string(),
+                mime: mime.filter(|m| !m.is_empty()),
+                length: length.filter(|&l| l > 0),
+            });
+        }
+    };
+    for m in e.media.iter().flat_map(|m| &m.content) {
+        let url = m.url.as_ref().and_then(|u| absolutize(u.as_str(), base));
+        push(url, m.content_type.as_ref().map(|t| t.to_string()), m.size);
+    }
+    for l in &e.links {
+        let attached = l.rel.as_deref() == Some("enclosure") || (json && l.media_type.is_some());
+        if attached {
+            push(absolutize(&l.href, base), l.media_type.clone(), l.length);
+        }
+    }
+    out
+}

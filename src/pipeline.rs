@@ -133,10 +133,9 @@ fn merge(
     warnings: &mut Vec<String>,
 ) -> (Vec<Item>, Vec<(String, crate::model::Validators)>) {
     let now = Utc::now();
-    let (mut keys, mut links) = (HashSet::new(), HashSet::new());
-    let mut items = Vec::new();
     let mut validators = Vec::new();
-    for (i, out) in outputs.into_iter().enumerate() {
+    let mut per_source = Vec::with_capacity(outputs.len());
+    for out in outputs {
         // An unchanged page is the good case of a conditional GET, not something to warn about.
         let worth_saying = out
             .warnings
@@ -144,7 +143,22 @@ fn merge(
             .filter(|w| !matches!(w, Warning::NotModified { .. }));
         warnings.extend(worth_saying.map(ToString::to_string));
         validators.extend(out.validators);
-        for mut item in out.items {
+        per_source.push(out.items);
+    }
+    let items = unique(per_source)
+        .into_iter()
+        .filter(|item| keeps(feed, item, now))
+        .collect();
+    (items, validators)
+}
+
+/// The items of each source (in the feed's source order) as one list in which no two share a key or
+/// a canonical link: the first wins. Each item is marked with its source's position.
+pub fn unique(per_source: Vec<Vec<Item>>) -> Vec<Item> {
+    let (mut keys, mut links) = (HashSet::new(), HashSet::new());
+    let mut items = Vec::new();
+    for (i, source_items) in per_source.into_iter().enumerate() {
+        for mut item in source_items {
             item.source = u16::try_from(i).unwrap_or(u16::MAX);
             let link = item
                 .link
@@ -153,12 +167,12 @@ fn merge(
                 .map(|l| canonical(&l));
             let first = keys.insert(item.key.clone());
             let first_link = link.is_none_or(|l| links.insert(l));
-            if first && first_link && keeps(feed, &item, now) {
+            if first && first_link {
                 items.push(item);
             }
         }
     }
-    (items, validators)
+    items
 }
 
 /// Whether the feed's `[filter]` keeps an item at time `now`.

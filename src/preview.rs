@@ -21,6 +21,8 @@ pub struct PreviewItem {
     pub date_utc: Option<String>,
     /// Not yet stored: a run would add it.
     pub new: bool,
+    /// Dropped by the feed's `[filter]`: a run would not store it.
+    pub filtered: bool,
     pub summary: Option<String>,
     pub content: Option<String>,
 }
@@ -48,15 +50,16 @@ pub async fn preview(
     fetcher: &Fetcher,
     store: Option<&dyn Store>,
 ) -> Result<Preview, String> {
-    let (mut items, mut warnings) = (Vec::new(), Vec::new());
+    let (mut per_source, mut warnings) = (Vec::new(), Vec::new());
     for source in &feed.sources {
+        let mut items = Vec::new();
         let spec = match source {
             SourceSpec::Scrape(spec) => spec,
             SourceSpec::Feed(spec) => {
                 let out = crate::source::feed::read(spec, feed.timezone, fetcher, store, false)
                     .await
                     .map_err(|e| e.to_string())?;
-                items.extend(out.items);
+                per_source.push(out.items);
                 warnings.extend(out.warnings);
                 continue;
             }
@@ -76,8 +79,17 @@ pub async fn preview(
             })
             .await
             .map_err(|e| e.to_string())?;
+        per_source.push(items);
     }
-    let items = items.into_iter().map(|i| view(feed, store, i)).collect();
+    // As a run would: each story once, then the filter.
+    let now = chrono::Utc::now();
+    let items = crate::pipeline::unique(per_source)
+        .into_iter()
+        .map(|i| {
+            let kept = crate::pipeline::keeps(feed, &i, now);
+            view(feed, store, i, kept)
+        })
+        .collect();
     let warnings = warnings
         .into_iter()
         .map(|w: Warning| PreviewWarning {
@@ -93,8 +105,8 @@ pub async fn preview(
     })
 }
 
-fn view(feed: &FeedSpec, store: Option<&dyn Store>, item: Item) -> PreviewItem {
-    let new = store.is_none_or(|s| !s.is_known(&feed.id, &item.key).unwrap_or(false));
+fn view(feed: &FeedSpec, store: Option<&dyn Store>, item: Item, kept: bool) -> PreviewItem {
+    let new = kept && store.is_none_or(|s| !s.is_known(&feed.id, &item.key).unwrap_or(false));
     PreviewItem {
         date_local: item.published.map(|d| {
             d.with_timezone(&feed.timezone)
@@ -107,6 +119,7 @@ fn view(feed: &FeedSpec, store: Option<&dyn Store>, item: Item) -> PreviewItem {
         title: item.title,
         link: item.link,
         new,
+        filtered: !kept,
         summary: item.summary,
         content: item.content,
     }
@@ -115,7 +128,11 @@ fn view(feed: &FeedSpec, store: Option<&dyn Store>, item: Item) -> PreviewItem {
 /// The human-readable table.
 pub fn print_table(p: &Preview) {
     for (i, it) in p.items.iter().enumerate() {
-        let mark = if it.new { "new   " } else { "stored" };
+        let mark = match (it.filtered, it.new) {
+            (true, _) => "filter",
+            (false, true) => "new   ",
+            (false, false) => "stored",
+        };
         let date = match (&it.date_local, &it.date_utc) {
             (Some(l), Some(u)) => format!("{l} ({u})"),
             _ => "no date (first-seen time will be used)".to_string(),
@@ -128,7 +145,11 @@ pub fn print_table(p: &Preview) {
         );
     }
     let new = p.items.iter().filter(|i| i.new).count();
-    println!("{} item(s), {new} new", p.items.len());
+    let filtered = p.items.iter().filter(|i| i.filtered).count();
+    println!(
+        "{} item(s), {new} new, {filtered} dropped by the filter",
+        p.items.len()
+    );
     if let Some(note) = &p.store_note {
         println!("note: {note}");
     }

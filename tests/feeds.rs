@@ -814,3 +814,31 @@ fn filters_keep_and_drop_exactly_the_expected_entries() {
         assert_eq!(got, kept, "filter: {filter}");
     }
 }
+
+#[test]
+fn preview_shows_a_merged_feed_as_a_run_would_store_it() {
+    let m = merged_setup();
+    let file = m.project.path("feeds/team.toml");
+    let mut feed = std::fs::read_to_string(&file).unwrap();
+    feed.push_str("\n[filter.title]\nexclude = [\"(?i)old news\"]\n");
+    std::fs::write(&file, feed).unwrap();
+    let out = m.project.run(&["preview", "team"]);
+    let (table, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        table.contains("15 item(s), 14 new, 1 dropped by the filter"),
+        "{table}"
+    );
+    assert!(table.contains("[filter] Partner old news"), "{table}");
+    assert!(!table.contains("Partner copy"), "{table}");
+    let out = m.project.run(&["preview", "team", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let filtered: Vec<&str> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["filtered"] == true)
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(filtered, ["Partner old news"]);
+}

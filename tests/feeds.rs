@@ -34,10 +34,7 @@ fn cp1251(s: &str) -> Vec<u8> {
 }
 
 fn once(project: &Project) -> String {
-    let out = project.run(&["once"]);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "once failed:\n{stdout}\n{stderr}");
-    stdout
+    crate::scrape::once(project, &[])
 }
 
 // --- Reading each format -------------------------------------------------------------------

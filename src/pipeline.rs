@@ -177,13 +177,13 @@ pub fn unique(per_source: Vec<Vec<Item>>) -> Vec<Item> {
 
 /// Whether the feed's `[filter]` keeps an item at time `now`.
 pub fn keeps(feed: &FeedSpec, item: &Item, now: DateTime<Utc>) -> bool {
-    let html = [item.summary.as_deref(), item.content.as_deref()];
-    let text = html
-        .into_iter()
-        .flatten()
-        .map(html_to_text)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = if feed.filter.reads_text() {
+        let html = [item.summary.as_deref(), item.content.as_deref()];
+        let parts: Vec<String> = html.into_iter().flatten().map(html_to_text).collect();
+        parts.join(" ")
+    } else {
+        String::new()
+    };
     let view = FilterView {
         title: &item.title,
         text: &text,

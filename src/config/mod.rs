@@ -257,6 +257,10 @@ pub struct Patterns {
 }
 
 impl Patterns {
+    pub fn is_empty(&self) -> bool {
+        self.include.is_empty() && self.exclude.is_empty()
+    }
+
     /// Whether values (any of them matching counts) pass.
     pub fn pass<'a>(&self, values: impl Iterator<Item = &'a str> + Clone) -> bool {
         let hit = |r: &Regex| values.clone().any(|v| r.is_match(v));
@@ -275,6 +279,11 @@ pub struct FilterView<'a> {
 }
 
 impl Filter {
+    /// Whether any part reads the item's text (worth taking out of its HTML only then).
+    pub fn reads_text(&self) -> bool {
+        !self.any.is_empty() || !self.content.is_empty()
+    }
+
     /// Whether an item is kept at time `now`.
     pub fn keeps(&self, item: &FilterView<'_>, now: chrono::DateTime<chrono::Utc>) -> bool {
         let too_old = match (self.max_age, item.published) {

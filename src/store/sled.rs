@@ -3,9 +3,11 @@
 //! - `items`:      feed `\0` key → JSON `StoredItem`
 //! - `order`:      feed `\0` inverted-time(8) inverted-run(8) seq(4) key → key; a forward scan is
 //!   newest first, ties broken by the later run, then by the page's order
-//! - `seen`:       feed `\0` key → first-seen millis; outlives pruning, so old items never return as new
-//! - `links`:      feed `\0` canonical link → key; an entry whose guid changed, or another source's
-//!   copy of a story, is recognised by its link (schema 2; filled from `items` when opening a v1 store)
+//! - `seen`:       feed `\0` key → pruning millis: the keys of items pruned away, so old items never
+//!   return as new (schema 1 also wrote every stored key here; harmless)
+//! - `links`:      feed `\0` canonical link → key, for items keyed by something else than their link
+//!   (a guid): an entry whose guid changed, or another source's copy of a story, is recognised by its
+//!   link (schema 2; filled from `items` when opening a v1 store)
 //! - `validators`: URL → JSON `Validators`
 //! - `state`:      small records committed with runs (backfill cursors)
 
@@ -98,24 +100,25 @@ fn check_schema(meta: &Tree, dir: &Path) -> Result<u32, StoreError> {
     }
 }
 
-/// Schema 1 → 2: the `links` index of every stored item.
+/// Schema 1 → 2: the `links` index of every stored item not keyed by its link.
 fn index_links(items: &Tree, links: &Tree, dir: &Path) -> Result<(), StoreError> {
     for entry in items.iter() {
         let (k, v) = entry?;
         let stored: StoredItem = decode(&v, || {
             format!("item {} in {}", String::from_utf8_lossy(&k), dir.display())
         })?;
-        if let Some(link) = link_key(&stored.feed, &stored.item) {
-            links.insert(link, stored.item.key.as_bytes())?;
+        let key = &stored.item.key;
+        if let Some(link) = canonical_link(&stored.item).filter(|l| l != key) {
+            links.insert(item_key(&stored.feed, &link), key.as_bytes())?;
         }
     }
     Ok(())
 }
 
-/// The `links` key of an item with a link.
-fn link_key(feed: &FeedId, item: &Item) -> Option<Vec<u8>> {
+/// An item's link in canonical form.
+fn canonical_link(item: &Item) -> Option<String> {
     let link = url::Url::parse(item.link.as_deref()?).ok()?;
-    Some(item_key(feed, &canonical(&link)))
+    Some(canonical(&link))
 }
 
 fn prefix(feed: &FeedId) -> Vec<u8> {
@@ -179,30 +182,31 @@ fn upsert(
 ) -> TxResult<Upsert> {
     let (items, order, seen, links) = trees;
     let key = item_key(feed, &item.key);
-    let link = link_key(feed, item);
     if let Some(old) = items.get(&key)? {
         return update(trees, feed, item, &old, now);
     }
-    let alias = match &link {
-        Some(l) => links.get(l)?.filter(|k| k.as_ref() != item.key.as_bytes()),
-        None => None,
-    };
-    if let Some(stored_key) = alias {
-        let stored_key = String::from_utf8_lossy(&stored_key).into_owned();
-        return match items.get(item_key(feed, &stored_key))? {
-            Some(old) => {
-                let renamed = Item {
-                    key: stored_key,
-                    ..item.clone()
-                };
-                update(trees, feed, &renamed, &old, now)
-            }
-            // Pruned: remembered, never new again.
-            None => Ok(Upsert::Unchanged),
-        };
-    }
     if seen.get(&key)?.is_some() {
         return Ok(Upsert::Unchanged);
+    }
+    // The story may be stored under another key: found through the link index (a guid-keyed
+    // copy), or under the link itself (a scraped copy) when this one is keyed by a guid.
+    let link = canonical_link(item);
+    if let Some(l) = &link {
+        let indexed = links
+            .get(item_key(feed, l))?
+            .map(|k| String::from_utf8_lossy(&k).into_owned());
+        for other in indexed.iter().chain([l]).filter(|k| **k != item.key) {
+            if let Some(old) = items.get(item_key(feed, other))? {
+                let renamed = Item {
+                    key: other.clone(),
+                    ..item.clone()
+                };
+                return update(trees, feed, &renamed, &old, now);
+            }
+            if seen.get(item_key(feed, other))?.is_some() {
+                return Ok(Upsert::Unchanged);
+            }
+        }
     }
     let new = StoredItem {
         feed: feed.clone(),
@@ -214,9 +218,9 @@ fn upsert(
         hash: item.content_hash(),
     };
     order.insert(order_key(feed, &new), item.key.as_bytes())?;
-    seen.insert(key.as_slice(), &now.timestamp_millis().to_be_bytes())?;
-    if let Some(l) = link {
-        links.insert(l, item.key.as_bytes())?;
+    // An item keyed by its link is found by its key; only the others need the index.
+    if let Some(l) = link.filter(|l| *l != item.key) {
+        links.insert(item_key(feed, &l), item.key.as_bytes())?;
     }
     items.insert(key, encode(&new))?;
     Ok(Upsert::New)
@@ -339,7 +343,8 @@ impl Store for SledStore {
     }
 
     fn is_known(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError> {
-        Ok(self.seen.contains_key(item_key(feed, key))?)
+        let key = item_key(feed, key);
+        Ok(self.items.contains_key(&key)? || self.seen.contains_key(&key)?)
     }
 
     fn validators(&self, url: &str) -> Result<Validators, StoreError> {
@@ -355,11 +360,14 @@ impl Store for SledStore {
             .scan_prefix(prefix(feed))
             .skip(keep)
             .collect::<Result<_, _>>()?;
-        let trees = (&self.items, &self.order);
-        let pruned = trees.transaction(|(items, order)| {
+        let now = chrono::Utc::now().timestamp_millis().to_be_bytes();
+        let trees = (&self.items, &self.order, &self.seen);
+        let pruned = trees.transaction(|(items, order, seen)| {
             for (order_k, key) in &doomed {
+                let key = item_key(feed, &String::from_utf8_lossy(key));
                 order.remove(order_k)?;
-                items.remove(item_key(feed, &String::from_utf8_lossy(key)))?;
+                items.remove(key.as_slice())?;
+                seen.insert(key, &now)?;
             }
             Ok(doomed.len())
         });
@@ -520,6 +528,28 @@ mod tests {
         let again = with_guid("urn:3", "https://x.test/story");
         let r = store.commit(&feed(), &run(vec![again])).unwrap();
         assert_eq!(r.count(Upsert::New), 0);
+        // A copy keyed by the link itself (a scraped page) is the same story too.
+        let scraped = item("https://x.test/story", "Story", None);
+        let r = store.commit(&feed(), &run(vec![scraped])).unwrap();
+        assert_eq!(r.count(Upsert::New), 0);
+    }
+
+    #[test]
+    fn a_scraped_copy_after_a_guid_keyed_one_is_not_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let from_rss = Item {
+            link: Some("https://x.test/b?utm_source=rss".into()),
+            source: 1,
+            ..Item::new("urn:b", "RSS title")
+        };
+        store.commit(&feed(), &run(vec![from_rss])).unwrap();
+        let scraped = item("https://x.test/b", "Site title", None);
+        let r = store.commit(&feed(), &run(vec![scraped])).unwrap();
+        assert_eq!(r.outcomes, [("https://x.test/b".into(), Upsert::Updated)]);
+        let stored = store.items(&feed(), 10).unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].item.title, "Site title");
     }
 
     #[test]

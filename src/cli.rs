@@ -168,8 +168,10 @@ pub fn runtime(cfg: &Config) -> Result<Runtime, Outcome> {
     let fetcher = Fetcher::new(&cfg.settings.fetch).map_err(|e| Outcome::Runtime(e.to_string()))?;
     Ok(Runtime {
         store,
+        metrics: fetcher.metrics(),
         fetcher,
         settings: cfg.settings.clone(),
+        served: None,
     })
 }
 
@@ -213,6 +215,9 @@ async fn once(path: &std::path::Path, names: &[String]) -> Result<(), Outcome> {
     for r in &reports {
         print_report(r);
     }
+    let dir = cfg.settings.public_dir();
+    crate::publish::write_opml(&dir, &cfg.feeds, &cfg.settings.public_url)
+        .map_err(|e| Outcome::Runtime(format!("cannot write {}/feeds.opml: {e}", dir.display())))?;
     if reports.iter().any(RunReport::failed) {
         Err(Outcome::SomeFeedsFailed)
     } else {

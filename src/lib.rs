@@ -24,5 +24,6 @@ pub mod model;
 pub mod pipeline;
 pub mod preview;
 pub mod publish;
+pub mod serve;
 pub mod source;
 pub mod store;

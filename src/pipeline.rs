@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::config::{FeedSpec, FilterView, ScrapeSpec, Settings, SourceSpec};
@@ -14,6 +15,7 @@ use crate::extract::url::canonical;
 use crate::fetch::Fetcher;
 use crate::model::{FeedId, Item};
 use crate::publish;
+use crate::serve::{Cache, Metrics};
 use crate::source::scrape::Crawl;
 use crate::source::{SourceOutput, Warning};
 use crate::store::{RunCommit, Store, Upsert};
@@ -24,9 +26,19 @@ pub struct Runtime {
     pub store: Arc<dyn Store>,
     pub fetcher: Fetcher,
     pub settings: Settings,
+    /// The server's copy of the published files, when a server runs in this process.
+    pub served: Option<Cache>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Runtime {
+    /// A feed's files were written: the server serves the new bytes from now on.
+    fn published(&self, feed: &FeedSpec, files: Vec<publish::Rendered>) {
+        if let Some(cache) = &self.served {
+            crate::serve::put_feed(cache, feed, files);
+        }
+    }
+
     /// A crawl of one of `feed`'s scrape sources against this process's store and fetcher.
     pub fn crawl<'a>(&'a self, feed: &'a FeedSpec, spec: &'a ScrapeSpec) -> Crawl<'a> {
         Crawl::new(
@@ -74,8 +86,48 @@ impl RunReport {
     }
 }
 
-/// Runs one feed end to end.
+/// A feed's last run, kept in the store's `state` tree for the status page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub new: usize,
+    pub updated: usize,
+    pub published: usize,
+    pub errors: Vec<String>,
+}
+
+fn run_key(feed: &FeedId) -> String {
+    format!("run/{feed}")
+}
+
+/// The last recorded run of a feed.
+pub fn last_run(store: &dyn Store, feed: &FeedId) -> Option<RunRecord> {
+    let bytes = store.state(&run_key(feed)).ok()??;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Runs one feed end to end, then records the run (status page, metrics).
 pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
+    let report = run_feed_inner(rt, feed).await;
+    let record = RunRecord {
+        at: Utc::now().trunc_subsecs(0),
+        ok: !report.failed(),
+        new: report.new,
+        updated: report.updated,
+        published: report.published,
+        errors: report.errors.clone(),
+    };
+    if let Ok(bytes) = serde_json::to_vec(&record) {
+        // Bookkeeping only: a store that cannot take it has already failed the run loudly.
+        let _ = rt.store.put_state(&run_key(&feed.id), &bytes);
+    }
+    rt.metrics
+        .run(feed.id.as_str(), record.ok, report.new, report.updated);
+    report
+}
+
+async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     let mut report = RunReport::new(&feed.id);
     // Whole seconds: RSS dates carry no fractions, and Atom's read better without them.
     let now = Utc::now().trunc_subsecs(0);
@@ -203,11 +255,22 @@ async fn commit_and_publish(
     let commit = rt.store.commit(&feed.id, &run).map_err(|e| e.to_string())?;
     // The run's items are in the store now; publishing reads them back, so free these first.
     drop(run);
+    // Retention: items beyond `keep` leave the store; their keys stay remembered.
+    let pruned = rt
+        .store
+        .prune(&feed.id, feed.keep)
+        .map_err(|e| e.to_string())?;
+    if pruned > 0 {
+        info!(feed = %feed.id, pruned, keep = feed.keep, "Old items pruned.");
+    }
     rt.store.flush_async().await.map_err(|e| e.to_string())?;
     report.new = commit.count(Upsert::New);
     report.updated = commit.count(Upsert::Updated);
     report.unchanged = commit.count(Upsert::Unchanged);
     (report.published, report.files_changed) = publish_feed(rt, feed)?;
+    if report.files_changed > 0 {
+        crate::serve::websub::announce(rt, feed).await;
+    }
     info!(feed = %feed.id, new = report.new, updated = report.updated, published = report.published, "Feed run finished.");
     Ok(())
 }
@@ -220,7 +283,12 @@ pub fn publish_feed(rt: &Runtime, feed: &FeedSpec) -> Result<(usize, usize), Str
         .items(&feed.id, feed.max_items)
         .map_err(|e| e.to_string())?;
     let dir = rt.settings.public_dir();
-    let changed = publish::publish(&dir, feed, &items, &rt.settings.public_url)
+    let out = publish::Out {
+        public_url: &rt.settings.public_url,
+        hubs: &rt.settings.websub_hubs,
+    };
+    let (files, changed) = publish::publish(&dir, feed, &items, &out)
         .map_err(|e| format!("cannot write the feed files in {}: {e}", dir.display()))?;
+    rt.published(feed, files);
     Ok((items.len(), changed))
 }

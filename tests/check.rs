@@ -187,6 +187,12 @@ fn cases() -> Vec<Case> {
             "max_items",
         ),
         c(
+            "keep below max_items",
+            At::Feed("news.toml", format!("max_items = 50\nkeep = 20\n{FEED}")),
+            "keep = 20",
+            "keep",
+        ),
+        c(
             "feed without a source",
             At::Feed("news.toml", "title = \"Nothing\"\n".into()),
             "Nothing",

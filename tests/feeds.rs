@@ -433,7 +433,7 @@ fn windows_1251_rss_round_trips_with_cyrillic_intact() {
 // --- A merged feed -------------------------------------------------------------------------
 
 /// An RSS 2.0 document of (title, link, guid, RFC 3339 date) entries.
-fn rss_doc(entries: &[(&str, String, &str, &str)]) -> String {
+pub fn rss_doc(entries: &[(&str, String, &str, &str)]) -> String {
     let mut s = String::from(
         "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Partner</title><link>https://partner.test/</link><description>d</description>",
     );

@@ -13,3 +13,4 @@ mod golden;
 mod once;
 mod preview;
 mod scrape;
+mod serve;

@@ -6,7 +6,7 @@ use regex::Regex;
 use toml::Spanned;
 
 use super::raw::{RawFeed, RawFilter, RawPatterns, RawSource, Rules as RawRules, SourceKind, Str};
-use super::validate::{Ctx, DEFAULT_MAX_ITEMS, DEFAULT_SCHEDULE, Defaults};
+use super::validate::{Ctx, DEFAULT_KEEP, DEFAULT_MAX_ITEMS, DEFAULT_SCHEDULE, Defaults};
 use super::{
     FeedSource, FeedSpec, FieldRules, Filter, Paging, Patterns, Schedule, ScrapeSpec, SourceSpec,
 };
@@ -48,6 +48,20 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .max_items
             .as_ref()
             .map_or(defaults.max_items, |v| self.positive(v, "max_items"));
+        let keep = match &raw.keep {
+            Some(v) => self.positive(v, "keep"),
+            None => Some(DEFAULT_KEEP),
+        };
+        if let (Some(k), Some(m), Some(v)) = (keep, max_items, &raw.keep)
+            && k < m
+        {
+            self.err(
+                v.span(),
+                "keep",
+                format!("keep = {k} is less than max_items = {m}"),
+                "keep at least as many items as the feed publishes, or lower max_items",
+            );
+        }
         let link = raw.link.as_ref().and_then(|s| self.url(s, "link"));
         let filter = raw
             .filter
@@ -70,6 +84,9 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             schedule: schedule.or_else(|| Schedule::parse(DEFAULT_SCHEDULE).ok())?,
             timezone: timezone.unwrap_or(Tz::UTC),
             max_items: max_items.unwrap_or(DEFAULT_MAX_ITEMS),
+            keep: keep
+                .unwrap_or(DEFAULT_KEEP)
+                .max(max_items.unwrap_or(DEFAULT_MAX_ITEMS)),
             notify_on_first_run: raw
                 .notify_on_first_run
                 .or(defaults.notify_on_first_run)

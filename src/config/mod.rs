@@ -50,6 +50,8 @@ pub struct Settings {
     /// `None` when the server is off.
     pub listen: Option<SocketAddr>,
     pub fetch: FetchSettings,
+    /// WebSub hubs: announced in feeds, pinged when a feed changes.
+    pub websub_hubs: Vec<Url>,
 }
 
 impl Settings {
@@ -87,6 +89,8 @@ pub struct FeedSpec {
     pub schedule: Schedule,
     pub timezone: Tz,
     pub max_items: usize,
+    /// Items kept in the store (at least `max_items`); older ones are pruned, keys remembered.
+    pub keep: usize,
     pub notify_on_first_run: bool,
     pub sources: Vec<SourceSpec>,
     pub filter: Filter,

@@ -18,6 +18,9 @@ pub struct RawSettings {
     pub feeds_dir: Option<Str>,
     /// Absolute base URL for self links in published feeds.
     pub public_url: Option<Str>,
+    /// WebSub hubs announced in every feed and pinged after a feed changes.
+    #[serde(default)]
+    pub websub_hubs: Vec<Str>,
     #[serde(default)]
     pub http: RawHttp,
     #[serde(default)]
@@ -104,6 +107,8 @@ pub struct RawFeed {
     pub schedule: Option<Str>,
     pub timezone: Option<Str>,
     pub max_items: Option<Spanned<i64>>,
+    /// Items kept in the store; older ones are pruned (their keys stay remembered).
+    pub keep: Option<Spanned<i64>>,
     pub notify_on_first_run: Option<bool>,
     #[serde(default)]
     pub source: Vec<RawSource>,

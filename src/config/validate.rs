@@ -19,6 +19,8 @@ use crate::model::FeedId;
 
 pub(super) const DEFAULT_SCHEDULE: &str = "*/30 * * * *";
 pub(super) const DEFAULT_MAX_ITEMS: usize = 200;
+/// Items a feed keeps in the store by default (raised to `max_items` when that is larger).
+pub(super) const DEFAULT_KEEP: usize = 5000;
 
 /// One file being checked, with the sink its errors go to.
 pub(super) struct Ctx<'a, E> {
@@ -428,6 +430,12 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .unwrap_or_else(fallback_url);
         let fetch = self.fetch(&raw.fetch);
         let defaults = self.defaults(&raw.defaults);
+        let websub_hubs = raw
+            .websub_hubs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| self.url(s, &format!("websub_hubs[{i}]")))
+            .collect();
         (
             Settings {
                 state_dir,
@@ -435,6 +443,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 public_url,
                 listen,
                 fetch,
+                websub_hubs,
             },
             defaults,
         )

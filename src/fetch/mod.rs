@@ -18,6 +18,7 @@ use url::Url;
 
 use crate::config::FetchSettings;
 use crate::model::Validators;
+use crate::serve::Metrics;
 
 /// At most this many redirects are followed.
 const MAX_REDIRECTS: usize = 5;
@@ -96,6 +97,7 @@ pub struct Fetcher {
     max_body: u64,
     per_host: usize,
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    metrics: Arc<Metrics>,
 }
 
 fn builder(settings: &FetchSettings) -> reqwest::ClientBuilder {
@@ -122,7 +124,33 @@ impl Fetcher {
             max_body,
             per_host,
             hosts: Arc::default(),
+            metrics: Arc::default(),
         })
+    }
+
+    /// The counters every request of this fetcher feeds (`/metrics`).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// POSTs a form (`application/x-www-form-urlencoded`), e.g. a WebSub publish ping; the status.
+    pub async fn post_form(
+        &self,
+        url: &Url,
+        fields: &[(&str, &str)],
+    ) -> Result<StatusCode, FetchError> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let resp = self
+            .client(url)?
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| network(url, e))?;
+        Ok(resp.status())
     }
 
     fn client(&self, url: &Url) -> Result<&reqwest::Client, FetchError> {
@@ -202,7 +230,18 @@ impl Fetcher {
         if let Some(lm) = &v.last_modified {
             req = req.header(IF_MODIFIED_SINCE, lm);
         }
-        req.send().await.map_err(|e| network(url, e))
+        let started = std::time::Instant::now();
+        match req.send().await {
+            Ok(resp) => {
+                let not_modified = resp.status() == StatusCode::NOT_MODIFIED;
+                self.metrics.fetch(started.elapsed(), not_modified);
+                Ok(resp)
+            }
+            Err(e) => {
+                self.metrics.fetch_error();
+                Err(network(url, e))
+            }
+        }
     }
 
     async fn read(

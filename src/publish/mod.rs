@@ -3,6 +3,8 @@
 //! that changed nothing produces byte-identical files (and leaves them untouched).
 
 pub mod atom;
+pub mod json;
+pub mod opml;
 pub mod rss;
 
 use std::borrow::Cow;
@@ -20,26 +22,59 @@ use crate::model::{StoredItem, hex};
 pub enum Format {
     Rss,
     Atom,
+    Json,
 }
 
 impl Format {
-    pub const ALL: [Format; 2] = [Format::Rss, Format::Atom];
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
 
     /// The file extension, also used in URLs.
     pub fn ext(self) -> &'static str {
         match self {
             Format::Rss => "rss",
             Format::Atom => "atom",
+            Format::Json => "json",
         }
     }
 
-    /// Renders a feed in this format.
-    pub fn render(self, feed: &FeedSpec, items: &[StoredItem], public_url: &url::Url) -> String {
+    /// The media type it is served with.
+    pub fn media_type(self) -> &'static str {
         match self {
-            Format::Rss => rss::render(feed, items, public_url),
-            Format::Atom => atom::render(feed, items, public_url),
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
         }
     }
+
+    /// The format a file extension names.
+    pub fn from_ext(ext: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.ext() == ext)
+    }
+
+    /// Renders a feed in this format.
+    pub fn render(self, feed: &FeedSpec, items: &[StoredItem], out: &Out<'_>) -> String {
+        match self {
+            Format::Rss => rss::render(feed, items, out),
+            Format::Atom => atom::render(feed, items, out),
+            Format::Json => json::render(feed, items, out.public_url, out.hubs),
+        }
+    }
+}
+
+/// What every published feed shares: where it is served, and the WebSub hubs it names.
+#[derive(Debug, Clone, Copy)]
+pub struct Out<'a> {
+    pub public_url: &'a url::Url,
+    pub hubs: &'a [url::Url],
+}
+
+/// One rendered file.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The file name in `public/`, also its path under `/feeds/` on the server.
+    pub name: String,
+    pub format: Format,
+    pub body: String,
 }
 
 /// The URL a feed is served at, `{public_url}/feeds/{id}.{ext}`.
@@ -113,22 +148,51 @@ pub fn xml_safe(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// Writes every format of a feed into `dir`; returns how many files changed.
+/// Writes `feeds.opml`, the list of every feed, into `dir`; whether it changed.
+pub fn write_opml(dir: &Path, feeds: &[FeedSpec], public_url: &url::Url) -> std::io::Result<bool> {
+    write_if_changed(
+        &dir.join("feeds.opml"),
+        opml::render(feeds, public_url).as_bytes(),
+    )
+}
+
+/// Renders every format of a feed.
+pub fn render_all(feed: &FeedSpec, items: &[StoredItem], out: &Out<'_>) -> Vec<Rendered> {
+    Format::ALL
+        .into_iter()
+        .map(|format| Rendered {
+            name: format!("{}.{}", feed.id, format.ext()),
+            format,
+            body: format.render(feed, items, out),
+        })
+        .collect()
+}
+
+/// Writes every format of a feed into `dir`; returns the files and how many of them changed.
 pub fn publish(
     dir: &Path,
     feed: &FeedSpec,
     items: &[StoredItem],
-    public_url: &url::Url,
-) -> std::io::Result<usize> {
+    out: &Out<'_>,
+) -> std::io::Result<(Vec<Rendered>, usize)> {
+    let files = render_all(feed, items, out);
     let mut changed = 0;
-    for format in Format::ALL {
-        let body = format.render(feed, items, public_url);
-        let path = dir.join(format!("{}.{}", feed.id, format.ext()));
-        if write_if_changed(&path, body.as_bytes())? {
+    for file in &files {
+        if write_if_changed(&dir.join(&file.name), file.body.as_bytes())? {
             changed += 1;
         }
     }
-    Ok(changed)
+    Ok((files, changed))
+}
+
+/// The feed's refresh interval in minutes: the shortest gap between its runs over a fixed week
+/// (RSS `ttl`, and the server's `Cache-Control: max-age`). Counted from a fixed time rather than
+/// now, so the output stays byte-identical while nothing changes.
+pub fn ttl_minutes(feed: &FeedSpec) -> Option<u32> {
+    let from = DateTime::<Utc>::from_timestamp(1_767_571_200, 0)?; // Monday 2026-01-05 00:00 UTC
+    let runs = feed.schedule.upcoming(from, feed.timezone, 64);
+    let gap = runs.windows(2).map(|w| (w[1] - w[0]).num_minutes()).min()?;
+    u32::try_from(gap).ok().filter(|m| *m > 0)
 }
 
 /// Replaces `path` with `bytes` atomically (temp file, fsync, rename) unless it already holds them.

@@ -7,18 +7,23 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Enclosure, Guid, Item};
 use url::Url;
 
-use super::{Format, item_id, last_change, self_url, summary_html, xml_safe};
+use super::{Format, Out, item_id, last_change, self_url, summary_html, ttl_minutes, xml_safe};
 use crate::config::FeedSpec;
 use crate::model::StoredItem;
 
 /// The feed as an RSS 2.0 document.
-pub fn render(feed: &FeedSpec, items: &[StoredItem], public_url: &Url) -> String {
+pub fn render(feed: &FeedSpec, items: &[StoredItem], out: &Out<'_>) -> String {
     let self_link = Link {
-        href: self_url(public_url, feed, Format::Rss),
+        href: self_url(out.public_url, feed, Format::Rss),
         rel: "self".into(),
         mime_type: Some("application/rss+xml".into()),
         ..Link::default()
     };
+    let hubs = out.hubs.iter().map(|h: &Url| Link {
+        href: h.to_string(),
+        rel: "hub".into(),
+        ..Link::default()
+    });
     let channel = Channel {
         title: xml_safe(&feed.title).into_owned(),
         link: feed.link.to_string(),
@@ -26,8 +31,9 @@ pub fn render(feed: &FeedSpec, items: &[StoredItem], public_url: &Url) -> String
         language: feed.language.clone(),
         generator: Some(format!("feedwright {}", env!("CARGO_PKG_VERSION"))),
         last_build_date: (!items.is_empty()).then(|| last_change(items).to_rfc2822()),
+        ttl: ttl_minutes(feed).map(|m| m.to_string()),
         atom_ext: Some(AtomExtension {
-            links: vec![self_link],
+            links: std::iter::once(self_link).chain(hubs).collect(),
         }),
         items: items.iter().map(|i| item(feed, i)).collect(),
         ..Channel::default()

@@ -113,8 +113,11 @@ pub trait Store: Send + Sync {
     fn items(&self, feed: &FeedId, limit: usize) -> Result<Vec<StoredItem>, StoreError>;
     /// One stored item.
     fn get(&self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError>;
-    /// A record set through `RunCommit::state`.
+    /// A record set through `RunCommit::state` or `put_state`.
     fn state(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets a small record outside any run's transaction (bookkeeping such as a feed's last run);
+    /// durable with the next flush.
+    fn put_state(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
     /// How many items a feed holds.
     fn count(&self, feed: &FeedId) -> Result<usize, StoreError>;
     /// Whether this key was ever seen in this feed, even if pruned since.

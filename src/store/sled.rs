@@ -338,6 +338,11 @@ impl Store for SledStore {
         Ok(self.state.get(key.as_bytes())?.map(|v| v.to_vec()))
     }
 
+    fn put_state(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.state.insert(key.as_bytes(), value)?;
+        Ok(())
+    }
+
     fn count(&self, feed: &FeedId) -> Result<usize, StoreError> {
         Ok(self.order.scan_prefix(prefix(feed)).count())
     }

@@ -1,5 +1,6 @@
 //! Shared test parts: a fixture HTTP server, the K2 fixture site, and a temp project layout.
 
+pub mod http;
 pub mod k2;
 pub mod server;
 pub mod sites;
@@ -13,13 +14,29 @@ pub struct Project {
 }
 
 impl Project {
-    /// A project whose settings are `settings` (paths are filled in).
+    /// A project whose settings are `settings` (paths are filled in), without a server.
     pub fn new(extra_settings: &str) -> Project {
+        Project::with_listen("", extra_settings)
+    }
+
+    /// A project whose daemon serves on a free port of 127.0.0.1 (see `start_daemon`).
+    pub fn serving(extra_settings: &str) -> Project {
+        Project::with_listen("127.0.0.1:0", extra_settings)
+    }
+
+    fn with_listen(listen: &str, extra_settings: &str) -> Project {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("config")).unwrap();
         std::fs::create_dir_all(dir.path().join("feeds")).unwrap();
+        // Top-level keys go before the [http] table.
+        let table = if extra_settings.starts_with('[') {
+            Some(0)
+        } else {
+            extra_settings.find("\n[").map(|i| i + 1)
+        };
+        let (top, tables) = extra_settings.split_at(table.unwrap_or(extra_settings.len()));
         let settings = format!(
-            "state_dir = \"../data\"\nfeeds_dir = \"../feeds\"\npublic_url = \"http://feeds.test\"\n[http]\nlisten = \"\"\n{extra_settings}"
+            "state_dir = \"../data\"\nfeeds_dir = \"../feeds\"\npublic_url = \"http://feeds.test\"\n{top}\n[http]\nlisten = \"{listen}\"\n{tables}"
         );
         std::fs::write(dir.path().join("config/feedwright.toml"), settings).unwrap();
         Project { dir }
@@ -56,6 +73,128 @@ impl Project {
             .env_remove("FEEDWRIGHT_CONFIG");
         cmd
     }
+}
+
+/// A running `feedwright run`, killed when dropped.
+pub struct Daemon {
+    pub child: std::process::Child,
+    /// `127.0.0.1:PORT` it serves on.
+    pub addr: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Project {
+    /// Starts the daemon and waits until it serves (its log names the port).
+    pub fn start_daemon(&self) -> Daemon {
+        use std::io::BufRead;
+        let mut child = self
+            .command(&["run"])
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut daemon = Daemon {
+            child,
+            addr: String::new(),
+            log,
+        };
+        let line = daemon.wait_for_log("Serving on http://");
+        let start = line.find("http://").unwrap() + 7;
+        let addr: String = line[start..]
+            .chars()
+            .take_while(|c| *c != '/' && !c.is_whitespace())
+            .collect();
+        daemon.addr = addr;
+        daemon
+    }
+}
+
+impl Daemon {
+    /// Waits (up to 20 s) for a log line containing `needle`; returns it.
+    pub fn wait_for_log(&mut self, needle: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let found = self
+                .log
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| strip_ansi(l).contains(needle))
+                .cloned();
+            if let Some(line) = found {
+                return strip_ansi(&line);
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "the daemon exited ({status}) before logging {needle:?}:\n{}",
+                    self.log()
+                );
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(20),
+                "no {needle:?} in the daemon's log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Everything logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// SIGTERM, then the exit code.
+    pub fn stop(mut self) -> Option<i32> {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(15),
+                "no exit after SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The path of the built binary (assert_cmd finds it for the test profile in use).

@@ -15,6 +15,7 @@ struct State {
     delays: HashMap<String, Duration>,
     delay_all: Option<Duration>,
     hits: Vec<(String, u16)>,
+    posts: Vec<(String, String)>,
 }
 
 /// A fixture site; it lives until the test process ends.
@@ -51,7 +52,17 @@ impl Site {
                         if let Some(d) = delay {
                             tokio::time::sleep(d).await;
                         }
-                        answer(&state, &req)
+                        let (parts, body) = req.into_parts();
+                        if parts.method == axum::http::Method::POST {
+                            let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+                            let path = parts
+                                .uri
+                                .path_and_query()
+                                .map_or("/".to_string(), |p| p.to_string());
+                            let text = String::from_utf8_lossy(&bytes).into_owned();
+                            state.lock().unwrap().posts.push((path, text));
+                        }
+                        answer(&state, &Request::from_parts(parts, Body::empty()))
                     }
                 });
                 axum::serve(listener, app).await.unwrap();
@@ -120,6 +131,11 @@ impl Site {
             .unwrap()
             .delays
             .insert(path_and_query.to_string(), delay);
+    }
+
+    /// POST requests seen so far: path and query, and the body.
+    pub fn posts(&self) -> Vec<(String, String)> {
+        self.state.lock().unwrap().posts.clone()
     }
 
     /// Requests seen so far: path and query, and the status answered.

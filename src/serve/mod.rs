@@ -1,0 +1,177 @@
+//! The HTTP server (`[http] listen`): the published feeds from memory with real caching
+//! (`cache.rs`), a status page, OPML, `/healthz` and `/metrics` (`metrics.rs`). Only paths in the
+//! published set answer; anything else is 404, so no request can reach a file by its name.
+
+pub mod cache;
+pub mod metrics;
+mod status;
+pub mod websub;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use tokio::net::TcpListener;
+
+pub use self::cache::Cache;
+pub use self::metrics::Metrics;
+use crate::config::Config;
+use crate::publish::{Format, Rendered, ttl_minutes};
+use crate::store::Store;
+
+/// `max-age` for files whose feed gives no interval (and for the OPML list).
+const DEFAULT_MAX_AGE: u32 = 300;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub cache: Cache,
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The router of every route in the contract's "HTTP" table.
+pub fn router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/", get(status::page))
+        .route("/feeds/{file}", get(feed_file))
+        .route("/feeds.opml", get(opml))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn feed_file(
+    State(st): State<AppState>,
+    UrlPath(file): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    match st.cache.get(&format!("/feeds/{file}")) {
+        Some(entry) => entry.respond(&headers),
+        None => not_found().await,
+    }
+}
+
+async fn opml(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    match st.cache.get("/feeds.opml") {
+        Some(entry) => entry.respond(&headers),
+        None => not_found().await,
+    }
+}
+
+async fn healthz(State(st): State<AppState>) -> Response {
+    let store_ok = st.store.state("health-check").is_ok();
+    let status = if store_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if store_ok { "ok" } else { "store unavailable" },
+        "feeds": st.config.feeds.len(),
+        "published_files": st.cache.paths().len(),
+    });
+    (
+        status,
+        [(CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn metrics(State(st): State<AppState>) -> Response {
+    let queue: Vec<(String, &'static str, u64)> = st
+        .config
+        .webhooks
+        .iter()
+        .map(|w| (w.name.clone(), "queued", 0))
+        .collect();
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        st.metrics.render(&queue),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "not found: the published feeds are listed at /\n",
+    )
+        .into_response()
+}
+
+/// Puts a feed's freshly rendered files in the cache.
+pub fn put_feed(cache: &Cache, feed: &crate::config::FeedSpec, files: Vec<Rendered>) {
+    let max_age = ttl_minutes(feed).map_or(DEFAULT_MAX_AGE, |m| m.saturating_mul(60));
+    let now = Utc::now();
+    for file in files {
+        let path = format!("/feeds/{}", file.name);
+        cache.put(
+            &path,
+            file.format.media_type(),
+            file.body.into_bytes(),
+            now,
+            max_age,
+        );
+    }
+}
+
+/// Loads what is already published in `public_dir` for these feeds (a restarted daemon serves at
+/// once), dated by the files' times, and renders the OPML list.
+pub fn load_published(cache: &Cache, config: &Config) {
+    let dir = config.settings.public_dir();
+    for feed in &config.feeds {
+        let max_age = ttl_minutes(feed).map_or(DEFAULT_MAX_AGE, |m| m.saturating_mul(60));
+        for format in Format::ALL {
+            let name = format!("{}.{}", feed.id, format.ext());
+            if let Some((body, modified)) = read_with_time(&dir.join(&name)) {
+                cache.put(
+                    &format!("/feeds/{name}"),
+                    format.media_type(),
+                    body,
+                    modified,
+                    max_age,
+                );
+            }
+        }
+    }
+    put_opml(cache, config);
+}
+
+/// Renders the OPML list of every feed into the cache.
+pub fn put_opml(cache: &Cache, config: &Config) {
+    let body = crate::publish::opml::render(&config.feeds, &config.settings.public_url);
+    cache.put(
+        "/feeds.opml",
+        "text/x-opml; charset=utf-8",
+        body.into_bytes(),
+        Utc::now(),
+        DEFAULT_MAX_AGE,
+    );
+}
+
+fn read_with_time(path: &Path) -> Option<(Vec<u8>, DateTime<Utc>)> {
+    let body = std::fs::read(path).ok()?;
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    Some((body, DateTime::<Utc>::from(modified)))
+}

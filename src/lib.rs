@@ -1,5 +1,5 @@
 //! feedwright gives a feed to news sites that have none, merges feeds that exist, remembers every item
-//! in an embedded sled store, and republishes RSS 2.0 and Atom 1.0.
+//! in an embedded sled store, and republishes RSS 2.0, Atom 1.0 and JSON Feed 1.1.
 //!
 //! # Layout
 //! - [`config`]: settings and feed files, parsed (`raw`) then validated (`validate`), every error at once.
@@ -8,7 +8,8 @@
 //! - [`extract`]: pure extraction: selectors, dates, text and HTML clean-up, URLs.
 //! - [`model`]: the shared nouns: feed ids, items, validators.
 //! - [`store`]: the `Store` trait and its sled implementation.
-//! - [`publish`]: RSS and Atom writers, atomic files.
+//! - [`publish`]: RSS, Atom, JSON Feed and OPML writers, atomic files.
+//! - [`serve`]: the HTTP server: feeds from memory with ETag/304 and compression, status, metrics.
 //! - [`pipeline`]: the order of a run: sources → merge/filter → commit → flush → publish.
 //! - [`daemon`]: `feedwright run`, the scheduling loop.
 //! - [`backfill`], [`preview`]: walking a whole archive; extracting without storing.

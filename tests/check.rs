@@ -264,7 +264,12 @@ fn each_broken_configuration_names_file_line_and_key_and_exits_78() {
         let (file, content) = match &case.at {
             At::Settings(extra) => {
                 let path = project.config();
-                let content = std::fs::read_to_string(&path).unwrap() + extra;
+                let base = std::fs::read_to_string(&path).unwrap();
+                // The project's settings already have a [fetch] table: add to it.
+                let content = match extra.strip_prefix("[fetch]\n") {
+                    Some(keys) => base.replacen("[fetch]\n", &format!("[fetch]\n{keys}"), 1),
+                    None => base + extra,
+                };
                 std::fs::write(&path, &content).unwrap();
                 project.write("feeds/news.toml", FEED);
                 ("config/feedwright.toml".to_string(), content)

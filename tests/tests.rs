@@ -11,6 +11,7 @@ mod dates;
 mod feeds;
 mod golden;
 mod once;
+mod polite;
 mod preview;
 mod scrape;
 mod serve;

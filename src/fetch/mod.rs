@@ -1,9 +1,11 @@
 //! Fetching pages: one shared reqwest client with the configured user agent and timeouts, a
-//! per-host connection limit, conditional GET with stored validators, redirects followed by hand so
-//! each hop is checked against the source's site, a body limit enforced while reading (after
+//! per-host connection limit, a minimum delay between requests to a host, `Retry-After` and
+//! robots.txt honoured (`polite.rs`), conditional GET with stored validators, redirects followed by
+//! hand so each hop is checked against the source's site, a body limit enforced while reading (after
 //! decompression, so a compressed bomb is refused rather than expanded), and charset decoding.
 
 pub mod charset;
+pub mod polite;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -83,6 +85,14 @@ pub enum FetchError {
     TooManyRedirects { url: Url },
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    #[error(
+        "{url}: the site's robots.txt does not allow feedwright here\n  hint: ask the site, or set [fetch] robots_txt = false if you may read it anyway"
+    )]
+    Robots { url: Url },
+    #[error(
+        "{url}: the site asked us to wait (Retry-After) until {until}\n  hint: nothing to do; the feed runs again after that"
+    )]
+    Throttled { url: Url, until: String },
 }
 
 /// The shared HTTP clients. Cloning shares the clients and the per-host limits.
@@ -97,6 +107,7 @@ pub struct Fetcher {
     max_body: u64,
     per_host: usize,
     hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    polite: polite::Hosts,
     metrics: Arc<Metrics>,
 }
 
@@ -124,6 +135,7 @@ impl Fetcher {
             max_body,
             per_host,
             hosts: Arc::default(),
+            polite: polite::Hosts::default(),
             metrics: Arc::default(),
         })
     }
@@ -222,7 +234,69 @@ impl Fetcher {
         Err(FetchError::TooManyRedirects { url: url.clone() })
     }
 
+    /// Waits until the host may be asked again, or refuses: robots.txt, a long `Retry-After`.
+    async fn be_polite(&self, url: &Url) -> Result<(), FetchError> {
+        let host = self.polite.get(url);
+        if self.settings.robots_txt
+            && url.path() != "/robots.txt"
+            && !self.robots_allow(url, &host).await
+        {
+            return Err(FetchError::Robots { url: url.clone() });
+        }
+        if let Some((left, until)) = host.wait_asked() {
+            if left > polite::LONGEST_WAIT {
+                return Err(FetchError::Throttled {
+                    url: url.clone(),
+                    until: until.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                });
+            }
+            tokio::time::sleep(left).await;
+        }
+        let wait = host.pace(self.settings.per_host_delay);
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Ok(())
+    }
+
+    /// Whether the host's robots.txt lets our user agent fetch `url`. Fetched once a day per host;
+    /// a missing file or one that cannot be read allows everything.
+    async fn robots_allow(&self, url: &Url, host: &polite::HostState) -> bool {
+        let mut cached = host.robots.lock().await;
+        let fresh = cached
+            .as_ref()
+            .is_some_and(|(at, _)| at.elapsed() < polite::ROBOTS_TTL);
+        if !fresh {
+            let rules = self.fetch_robots(url).await;
+            *cached = Some((std::time::Instant::now(), rules));
+        }
+        match cached.as_ref() {
+            Some((_, Some(robot))) => robot.allowed(url.as_str()),
+            _ => true,
+        }
+    }
+
+    async fn fetch_robots(&self, url: &Url) -> Option<Arc<texting_robots::Robot>> {
+        let robots_url = url.join("/robots.txt").ok()?;
+        let resp = self
+            .client(&robots_url)
+            .ok()?
+            .get(robots_url.clone())
+            .timeout(Duration::from_secs(10).min(self.settings.timeout))
+            .send()
+            .await
+            .ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let body = resp.bytes().await.ok()?;
+        let body = &body[..body.len().min(512 << 10)];
+        let agent = polite::robots_agent(&self.settings.user_agent);
+        polite::parse_robots(&agent, body)
+    }
+
     async fn send(&self, url: &Url, v: &Validators) -> Result<reqwest::Response, FetchError> {
+        self.be_polite(url).await?;
         let mut req = self.client(url)?.get(url.clone());
         if let Some(etag) = &v.etag {
             req = req.header(IF_NONE_MATCH, etag);
@@ -235,6 +309,18 @@ impl Fetcher {
             Ok(resp) => {
                 let not_modified = resp.status() == StatusCode::NOT_MODIFIED;
                 self.metrics.fetch(started.elapsed(), not_modified);
+                let busy = matches!(
+                    resp.status(),
+                    StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                );
+                let retry_after = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(polite::parse_retry_after);
+                if let (true, Some(wait)) = (busy, retry_after) {
+                    self.polite.get(url).asked_to_wait(wait);
+                }
                 Ok(resp)
             }
             Err(e) => {

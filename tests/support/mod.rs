@@ -35,6 +35,18 @@ impl Project {
             extra_settings.find("\n[").map(|i| i + 1)
         };
         let (top, tables) = extra_settings.split_at(table.unwrap_or(extra_settings.len()));
+        // Fixture sites are ours: no delay between requests and no robots.txt, unless a test asks
+        // (tests of politeness set both).
+        let mut tables = tables.to_string();
+        let polite = ["per_host_delay = \"0s\"", "robots_txt = false"]
+            .into_iter()
+            .filter(|kv| !tables.contains(kv.split(' ').next().unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join("\n");
+        match tables.find("[fetch]\n") {
+            Some(i) => tables.insert_str(i + 8, &format!("{polite}\n")),
+            None => tables.push_str(&format!("\n[fetch]\n{polite}\n")),
+        }
         let settings = format!(
             "state_dir = \"../data\"\nfeeds_dir = \"../feeds\"\npublic_url = \"http://feeds.test\"\n{top}\n[http]\nlisten = \"{listen}\"\n{tables}"
         );

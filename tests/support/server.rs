@@ -2,6 +2,7 @@
 //! request path so tests can count fetches.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,6 +17,14 @@ struct State {
     delay_all: Option<Duration>,
     hits: Vec<(String, u16)>,
     posts: Vec<(String, String)>,
+    /// When each request arrived, in order.
+    arrivals: Vec<(String, std::time::Instant)>,
+    in_flight: usize,
+    max_in_flight: usize,
+    /// Extra response headers by path.
+    extra_headers: HashMap<String, Vec<(String, String)>>,
+    /// Paths that answer with a body that never ends.
+    endless: std::collections::HashSet<String>,
 }
 
 /// A fixture site; it lives until the test process ends.
@@ -42,15 +51,22 @@ impl Site {
                 let app = axum::Router::new().fallback(move |req: Request<Body>| {
                     let state = shared.clone();
                     async move {
-                        let delay = {
-                            let st = state.lock().unwrap();
-                            st.delays
-                                .get(&path_and_query(&req))
-                                .copied()
-                                .or(st.delay_all)
+                        let key = path_and_query(&req);
+                        let (delay, endless) = {
+                            let mut st = state.lock().unwrap();
+                            st.arrivals.push((key.clone(), std::time::Instant::now()));
+                            st.in_flight += 1;
+                            st.max_in_flight = st.max_in_flight.max(st.in_flight);
+                            let delay = st.delays.get(&key).copied().or(st.delay_all);
+                            (delay, st.endless.contains(&key))
                         };
                         if let Some(d) = delay {
                             tokio::time::sleep(d).await;
+                        }
+                        state.lock().unwrap().in_flight -= 1;
+                        if endless {
+                            state.lock().unwrap().hits.push((key, 200));
+                            return endless_body();
                         }
                         let (parts, body) = req.into_parts();
                         if parts.method == axum::http::Method::POST {
@@ -133,6 +149,36 @@ impl Site {
             .insert(path_and_query.to_string(), delay);
     }
 
+    /// Adds headers to every answer at `path_and_query` (e.g. `Content-Encoding`, `Retry-After`).
+    pub fn set_headers(&self, path_and_query: &str, headers: &[(&str, &str)]) {
+        self.state.lock().unwrap().extra_headers.insert(
+            path_and_query.to_string(),
+            headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+    }
+
+    /// Makes `path_and_query` answer 200 with a body that never ends.
+    pub fn put_endless(&self, path_and_query: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .endless
+            .insert(path_and_query.to_string());
+    }
+
+    /// The most requests that were being answered at one time.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.lock().unwrap().max_in_flight
+    }
+
+    /// When each request arrived, in order: path and query, and the instant.
+    pub fn arrivals(&self) -> Vec<(String, std::time::Instant)> {
+        self.state.lock().unwrap().arrivals.clone()
+    }
+
     /// POST requests seen so far: path and query, and the body.
     pub fn posts(&self) -> Vec<(String, String)> {
         self.state.lock().unwrap().posts.clone()
@@ -190,6 +236,54 @@ fn answer(state: &Mutex<State>, req: &Request<Body>) -> Response<Body> {
             .body(Body::from("not found"))
             .unwrap(),
     };
+    let mut resp = resp;
+    if let Some(extra) = st.extra_headers.get(&key) {
+        for (k, v) in extra {
+            resp.headers_mut().insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                axum::http::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        if extra
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("x-status") && v == "429")
+        {
+            *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        }
+    }
     st.hits.push((key, resp.status().as_u16()));
     resp
+}
+
+/// 1 KiB chunks, forever, slowly enough not to flood the test.
+fn endless_body() -> Response<Body> {
+    let stream = futures_stream();
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/html")
+        .body(Body::from_stream(stream))
+        .unwrap()
+}
+
+fn futures_stream()
+-> impl futures_core::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Send {
+    struct Endless(Option<std::pin::Pin<Box<tokio::time::Sleep>>>);
+    impl futures_core::Stream for Endless {
+        type Item = Result<axum::body::Bytes, std::io::Error>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            let sleep = self
+                .0
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(Duration::from_millis(20))));
+            match sleep.as_mut().poll(cx) {
+                std::task::Poll::Pending => std::task::Poll::Pending,
+                std::task::Poll::Ready(()) => {
+                    self.0 = None;
+                    std::task::Poll::Ready(Some(Ok(axum::body::Bytes::from(vec![b'x'; 1024]))))
+                }
+            }
+        }
+    }
+    Endless(None)
 }

@@ -52,9 +52,15 @@ pub async fn backfill(
             // A feed document has no archive to walk: what it holds now is stored like a page.
             SourceSpec::Feed(spec) => {
                 let store = Some(rt.store.as_ref());
-                let out = crate::source::feed::read(spec, feed.timezone, &rt.fetcher, store, false)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let out = crate::source::feed::read(
+                    spec,
+                    (&feed.id, feed.timezone),
+                    &rt.fetcher,
+                    store,
+                    false,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
                 let page = PageDone {
                     number: 1,
                     url: spec.url.clone(),

@@ -1,28 +1,182 @@
-//! `feedwright run`: opens the store, starts the HTTP server when `[http] listen` is set, and runs
-//! every feed at start, then each on its cron schedule in its time zone, until SIGTERM or Ctrl-C.
-//! Due feeds of one tick run together and are awaited before the next tick, so a feed's run never
-//! overlaps itself. (Jitter, backoff, reload and sd_notify come with the daemon issue.)
+//! `feedwright run`: the state-dir lock and store, the HTTP server, and the scheduler, with one
+//! shutdown that every part observes.
+//!
+//! Each feed has a clock: its next run (cron time plus its jitter, or later after failures), kept
+//! in the store so restarts keep it. Due feeds start at once, at most `[fetch] concurrency` at a
+//! time; a running feed is not started again, so a run never overlaps itself. SIGHUP reloads the
+//! settings and feeds (a broken set is refused and the old one keeps running); SIGTERM/SIGINT stop
+//! scheduling, give running runs a few seconds, stop the server, flush the store and exit 0.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::{error, info, warn};
 
-use crate::cli::{Outcome, run_many, runtime};
+use crate::cli::{Outcome, runtime};
 use crate::config::{Config, FeedSpec};
-use crate::pipeline::Runtime;
-use crate::serve::{AppState, Cache};
+use crate::model::FeedId;
+use crate::pipeline::{RunReport, Runtime, run_feed};
+use crate::schedule;
+use crate::serve::{AppState, Cache, SharedConfig};
+use crate::store::Store;
+use crate::systemd;
+
+/// Running feeds get this long to finish after SIGTERM; then they are abandoned (a run commits in
+/// one transaction, so an abandoned run leaves nothing half-written).
+const STOP_GRACE: Duration = Duration::from_secs(6);
+
+/// One feed's place in the schedule.
+#[derive(Debug, Clone)]
+struct Clock {
+    next: DateTime<Utc>,
+    failures: u32,
+    running: bool,
+}
+
+/// Every feed's clock.
+struct Scheduler {
+    feeds: Vec<FeedSpec>,
+    clocks: HashMap<FeedId, Clock>,
+}
+
+fn next_key(id: &FeedId) -> String {
+    format!("next/{id}")
+}
+
+fn stored_next(store: &dyn Store, id: &FeedId) -> Option<DateTime<Utc>> {
+    let bytes = store.state(&next_key(id)).ok()??;
+    DateTime::parse_from_rfc3339(std::str::from_utf8(&bytes).ok()?)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+impl Scheduler {
+    /// Clocks from the stored next runs: feeds that never ran or are overdue run at once.
+    fn new(feeds: Vec<FeedSpec>, store: &dyn Store, now: DateTime<Utc>) -> Scheduler {
+        let mut s = Scheduler {
+            feeds: Vec::new(),
+            clocks: HashMap::new(),
+        };
+        s.replace(feeds, store, now);
+        s
+    }
+
+    /// Swaps in a new set of feeds: clocks of feeds that stay are kept (recomputed if their
+    /// schedule changed), new feeds start from their stored next run, dropped ones are forgotten.
+    fn replace(&mut self, feeds: Vec<FeedSpec>, store: &dyn Store, now: DateTime<Utc>) {
+        let old: HashMap<FeedId, FeedSpec> =
+            self.feeds.drain(..).map(|f| (f.id.clone(), f)).collect();
+        let mut clocks = HashMap::new();
+        for feed in &feeds {
+            let clock = match (self.clocks.remove(&feed.id), old.get(&feed.id)) {
+                (Some(mut c), Some(was)) => {
+                    let same = was.schedule.as_str() == feed.schedule.as_str()
+                        && was.timezone == feed.timezone
+                        && was.jitter == feed.jitter;
+                    if !same && !c.running {
+                        c.next = schedule::next_run(feed, now).unwrap_or(c.next);
+                    }
+                    c
+                }
+                _ => Clock {
+                    next: schedule::on_start(stored_next(store, &feed.id), now),
+                    failures: 0,
+                    running: false,
+                },
+            };
+            clocks.insert(feed.id.clone(), clock);
+        }
+        self.feeds = feeds;
+        self.clocks = clocks;
+    }
+
+    /// Idle feeds whose time has come, marked running.
+    fn take_due(&mut self, now: DateTime<Utc>) -> Vec<FeedSpec> {
+        let mut due = Vec::new();
+        for feed in &self.feeds {
+            if let Some(c) = self.clocks.get_mut(&feed.id)
+                && !c.running
+                && c.next <= now
+            {
+                c.running = true;
+                due.push(feed.clone());
+            }
+        }
+        due
+    }
+
+    /// The earliest next run of an idle feed.
+    fn next_wake(&self) -> Option<DateTime<Utc>> {
+        self.clocks
+            .values()
+            .filter(|c| !c.running)
+            .map(|c| c.next)
+            .min()
+    }
+
+    /// A run ended: schedule the feed's next one (backed off after failures) and store it.
+    fn finished(&mut self, id: &FeedId, ok: bool, store: &dyn Store, now: DateTime<Utc>) {
+        let Some(feed) = self.feeds.iter().find(|f| &f.id == id) else {
+            return; // removed by a reload while it ran
+        };
+        let Some(c) = self.clocks.get_mut(id) else {
+            return;
+        };
+        c.running = false;
+        c.failures = if ok { 0 } else { c.failures + 1 };
+        let next = if ok {
+            schedule::next_run(feed, now)
+        } else {
+            schedule::after_failure(feed, now, c.failures)
+        };
+        // A schedule that never fires again: park the feed far away.
+        c.next = next.unwrap_or(now + chrono::Duration::days(3650));
+        if c.failures > 0 {
+            warn!(feed = %id, failures = c.failures, next = %c.next, "Feed failed; backing off.");
+        } else {
+            info!(feed = %id, at = %c.next, "Next run scheduled.");
+        }
+        let _ = store.put_state(&next_key(id), c.next.to_rfc3339().as_bytes());
+    }
+
+    /// "3 feeds, 1 webhook, next run in 4m".
+    fn summary(&self, webhooks: usize, now: DateTime<Utc>) -> String {
+        let next = match self.next_wake() {
+            Some(t) if t > now => {
+                let secs = (t - now).num_seconds();
+                if secs >= 120 {
+                    format!("next run in {}m", secs / 60)
+                } else {
+                    format!("next run in {secs}s")
+                }
+            }
+            Some(_) => "running".to_string(),
+            None if self.clocks.values().any(|c| c.running) => "running".to_string(),
+            None => "no runs scheduled".to_string(),
+        };
+        format!(
+            "{} feed(s), {webhooks} webhook(s), {next}",
+            self.feeds.len()
+        )
+    }
+}
 
 /// The server task and the switch that stops it.
 struct Server {
     task: JoinHandle<std::io::Result<()>>,
     stop: tokio::sync::watch::Sender<bool>,
+    cache: Cache,
 }
 
 /// Binds `[http] listen` and serves the published files (those already on disk at once).
-async fn start_server(cfg: &Config, rt: &mut Runtime) -> Result<Option<Server>, Outcome> {
+async fn start_server(
+    cfg: &Config,
+    rt: &mut Runtime,
+    shared: SharedConfig,
+) -> Result<Option<Server>, Outcome> {
     let Some(addr) = cfg.settings.listen else {
         return Ok(None);
     };
@@ -37,9 +191,9 @@ async fn start_server(cfg: &Config, rt: &mut Runtime) -> Result<Option<Server>, 
     crate::serve::load_published(&cache, cfg);
     rt.served = Some(cache.clone());
     let state = AppState {
-        cache,
+        cache: cache.clone(),
         store: rt.store.clone(),
-        config: Arc::new(cfg.clone()),
+        config: shared,
         metrics: rt.metrics.clone(),
     };
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
@@ -48,42 +202,111 @@ async fn start_server(cfg: &Config, rt: &mut Runtime) -> Result<Option<Server>, 
     };
     let task = tokio::spawn(crate::serve::serve(listener, state, shutdown));
     info!(address = %local, "Serving on http://{local}/");
-    Ok(Some(Server { task, stop }))
+    Ok(Some(Server { task, stop, cache }))
+}
+
+/// What a signal asked for.
+enum Signal {
+    Stop,
+    Reload,
 }
 
 /// Runs until a stop signal.
 pub async fn run(cfg: Config) -> Result<(), Outcome> {
     let mut rt = runtime(&cfg)?;
-    let dir = cfg.settings.public_dir();
-    if let Err(e) = crate::publish::write_opml(&dir, &cfg.feeds, &cfg.settings.public_url) {
-        warn!(error = %e, dir = %dir.display(), "Cannot write feeds.opml.");
+    write_opml(&cfg);
+    let shared: SharedConfig = Arc::new(std::sync::RwLock::new(Arc::new(cfg.clone())));
+    let server = start_server(&cfg, &mut rt, shared.clone()).await?;
+    let mut signals = Signals::new()?;
+    let mut current = cfg;
+    let mut sched = Scheduler::new(current.feeds.clone(), rt.store.as_ref(), Utc::now());
+    info!(feeds = current.feeds.len(), state_dir = %current.settings.state_dir.display(), "feedwright started.");
+    systemd::ready(&sched.summary(current.webhooks.len(), Utc::now()));
+
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        current.settings.fetch.concurrency.max(1),
+    ));
+    let mut runs: JoinSet<(FeedId, RunReport)> = JoinSet::new();
+    let mut running: HashMap<tokio::task::Id, FeedId> = HashMap::new();
+    let watchdog = systemd::watchdog_interval();
+    let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
+    loop {
+        let now = Utc::now();
+        for feed in sched.take_due(now) {
+            let (rt, permits, id) = (rt.clone(), permits.clone(), feed.id.clone());
+            let handle = runs.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                (feed.id.clone(), run_feed(&rt, &feed).await)
+            });
+            running.insert(handle.id(), id);
+        }
+        let sleep = sched.next_wake().map_or(Duration::from_secs(3600), |t| {
+            (t - now).to_std().unwrap_or_default()
+        });
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            Some(joined) = runs.join_next_with_id(), if !runs.is_empty() => {
+                let (id, ok) = match joined {
+                    Ok((task, (id, report))) => {
+                        running.remove(&task);
+                        (id, !report.failed())
+                    }
+                    Err(e) => {
+                        error!(error = %e, "A feed run panicked; the feed backs off.");
+                        match running.remove(&e.id()) {
+                            Some(id) => (id, false),
+                            None => continue,
+                        }
+                    }
+                };
+                sched.finished(&id, ok, rt.store.as_ref(), Utc::now());
+                systemd::status(&sched.summary(current.webhooks.len(), Utc::now()));
+            }
+            _ = watchdog_tick.tick(), if watchdog.is_some() => systemd::watchdog(),
+            signal = signals.next() => match signal {
+                Signal::Stop => break,
+                Signal::Reload => {
+                    if let Some(new) = reload(&current, &mut rt, server.as_ref(), &shared) {
+                        sched.replace(new.feeds.clone(), rt.store.as_ref(), Utc::now());
+                        current = new;
+                    }
+                    systemd::ready(&sched.summary(current.webhooks.len(), Utc::now()));
+                }
+            },
+        }
     }
-    let server = start_server(&cfg, &mut rt).await?;
-    let concurrency = cfg.settings.fetch.concurrency;
-    info!(feeds = cfg.feeds.len(), state_dir = %cfg.settings.state_dir.display(), "feedwright started; running every feed once, then on schedule.");
-    let mut due: Vec<FeedSpec> = cfg.feeds.clone();
+    shut_down(&mut runs, server, &rt).await?;
+    Ok(())
+}
+
+/// Stops scheduling, lets running feeds finish for a few seconds, stops the server, flushes.
+async fn shut_down(
+    runs: &mut JoinSet<(FeedId, RunReport)>,
+    server: Option<Server>,
+    rt: &Runtime,
+) -> Result<(), Outcome> {
+    systemd::stopping();
+    info!(
+        running = runs.len(),
+        "Stopping: running feeds get a few seconds to finish."
+    );
+    let grace = tokio::time::sleep(STOP_GRACE);
+    tokio::pin!(grace);
     loop {
         tokio::select! {
-            _ = run_many(&rt, std::mem::take(&mut due), concurrency) => {}
-            _ = stop_signal() => break,
-        }
-        let Some((at, next)) = next_due(&cfg.feeds, Utc::now()) else {
-            info!("No feed has a next run; stopping.");
-            break;
-        };
-        info!(at = %at, feeds = next.len(), "Next run scheduled.");
-        let wait = (at - Utc::now()).to_std().unwrap_or_default();
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => due = next,
-            _ = stop_signal() => break,
+            next = runs.join_next() => if next.is_none() { break },
+            _ = &mut grace => {
+                warn!(abandoned = runs.len(), "Abandoning runs still going; they committed nothing.");
+                runs.abort_all();
+                break;
+            }
         }
     }
     if let Some(server) = server {
         let _ = server.stop.send(true);
-        // Requests in flight get a few seconds to finish; the store is flushed either way.
-        match tokio::time::timeout(Duration::from_secs(5), server.task).await {
+        match tokio::time::timeout(Duration::from_secs(2), server.task).await {
             Ok(Ok(Err(e))) => warn!(error = %e, "The server stopped with an error."),
-            Err(_) => warn!("The server did not stop within 5 s; leaving it."),
+            Err(_) => warn!("The server did not stop within 2 s; leaving it."),
             _ => {}
         }
     }
@@ -92,39 +315,122 @@ pub async fn run(cfg: Config) -> Result<(), Outcome> {
     Ok(())
 }
 
-/// The earliest next run time and every feed due then.
-fn next_due(feeds: &[FeedSpec], now: DateTime<Utc>) -> Option<(DateTime<Utc>, Vec<FeedSpec>)> {
-    let times: Vec<(DateTime<Utc>, &FeedSpec)> = feeds
-        .iter()
-        .filter_map(|f| f.schedule.next_after(now, f.timezone).map(|t| (t, f)))
-        .collect();
-    let at = times.iter().map(|(t, _)| *t).min()?;
-    Some((
-        at,
-        times
-            .into_iter()
-            .filter(|(t, _)| *t == at)
-            .map(|(_, f)| f.clone())
-            .collect(),
-    ))
-}
-
-/// Resolves on SIGTERM or SIGINT.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return std::future::pending().await,
-            };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+/// Loads the configuration again. A valid one is swapped in (settings that need a restart are
+/// named); an invalid one is refused with every error logged, and the old one stays.
+fn reload(
+    current: &Config,
+    rt: &mut Runtime,
+    server: Option<&Server>,
+    shared: &SharedConfig,
+) -> Option<Config> {
+    systemd::reloading();
+    info!(config = %current.path.display(), "SIGHUP: reloading settings and feeds.");
+    let new = match crate::config::load(&current.path) {
+        Ok(new) => new,
+        Err(errors) => {
+            for e in &errors.0 {
+                error!("{e}");
+            }
+            warn!(
+                errors = errors.0.len(),
+                feeds = current.feeds.len(),
+                "Reload refused; still running the previous configuration."
+            );
+            return None;
+        }
+    };
+    let (old_s, new_s) = (&current.settings, &new.settings);
+    for (what, changed) in [
+        ("state_dir", old_s.state_dir != new_s.state_dir),
+        ("[http] listen", old_s.listen != new_s.listen),
+        (
+            "[fetch]",
+            format!("{:?}", old_s.fetch) != format!("{:?}", new_s.fetch),
+        ),
+    ] {
+        if changed {
+            warn!(
+                setting = what,
+                "This setting changes only when feedwright restarts."
+            );
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+    rt.settings.public_url = new_s.public_url.clone();
+    rt.settings.websub_hubs = new_s.websub_hubs.clone();
+    *shared.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new.clone());
+    write_opml(&new);
+    if let Some(server) = server {
+        crate::serve::put_opml(&server.cache, &new);
+    }
+    info!(
+        feeds = new.feeds.len(),
+        webhooks = new.webhooks.len(),
+        "Reloaded."
+    );
+    Some(new)
+}
+
+fn write_opml(cfg: &Config) {
+    let dir = cfg.settings.public_dir();
+    if let Err(e) = crate::publish::write_opml(&dir, &cfg.feeds, &cfg.settings.public_url) {
+        warn!(error = %e, dir = %dir.display(), "Cannot write feeds.opml.");
+    }
+}
+
+/// SIGTERM and SIGINT (stop), SIGHUP (reload).
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, Outcome> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let err = |e: std::io::Error| Outcome::Runtime(format!("cannot watch signals: {e}"));
+            Ok(Signals {
+                term: signal(SignalKind::terminate()).map_err(err)?,
+                hup: signal(SignalKind::hangup()).map_err(err)?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn next(&mut self) -> Signal {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.term.recv() => Signal::Stop,
+                _ = tokio::signal::ctrl_c() => Signal::Stop,
+                _ = self.hup.recv() => Signal::Reload,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            Signal::Stop
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::last_run;
+
+    #[test]
+    fn summary_reads_like_a_status_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let s = Scheduler::new(Vec::new(), &store, Utc::now());
+        assert_eq!(
+            s.summary(0, Utc::now()),
+            "0 feed(s), 0 webhook(s), no runs scheduled"
+        );
+        assert!(last_run(&store, &FeedId::new("x").unwrap()).is_none());
     }
 }

@@ -25,6 +25,8 @@ pub mod model;
 pub mod pipeline;
 pub mod preview;
 pub mod publish;
+pub mod schedule;
 pub mod serve;
 pub mod source;
 pub mod store;
+pub mod systemd;

@@ -170,7 +170,7 @@ async fn run_source(
         }
         SourceSpec::Feed(spec) => {
             let store = Some(rt.store.as_ref());
-            crate::source::feed::read(spec, feed.timezone, &rt.fetcher, store, true)
+            crate::source::feed::read(spec, (&feed.id, feed.timezone), &rt.fetcher, store, true)
                 .await
                 .map_err(|e| e.to_string())
         }

@@ -56,9 +56,15 @@ pub async fn preview(
         let spec = match source {
             SourceSpec::Scrape(spec) => spec,
             SourceSpec::Feed(spec) => {
-                let out = crate::source::feed::read(spec, feed.timezone, fetcher, store, false)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let out = crate::source::feed::read(
+                    spec,
+                    (&feed.id, feed.timezone),
+                    fetcher,
+                    store,
+                    false,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
                 per_source.push(out.items);
                 warnings.extend(out.warnings);
                 continue;

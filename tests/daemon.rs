@@ -65,3 +65,177 @@ fn run_publishes_every_feed_at_start_and_stops_on_sigterm() {
     let channel = rss::Channel::read_from(&std::fs::read(&rss).unwrap()[..]).unwrap();
     assert_eq!(channel.items().len(), 12);
 }
+
+/// A feed file for `url` (an RSS source) on `schedule`, without jitter.
+fn rss_feed(url: &str, schedule: &str) -> String {
+    format!(
+        "schedule = \"{schedule}\"\njitter = \"0s\"\n[[source]]\nkind = \"feed\"\nurl = \"{url}\"\n"
+    )
+}
+
+fn rss_site() -> Site {
+    let site = Site::start();
+    site.put_bytes(
+        "/rss",
+        "application/rss+xml",
+        crate::feeds::rss_doc(&[("One", site.url("/1"), "urn:1", "2024-03-03T10:00:00Z")])
+            .into_bytes(),
+    );
+    site
+}
+
+#[test]
+fn a_per_second_schedule_runs_again_and_again_without_overlapping_itself() {
+    let site = rss_site();
+    // Each run takes longer than the schedule's second.
+    site.set_delay("/rss", Duration::from_millis(1300));
+    let project = Project::serving("");
+    project.write(
+        "feeds/fast.toml",
+        &rss_feed(&site.url("/rss"), "* * * * * *"),
+    );
+    let daemon = project.start_daemon();
+    wait_for("three runs", Duration::from_secs(15), || {
+        daemon.log().matches("Feed run finished").count() >= 3
+    });
+    assert_eq!(site.max_in_flight(), 1, "runs of one feed overlapped");
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn sigterm_in_the_middle_of_a_run_exits_0_within_10_seconds() {
+    let site = rss_site();
+    site.set_delay("/rss", Duration::from_secs(30));
+    let project = Project::serving("");
+    project.write(
+        "feeds/slow.toml",
+        &rss_feed(&site.url("/rss"), "*/30 * * * *"),
+    );
+    let daemon = project.start_daemon();
+    wait_for("the run to start", Duration::from_secs(10), || {
+        site.arrivals().iter().any(|(p, _)| p == "/rss")
+    });
+    let started = Instant::now();
+    let log = daemon.log.clone();
+    let code = daemon.stop();
+    let took = started.elapsed();
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let log = log.lock().unwrap().join("\n");
+    assert!(log.contains("Abandoning runs still going"), "{log}");
+    assert!(log.contains("store flushed"), "{log}");
+}
+
+#[test]
+fn sighup_adds_a_new_feed_and_a_broken_config_leaves_the_old_set_running() {
+    let site = rss_site();
+    let project = Project::serving("");
+    project.write(
+        "feeds/first.toml",
+        &rss_feed(&site.url("/rss"), "*/30 * * * *"),
+    );
+    let mut daemon = project.start_daemon();
+    daemon.wait_for_log("feed=first");
+    let hup = |pid: u32| {
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-HUP", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+    };
+
+    project.write(
+        "feeds/second.toml",
+        &rss_feed(&site.url("/rss"), "*/30 * * * *"),
+    );
+    hup(daemon.child.id());
+    daemon.wait_for_log("Reloaded.");
+    daemon.wait_for_log("feed=second new=1");
+    let r = crate::support::http::get(&daemon.addr, "/feeds/second.rss", &[]);
+    assert_eq!(r.status, 200);
+
+    // A broken file: every error is logged, and the running set stays.
+    project.write("feeds/third.toml", "title = \"Broken\n");
+    hup(daemon.child.id());
+    let line = daemon.wait_for_log("Reload refused");
+    assert!(line.contains("feeds=2"), "{line}");
+    assert!(daemon.log().contains("third.toml:1:"), "{}", daemon.log());
+    let page = crate::support::http::get(&daemon.addr, "/", &[]).text();
+    assert!(page.contains("/feeds/first.rss") && page.contains("/feeds/second.rss"));
+    assert!(daemon.child.try_wait().unwrap().is_none(), "still running");
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn next_run_times_survive_a_restart() {
+    let site = rss_site();
+    let project = Project::serving("");
+    // Once a year: after its first run, the next is far away.
+    project.write(
+        "feeds/yearly.toml",
+        &rss_feed(&site.url("/rss"), "0 0 1 1 *"),
+    );
+    let mut daemon = project.start_daemon();
+    daemon.wait_for_log("Next run scheduled");
+    assert_eq!(daemon.stop(), Some(0));
+    assert_eq!(site.count("/rss"), 1);
+    // Restarted, it does not run the feed again: the stored next run has not come.
+    let mut daemon = project.start_daemon();
+    daemon.wait_for_log("feedwright started");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(site.count("/rss"), 1, "{}", daemon.log());
+    assert_eq!(daemon.stop(), Some(0));
+}
+
+#[test]
+fn systemd_hears_ready_only_once_the_port_accepts_and_stopping_on_sigterm() {
+    use std::os::unix::net::UnixDatagram;
+    let site = rss_site();
+    let project = Project::serving("");
+    project.write(
+        "feeds/one.toml",
+        &rss_feed(&site.url("/rss"), "*/30 * * * *"),
+    );
+    let sock_dir = tempfile::tempdir().unwrap();
+    let sock_path = sock_dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut child = project
+        .command(&["run"])
+        .env("NOTIFY_SOCKET", &sock_path)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut buf = [0u8; 4096];
+    let n = sock.recv(&mut buf).unwrap();
+    let first = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(first.contains("READY=1"), "{first}");
+    assert!(first.contains("STATUS=1 feed(s), 0 webhook(s)"), "{first}");
+    // READY came after the socket was bound: the port named in the log accepts a connection now.
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+        if let Some(i) = line.find("Serving on http://") {
+            break line[i + 18..].split('/').next().unwrap().to_string();
+        }
+    };
+    std::net::TcpStream::connect(&addr).expect("the port accepts once READY=1 was sent");
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut seen = Vec::new();
+    while !seen.iter().any(|m: &String| m.contains("STOPPING=1")) {
+        let n = sock.recv(&mut buf).expect("STOPPING=1 before the timeout");
+        seen.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}

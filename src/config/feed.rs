@@ -6,7 +6,9 @@ use regex::Regex;
 use toml::Spanned;
 
 use super::raw::{RawFeed, RawFilter, RawPatterns, RawSource, Rules as RawRules, SourceKind, Str};
-use super::validate::{Ctx, DEFAULT_KEEP, DEFAULT_MAX_ITEMS, DEFAULT_SCHEDULE, Defaults};
+use super::validate::{
+    Ctx, DEFAULT_JITTER, DEFAULT_KEEP, DEFAULT_MAX_ITEMS, DEFAULT_SCHEDULE, Defaults,
+};
 use super::{
     FeedSource, FeedSpec, FieldRules, Filter, Paging, Patterns, Schedule, ScrapeSpec, SourceSpec,
 };
@@ -62,6 +64,12 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 "keep at least as many items as the feed publishes, or lower max_items",
             );
         }
+        let jitter = raw
+            .jitter
+            .as_ref()
+            .and_then(|s| self.duration(s, "jitter"))
+            .or(defaults.jitter)
+            .unwrap_or(DEFAULT_JITTER);
         let link = raw.link.as_ref().and_then(|s| self.url(s, "link"));
         let filter = raw
             .filter
@@ -87,6 +95,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             keep: keep
                 .unwrap_or(DEFAULT_KEEP)
                 .max(max_items.unwrap_or(DEFAULT_MAX_ITEMS)),
+            jitter,
             notify_on_first_run: raw
                 .notify_on_first_run
                 .or(defaults.notify_on_first_run)

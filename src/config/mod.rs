@@ -91,6 +91,8 @@ pub struct FeedSpec {
     pub max_items: usize,
     /// Items kept in the store (at least `max_items`); older ones are pruned, keys remembered.
     pub keep: usize,
+    /// The most its runs are shifted from the cron times (also at most 10% of its interval).
+    pub jitter: std::time::Duration,
     pub notify_on_first_run: bool,
     pub sources: Vec<SourceSpec>,
     pub filter: Filter,

@@ -63,6 +63,8 @@ pub struct RawDefaults {
     pub max_items: Option<Spanned<i64>>,
     pub notify_on_first_run: Option<bool>,
     pub language: Option<Str>,
+    /// The most a feed's runs are shifted from its cron times (default 5m; 10% of the interval at most).
+    pub jitter: Option<Str>,
 }
 
 /// The closed set of webhook kinds (the contract's "Webhooks").
@@ -109,6 +111,7 @@ pub struct RawFeed {
     pub max_items: Option<Spanned<i64>>,
     /// Items kept in the store; older ones are pruned (their keys stay remembered).
     pub keep: Option<Spanned<i64>>,
+    pub jitter: Option<Str>,
     pub notify_on_first_run: Option<bool>,
     #[serde(default)]
     pub source: Vec<RawSource>,

@@ -21,6 +21,8 @@ pub(super) const DEFAULT_SCHEDULE: &str = "*/30 * * * *";
 pub(super) const DEFAULT_MAX_ITEMS: usize = 200;
 /// Items a feed keeps in the store by default (raised to `max_items` when that is larger).
 pub(super) const DEFAULT_KEEP: usize = 5000;
+/// The most a feed's runs are shifted from their cron times by default.
+pub(super) const DEFAULT_JITTER: Duration = Duration::from_secs(300);
 
 /// One file being checked, with the sink its errors go to.
 pub(super) struct Ctx<'a, E> {
@@ -38,6 +40,7 @@ pub(super) struct Defaults {
     pub(super) max_items: Option<usize>,
     pub(super) notify_on_first_run: Option<bool>,
     pub(super) language: Option<String>,
+    pub(super) jitter: Option<Duration>,
 }
 
 /// Loads and validates everything, with `env` standing in for the process environment.
@@ -520,6 +523,10 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 .and_then(|v| self.positive(v, "defaults.max_items")),
             notify_on_first_run: raw.notify_on_first_run,
             language: raw.language.as_ref().map(|s| s.get_ref().clone()),
+            jitter: raw
+                .jitter
+                .as_ref()
+                .and_then(|s| self.duration(s, "defaults.jitter")),
         }
     }
 

@@ -185,13 +185,10 @@ pub fn publish(
     Ok((files, changed))
 }
 
-/// The feed's refresh interval in minutes: the shortest gap between its runs over a fixed week
-/// (RSS `ttl`, and the server's `Cache-Control: max-age`). Counted from a fixed time rather than
-/// now, so the output stays byte-identical while nothing changes.
+/// The feed's refresh interval in minutes (RSS `ttl`, and the server's `Cache-Control: max-age`):
+/// the shortest gap between its runs, the same every day so the output stays byte-identical.
 pub fn ttl_minutes(feed: &FeedSpec) -> Option<u32> {
-    let from = DateTime::<Utc>::from_timestamp(1_767_571_200, 0)?; // Monday 2026-01-05 00:00 UTC
-    let runs = feed.schedule.upcoming(from, feed.timezone, 64);
-    let gap = runs.windows(2).map(|w| (w[1] - w[0]).num_minutes()).min()?;
+    let gap = crate::schedule::interval(feed)?.num_minutes();
     u32::try_from(gap).ok().filter(|m| *m > 0)
 }
 

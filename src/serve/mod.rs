@@ -27,13 +27,26 @@ use crate::store::Store;
 /// `max-age` for files whose feed gives no interval (and for the OPML list).
 const DEFAULT_MAX_AGE: u32 = 300;
 
+/// The configuration in force; a reload swaps it.
+pub type SharedConfig = Arc<std::sync::RwLock<Arc<Config>>>;
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
     pub cache: Cache,
     pub store: Arc<dyn Store>,
-    pub config: Arc<Config>,
+    pub config: SharedConfig,
     pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// The configuration in force now.
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 /// The router of every route in the contract's "HTTP" table.
@@ -86,7 +99,7 @@ async fn healthz(State(st): State<AppState>) -> Response {
     };
     let body = serde_json::json!({
         "status": if store_ok { "ok" } else { "store unavailable" },
-        "feeds": st.config.feeds.len(),
+        "feeds": st.config().feeds.len(),
         "published_files": st.cache.paths().len(),
     });
     (
@@ -99,7 +112,7 @@ async fn healthz(State(st): State<AppState>) -> Response {
 
 async fn metrics(State(st): State<AppState>) -> Response {
     let queue: Vec<(String, &'static str, u64)> = st
-        .config
+        .config()
         .webhooks
         .iter()
         .map(|w| (w.name.clone(), "queued", 0))

@@ -18,8 +18,9 @@ th{font-weight:600;background:#f6f6f6}.ok{color:#1a7f37}.failed{color:#c0392b;fo
 
 pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
     let now = Utc::now();
+    let config = st.config();
     let mut head = String::new();
-    for feed in &st.config.feeds {
+    for feed in &config.feeds {
         for (format, mime) in [
             (Format::Atom, "application/atom+xml"),
             (Format::Rss, "application/rss+xml"),
@@ -33,8 +34,7 @@ pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
             ));
         }
     }
-    let rows: String = st
-        .config
+    let rows: String = config
         .feeds
         .iter()
         .map(|feed| {
@@ -43,7 +43,7 @@ pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
             row(feed, count, run.as_ref(), now)
         })
         .collect();
-    let hooks = webhooks(&st);
+    let hooks = webhooks(&config);
     Html(format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -52,7 +52,7 @@ pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
          Health: <a href=\"/healthz\">/healthz</a>, metrics: <a href=\"/metrics\">/metrics</a>.</p>\n\
          <table><thead><tr><th>Feed</th><th>Subscribe</th><th>Items</th><th>Last run</th><th>Next run</th></tr></thead>\
          <tbody>\n{rows}</tbody></table>\n{hooks}</body></html>\n",
-        n = st.config.feeds.len(),
+        n = config.feeds.len(),
     ))
 }
 
@@ -118,12 +118,11 @@ fn row(
     )
 }
 
-fn webhooks(st: &AppState) -> String {
-    if st.config.webhooks.is_empty() {
+fn webhooks(config: &crate::config::Config) -> String {
+    if config.webhooks.is_empty() {
         return "<h2>Webhooks</h2><p class=\"muted\">None configured.</p>\n".into();
     }
-    let rows: String = st
-        .config
+    let rows: String = config
         .webhooks
         .iter()
         .map(|w| {

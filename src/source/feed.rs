@@ -21,7 +21,7 @@ use crate::extract::text::{
 };
 use crate::extract::url::{absolutize, canonical};
 use crate::fetch::{FetchError, Fetched, Fetcher, Scope};
-use crate::model::{Enclosure, Item, Validators, hash_key};
+use crate::model::{Enclosure, FeedId, Item, Validators, hash_key};
 use crate::source::extract::TITLE_MAX;
 use crate::store::{Store, StoreError};
 
@@ -42,14 +42,14 @@ pub enum FeedError {
 /// source is unchanged: nothing is parsed and no items are returned.
 pub async fn read(
     spec: &FeedSource,
-    tz: Tz,
+    (feed, tz): (&FeedId, Tz),
     fetcher: &Fetcher,
     store: Option<&dyn Store>,
     conditional: bool,
 ) -> Result<SourceOutput, FeedError> {
     let reader = spec.fingerprint(tz);
     let stored = match (store, conditional) {
-        (Some(store), true) => store.validators(spec.url.as_str())?,
+        (Some(store), true) => store.validators(feed, spec.url.as_str())?,
         _ => Validators::default(),
     };
     let sent = if stored.reader.as_deref() == Some(reader.as_str()) {

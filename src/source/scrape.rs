@@ -321,7 +321,7 @@ impl<'a> Crawl<'a> {
         let Some(store) = self.store else {
             return Ok(Validators::default());
         };
-        let v = store.validators(url.as_str())?;
+        let v = store.validators(self.feed, url.as_str())?;
         let reader = self.spec.fingerprint(self.tz);
         Ok(if v.reader.as_deref() == Some(reader.as_str()) {
             v

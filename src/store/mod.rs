@@ -32,7 +32,7 @@ pub enum Upsert {
 pub struct RunCommit {
     /// Items in the order the source lists them (newest first on most sites).
     pub items: Vec<Item>,
-    /// Validators to remember for fetched URLs.
+    /// Validators to remember for fetched URLs (for this feed).
     pub validators: Vec<(String, Validators)>,
     /// The run's time: `first_seen` of new items.
     pub now: DateTime<Utc>,
@@ -123,7 +123,7 @@ pub trait Store: Send + Sync {
     /// Whether this key was ever seen in this feed, even if pruned since.
     fn is_known(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError>;
     /// Stored validators of a URL.
-    fn validators(&self, url: &str) -> Result<Validators, StoreError>;
+    fn validators(&self, feed: &FeedId, url: &str) -> Result<Validators, StoreError>;
     /// Removes all but the newest `keep` items of a feed; their keys stay remembered.
     fn prune(&self, feed: &FeedId, keep: usize) -> Result<usize, StoreError>;
     /// Makes everything committed so far durable.

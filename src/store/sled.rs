@@ -8,7 +8,8 @@
 //! - `links`:      feed `\0` canonical link → key, for items keyed by something else than their link
 //!   (a guid): an entry whose guid changed, or another source's copy of a story, is recognised by its
 //!   link (schema 2; filled from `items` when opening a v1 store)
-//! - `validators`: URL → JSON `Validators`
+//! - `validators`: feed `\0` URL → JSON `Validators` (per feed: two feeds reading one URL each
+//!   need the body once; schema 1 keyed by URL alone, and those records are simply not found)
 //! - `state`:      small records committed with runs (backfill cursors)
 
 use std::path::Path;
@@ -300,7 +301,7 @@ impl Store for SledStore {
                 ));
             }
             for (url, v) in &run.validators {
-                validators.insert(url.as_bytes(), encode(v))?;
+                validators.insert(item_key(feed, url), encode(v))?;
             }
             for (k, v) in &run.state {
                 match v {
@@ -352,8 +353,8 @@ impl Store for SledStore {
         Ok(self.items.contains_key(&key)? || self.seen.contains_key(&key)?)
     }
 
-    fn validators(&self, url: &str) -> Result<Validators, StoreError> {
-        match self.validators.get(url.as_bytes())? {
+    fn validators(&self, feed: &FeedId, url: &str) -> Result<Validators, StoreError> {
+        match self.validators.get(item_key(feed, url))? {
             Some(b) => decode(&b, || format!("validators of {url}")),
             None => Ok(Validators::default()),
         }
@@ -634,8 +635,12 @@ mod tests {
         let mut r = run(vec![]);
         r.validators.push(("http://a/".into(), v.clone()));
         store.commit(&feed(), &r).unwrap();
-        assert_eq!(store.validators("http://a/").unwrap(), v);
-        assert!(store.validators("http://b/").unwrap().is_empty());
+        assert_eq!(store.validators(&feed(), "http://a/").unwrap(), v);
+        assert!(store.validators(&feed(), "http://b/").unwrap().is_empty());
+        // Another feed reading the same URL has its own validators: it must not get a 304 for a
+        // page it never read.
+        let other = FeedId::new("other").unwrap();
+        assert!(store.validators(&other, "http://a/").unwrap().is_empty());
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub struct Daemon {
     pub child: std::process::Child,
     /// `127.0.0.1:PORT` it serves on.
     pub addr: String,
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Project {

@@ -417,6 +417,33 @@ fn secrets_come_from_files_relative_to_the_settings() {
 }
 
 #[test]
+fn a_bare_secret_file_name_is_read_from_the_systemd_credentials_directory() {
+    let project =
+        Project::new("[[webhook]]\nname = \"team\"\nkind = \"slack\"\nurl_file = \"slack\"\n");
+    project.write("feeds/news.toml", FEED);
+    let creds = tempfile::tempdir().unwrap();
+    std::fs::write(
+        creds.path().join("slack"),
+        "https://hooks.test/services/T0/B0/X\n",
+    )
+    .unwrap();
+    let out = project
+        .command(&["check"])
+        .env("CREDENTIALS_DIRECTORY", creds.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    // Without the credentials directory, the name is a file beside the settings, which is missing.
+    let out = project.run(&["check"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(
+        text(&out).1.contains("webhook.team.url_file"),
+        "{:?}",
+        text(&out)
+    );
+}
+
+#[test]
 fn a_bad_secret_url_is_reported_without_its_value() {
     let project = Project::new(
         "[[webhook]]\nname = \"a\"\nkind = \"slack\"\nurl = \"${FEEDWRIGHT_TEST_SECRET_URL}\"\n[[webhook]]\nname = \"b\"\nkind = \"slack\"\nurl_file = \"hook.url\"\n",

@@ -589,8 +589,15 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .collect()
     }
 
+    /// Reads a `*_file` secret. A bare name (no `/`) is looked up first in systemd's
+    /// `$CREDENTIALS_DIRECTORY` (`LoadCredential=NAME:…`), then beside the settings file.
     pub(super) fn secret_file(&mut self, f: &Str, key: &str) -> Option<String> {
-        let path = self.path(f.get_ref());
+        let name = f.get_ref();
+        let credential = (self.env)("CREDENTIALS_DIRECTORY")
+            .filter(|_| !name.contains('/'))
+            .map(|dir| PathBuf::from(dir).join(name))
+            .filter(|p| p.exists());
+        let path = credential.unwrap_or_else(|| self.path(name));
         env::read_secret(&path)
             .map_err(|m| self.err(f.span(), key, m, "make the file readable by feedwright (under systemd use LoadCredential= and %d/NAME)"))
             .ok()

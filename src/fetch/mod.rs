@@ -86,6 +86,10 @@ pub enum FetchError {
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
     #[error(
+        "{url}: redirected to {to}, a private or local address; not followed\n  hint: only a source configured on such an address may lead there"
+    )]
+    Private { url: Url, to: String },
+    #[error(
         "{url}: the site's robots.txt does not allow feedwright here\n  hint: ask the site, or set [fetch] robots_txt = false if you may read it anyway"
     )]
     Robots { url: Url },
@@ -223,10 +227,18 @@ impl Fetcher {
             });
         }
         let mut current = url.clone();
+        let origin_private = is_private(url);
         for _ in 0..=MAX_REDIRECTS {
             let resp = self.send(&current, v).await?;
             if resp.status().is_redirection() && resp.status() != StatusCode::NOT_MODIFIED {
-                current = next_hop(&current, &resp, scope)?;
+                let to = next_hop(&current, &resp, scope)?;
+                if is_private(&to) && !origin_private {
+                    return Err(FetchError::Private {
+                        url: current,
+                        to: to.to_string(),
+                    });
+                }
+                current = to;
                 continue;
             }
             return self.read(current, resp, enc).await;
@@ -379,6 +391,48 @@ impl Fetcher {
 /// A forced character encoding.
 pub type Enc = &'static encoding_rs::Encoding;
 
+/// Whether a URL names a loopback, private, link-local or otherwise local address (or
+/// `localhost`): a public source must not lead feedwright there (cloud metadata, admin panels).
+/// Names are judged as written; a public name that resolves to a private address is not caught.
+pub fn is_private(url: &Url) -> bool {
+    use std::net::IpAddr;
+    match url.host() {
+        Some(url::Host::Ipv4(v4)) => private_ip(IpAddr::V4(v4)),
+        Some(url::Host::Ipv6(v6)) => private_ip(IpAddr::V6(v6)),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+fn private_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| private_ip(IpAddr::V4(v4)))
+        }
+    }
+}
+
 fn next_hop(from: &Url, resp: &reqwest::Response, scope: &Scope) -> Result<Url, FetchError> {
     let location = resp
         .headers()
@@ -450,6 +504,36 @@ mod tests {
             clone.https.get().is_some_and(Result::is_ok),
             "clones share the built client"
         );
+    }
+
+    #[test]
+    fn private_and_local_addresses_are_told_apart_from_public_ones() {
+        let p = |u: &str| is_private(&Url::parse(u).unwrap());
+        for private in [
+            "http://127.0.0.1:8080/",
+            "http://10.1.2.3/",
+            "http://172.16.0.1/",
+            "http://192.168.1.1/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://100.64.0.1/",
+            "http://0.0.0.0/",
+            "http://[::1]/",
+            "http://[fe80::1]/",
+            "http://[fd00::1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://localhost/",
+            "http://api.localhost./",
+        ] {
+            assert!(p(private), "{private}");
+        }
+        for public in [
+            "https://caricc.org/",
+            "http://8.8.8.8/",
+            "http://172.32.0.1/",
+            "http://[2001:db8::1]/",
+        ] {
+            assert!(!p(public), "{public}");
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod daemon;
 pub mod extract;
 pub mod fetch;
 pub mod model;
+pub mod notify;
 pub mod pipeline;
 pub mod preview;
 pub mod publish;

@@ -63,6 +63,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Per feed: last run, outcome, items, next run; per webhook: queued, retrying, parked, held.
+    Status,
+    /// Sends a sample message to a webhook and prints the receiver's answer.
+    NotifyTest { webhook: String },
+    /// The webhook outbox.
+    Deliveries {
+        #[command(subcommand)]
+        action: DeliveriesAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesAction {
+    /// Re-queues a webhook's parked deliveries (and lifts a pause or disable).
+    Replay {
+        webhook: String,
+        /// Only those created at or after this time (RFC 3339, e.g. 2026-11-28T10:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+    },
 }
 
 /// How a command ended; `main` maps it to an exit code.
@@ -114,6 +134,11 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Check => check(&path),
         Command::Once { feeds } => once(&path, &feeds).await,
         Command::Items { feed, limit, json } => items(&path, &feed, limit, json),
+        Command::Status => status(&path),
+        Command::NotifyTest { webhook } => notify_test(&path, &webhook).await,
+        Command::Deliveries {
+            action: DeliveriesAction::Replay { webhook, since },
+        } => replay(&path, &webhook, since.as_deref()),
         Command::Preview { feed, file, json } => {
             preview(&path, feed.as_deref(), file.as_deref(), json).await
         }
@@ -172,6 +197,8 @@ pub fn runtime(cfg: &Config) -> Result<Runtime, Outcome> {
         fetcher,
         settings: cfg.settings.clone(),
         served: None,
+        webhooks: Arc::new(cfg.webhooks.clone()),
+        outbox_wake: Arc::default(),
     })
 }
 
@@ -215,6 +242,31 @@ async fn once(path: &std::path::Path, names: &[String]) -> Result<(), Outcome> {
     for r in &reports {
         print_report(r);
     }
+    // Notifications this run queued (and any left from before) go out now; what must wait for a
+    // retry stays in the outbox for the next `once` or the daemon.
+    let delivered = crate::notify::outbox::deliver_all(
+        rt.store.as_ref(),
+        &rt.fetcher,
+        &cfg.webhooks,
+        &rt.metrics,
+    )
+    .await?;
+    if !cfg.webhooks.is_empty() {
+        println!("webhooks: {delivered} message(s) delivered");
+        for hook in &cfg.webhooks {
+            let (queued, retrying, parked, hold) =
+                crate::notify::outbox::counts(rt.store.as_ref(), hook);
+            if queued + retrying + parked > 0 || hold.is_some() {
+                println!(
+                    "  {}: {queued} queued, {retrying} retrying, {parked} parked{}",
+                    hook.name,
+                    hold.map(|h| format!(", {} ({})", h.state, h.reason))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    rt.store.flush_async().await?;
     let dir = cfg.settings.public_dir();
     crate::publish::write_opml(&dir, &cfg.feeds, &cfg.settings.public_url)
         .map_err(|e| Outcome::Runtime(format!("cannot write {}/feeds.opml: {e}", dir.display())))?;
@@ -396,4 +448,123 @@ fn truncate(s: &str, max: usize) -> String {
     } else {
         format!("{}…", s.chars().take(max - 1).collect::<String>())
     }
+}
+
+/// `status`: what the store knows of every feed and webhook.
+fn status(path: &std::path::Path) -> Result<(), Outcome> {
+    let cfg = config::load(path)?;
+    let store = SledStore::open(&cfg.settings.state_dir)?;
+    for feed in &cfg.feeds {
+        let count = store.count(&feed.id)?;
+        let last = crate::pipeline::last_run(&store, &feed.id);
+        let next = store
+            .state(&format!("next/{}", feed.id))?
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_else(|| "at the daemon's start".to_string());
+        let outcome = match &last {
+            None => "never ran".to_string(),
+            Some(r) if r.ok => format!("{}: ok, {} new, {} updated", r.at, r.new, r.updated),
+            Some(r) => format!("{}: FAILED: {}", r.at, r.errors.join("; ")),
+        };
+        println!(
+            "{}  {count} item(s)\n  last run: {outcome}\n  next run: {next}",
+            feed.id
+        );
+    }
+    for hook in &cfg.webhooks {
+        let (queued, retrying, parked, hold) = crate::notify::outbox::counts(&store, hook);
+        let held = hold.map_or(String::new(), |h| {
+            format!(
+                "; {} since {} ({})",
+                h.state.to_uppercase(),
+                h.since,
+                h.reason
+            )
+        });
+        println!(
+            "webhook {} ({:?}): {queued} queued, {retrying} retrying, {parked} parked{held}",
+            hook.name, hook.kind
+        );
+    }
+    Ok(())
+}
+
+/// `notify-test WEBHOOK`: a sample message, sent at once (not through the outbox, so it works
+/// beside a running daemon).
+async fn notify_test(path: &std::path::Path, webhook: &str) -> Result<(), Outcome> {
+    let cfg = config::load(path)?;
+    let hook = find_hook(&cfg, webhook)?;
+    let feed = cfg.feeds.iter().find(|f| hook.takes(&f.id));
+    let msg = crate::notify::Message {
+        feed: crate::notify::FeedRef {
+            id: feed.map_or("feedwright".into(), |f| f.id.to_string()),
+            title: feed.map_or("feedwright".into(), |f| f.title.clone()),
+            link: feed.map_or(cfg.settings.public_url.to_string(), |f| f.link.to_string()),
+        },
+        items: vec![crate::notify::Announced {
+            key: "feedwright:test".into(),
+            title: "feedwright test message — it works".into(),
+            link: Some(cfg.settings.public_url.to_string()),
+            published: Utc::now(),
+            summary: Some("A sample sent by `feedwright notify-test`.".into()),
+            author: None,
+        }],
+    };
+    let fetcher = Fetcher::new(&cfg.settings.fetch).map_err(|e| Outcome::Runtime(e.to_string()))?;
+    let id = format!("test_{}", Utc::now().timestamp());
+    let (status, verdict) = crate::notify::outbox::send(&fetcher, hook, &msg, &id).await;
+    let host = hook.url.host_str().unwrap_or("?");
+    match status {
+        Some(s) => println!("{webhook} ({host}): HTTP {s}: {verdict:?}"),
+        None => println!("{webhook} ({host}): {verdict:?}"),
+    }
+    if verdict == crate::notify::outbox::Verdict::Delivered {
+        Ok(())
+    } else {
+        Err(Outcome::Runtime(format!(
+            "{webhook}: the sample was not delivered"
+        )))
+    }
+}
+
+fn find_hook<'a>(cfg: &'a config::Config, webhook: &str) -> Result<&'a config::Webhook, Outcome> {
+    cfg.webhooks
+        .iter()
+        .find(|w| w.name == webhook)
+        .ok_or_else(|| {
+            let known: Vec<&str> = cfg.webhooks.iter().map(|w| w.name.as_str()).collect();
+            Outcome::Usage(format!(
+                "there is no webhook `{webhook}` in {}\n  hint: known webhooks: {}",
+                cfg.path.display(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })
+}
+
+/// `deliveries replay WEBHOOK [--since T]`.
+fn replay(path: &std::path::Path, webhook: &str, since: Option<&str>) -> Result<(), Outcome> {
+    let cfg = config::load(path)?;
+    let hook = find_hook(&cfg, webhook)?;
+    let since = match since {
+        None => None,
+        Some(s) => Some(
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map_err(|e| {
+                    Outcome::Usage(format!(
+                        "--since {s}: {e}\n  hint: an RFC 3339 time such as 2026-11-28T10:00:00Z"
+                    ))
+                })?
+                .with_timezone(&Utc),
+        ),
+    };
+    let store = SledStore::open(&cfg.settings.state_dir)?;
+    let n = crate::notify::outbox::replay(&store, hook, since)?;
+    println!(
+        "{webhook}: {n} parked delivery(ies) queued again; the daemon or the next `once` sends them"
+    );
+    Ok(())
 }

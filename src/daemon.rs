@@ -226,6 +226,7 @@ pub async fn run(cfg: Config) -> Result<(), Outcome> {
     let permits = Arc::new(tokio::sync::Semaphore::new(
         current.settings.fetch.concurrency.max(1),
     ));
+    let mut workers = Workers::start(&rt, &current);
     let mut runs: JoinSet<(FeedId, RunReport)> = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, FeedId> = HashMap::new();
     let watchdog = systemd::watchdog_interval();
@@ -268,6 +269,9 @@ pub async fn run(cfg: Config) -> Result<(), Outcome> {
                 Signal::Reload => {
                     if let Some(new) = reload(&current, &mut rt, server.as_ref(), &shared) {
                         sched.replace(new.feeds.clone(), rt.store.as_ref(), Utc::now());
+                        workers.stop().await;
+                        rt.webhooks = Arc::new(new.webhooks.clone());
+                        workers = Workers::start(&rt, &new);
                         current = new;
                     }
                     systemd::ready(&sched.summary(current.webhooks.len(), Utc::now()));
@@ -276,7 +280,49 @@ pub async fn run(cfg: Config) -> Result<(), Outcome> {
         }
     }
     shut_down(&mut runs, server, &rt).await?;
+    workers.stop().await;
+    rt.store.flush_async().await?;
     Ok(())
+}
+
+/// One delivery worker per webhook, and the switch that stops them.
+struct Workers {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    fn start(rt: &Runtime, cfg: &Config) -> Workers {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let tasks = cfg
+            .webhooks
+            .iter()
+            .map(|hook| {
+                tokio::spawn(crate::notify::outbox::worker(
+                    rt.store.clone(),
+                    rt.fetcher.clone(),
+                    hook.clone(),
+                    rt.outbox_wake.clone(),
+                    rt.metrics.clone(),
+                    stopped.clone(),
+                ))
+            })
+            .collect();
+        Workers { stop, tasks }
+    }
+
+    /// Stops the workers; a delivery in flight gets two seconds (it is retried if cut short).
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            if tokio::time::timeout(Duration::from_secs(2), task)
+                .await
+                .is_err()
+            {
+                warn!("A webhook worker did not stop in time; its delivery is retried later.");
+            }
+        }
+    }
 }
 
 /// Stops scheduling, lets running feeds finish for a few seconds, stops the server, flushes.

@@ -29,6 +29,10 @@ pub struct Runtime {
     /// The server's copy of the published files, when a server runs in this process.
     pub served: Option<Cache>,
     pub metrics: Arc<Metrics>,
+    /// The webhooks in force.
+    pub webhooks: Arc<Vec<crate::config::Webhook>>,
+    /// Woken after a commit that added deliveries to the outbox.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Runtime {
@@ -127,8 +131,34 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     report
 }
 
+/// What this run of `feed` announces, and to whom: nothing on a feed's first run (unless
+/// `notify_on_first_run`), nothing when no webhook takes the feed. The first run is the one that
+/// finds the store empty for the feed: that is committed with the items, so a crash cannot make a
+/// later run look like a first one (a last-run record could be lost with the crash).
+fn announce(rt: &Runtime, feed: &FeedSpec) -> Option<crate::notify::Announce> {
+    let first_run = rt.store.count(&feed.id).unwrap_or(0) == 0;
+    if first_run && !feed.notify_on_first_run {
+        return None;
+    }
+    let webhooks: Vec<(String, usize)> = rt
+        .webhooks
+        .iter()
+        .filter(|w| w.takes(&feed.id))
+        .map(|w| (w.name.clone(), w.batch_over))
+        .collect();
+    (!webhooks.is_empty()).then(|| crate::notify::Announce {
+        feed: crate::notify::FeedRef {
+            id: feed.id.to_string(),
+            title: feed.title.clone(),
+            link: feed.link.to_string(),
+        },
+        webhooks,
+    })
+}
+
 async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     let mut report = RunReport::new(&feed.id);
+    let announce = announce(rt, feed);
     // Whole seconds: RSS dates carry no fractions, and Atom's read better without them.
     let now = Utc::now().trunc_subsecs(0);
     let mut outputs = Vec::new();
@@ -150,6 +180,7 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         validators,
         now,
         state: Vec::new(),
+        announce,
     };
     if let Err(e) = commit_and_publish(rt, feed, run, &mut report).await {
         warn!(feed = %feed.id, error = %e, "Run failed; keeping previous items.");
@@ -265,6 +296,10 @@ async fn commit_and_publish(
     }
     rt.store.flush_async().await.map_err(|e| e.to_string())?;
     report.new = commit.count(Upsert::New);
+    if report.new > 0 {
+        // The deliveries are durable now: the workers may send them.
+        rt.outbox_wake.notify_waiters();
+    }
     report.updated = commit.count(Upsert::Updated);
     report.unchanged = commit.count(Upsert::Unchanged);
     (report.published, report.files_changed) = publish_feed(rt, feed)?;

@@ -136,6 +136,12 @@ fn cases() -> Vec<Case> {
             "filter.include[1]",
         ),
         c(
+            "unknown template placeholder",
+            At::Settings(format!("{HOOK}template = \"{{title}} {{body}}\"\n")),
+            "{title} {body}",
+            "webhook.team.template",
+        ),
+        c(
             "scrape key on a feed source",
             feed_with("kind = \"scrape\"", "kind = \"feed\""),
             "kind = \"feed\"",

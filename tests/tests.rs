@@ -15,3 +15,4 @@ mod polite;
 mod preview;
 mod scrape;
 mod serve;
+mod webhooks;

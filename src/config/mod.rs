@@ -318,6 +318,19 @@ pub struct Webhook {
     pub secret: Option<String>,
     /// `None`: every feed.
     pub feeds: Option<Vec<FeedId>>,
+    /// More new items of one feed in one run than this become one digest.
+    pub batch_over: usize,
+    /// A chat message older than this is parked rather than posted late.
+    pub max_age: std::time::Duration,
+    /// Each item's text, with `{feed}`, `{title}`, `{link}`, `{summary}`, `{date}`.
+    pub template: Option<String>,
+}
+
+impl Webhook {
+    /// Whether this webhook hears about `feed`.
+    pub fn takes(&self, feed: &FeedId) -> bool {
+        self.feeds.as_ref().is_none_or(|f| f.contains(feed))
+    }
 }
 
 impl std::fmt::Debug for Webhook {

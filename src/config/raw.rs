@@ -96,6 +96,12 @@ pub struct RawWebhook {
     pub secret_file: Option<Str>,
     /// Feed ids this webhook hears about; default: every feed.
     pub feeds: Option<Vec<Str>>,
+    /// More new items of one feed in one run than this become one digest (default 5).
+    pub batch_over: Option<Spanned<i64>>,
+    /// Chat messages older than this are parked rather than posted late (default 24h).
+    pub max_age: Option<Str>,
+    /// The text of each item: `{feed}`, `{title}`, `{link}`, `{summary}`, `{date}`.
+    pub template: Option<Str>,
 }
 
 /// One `feeds/*.toml` file.

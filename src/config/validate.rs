@@ -562,12 +562,42 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .feeds
             .as_ref()
             .map(|list| self.webhook_feeds(list, feeds, &key("feeds")));
+        let batch_over = raw
+            .batch_over
+            .as_ref()
+            .map_or(Some(5), |v| self.positive(v, &key("batch_over")));
+        let max_age = raw
+            .max_age
+            .as_ref()
+            .map_or(Some(Duration::from_secs(24 * 3600)), |s| {
+                self.duration(s, &key("max_age"))
+            });
+        let template = raw.template.as_ref().and_then(|t| {
+            let unknown: Vec<String> = crate::notify::placeholders(t.get_ref())
+                .into_iter()
+                .filter(|p| !crate::notify::PLACEHOLDERS.contains(&p.as_str()))
+                .collect();
+            if unknown.is_empty() {
+                Some(t.get_ref().clone())
+            } else {
+                self.err(
+                    t.span(),
+                    &key("template"),
+                    format!("unknown placeholder(s): {}", unknown.join(", ")),
+                    "use {feed}, {title}, {link}, {summary} and {date}",
+                );
+                None
+            }
+        });
         Some(Webhook {
             name,
             kind: *raw.kind.get_ref(),
             url: url?,
             secret,
             feeds: feed_ids,
+            batch_over: batch_over?,
+            max_age: max_age?,
+            template,
         })
     }
 

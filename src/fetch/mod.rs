@@ -169,6 +169,12 @@ impl Fetcher {
         Ok(resp.status())
     }
 
+    /// The client for `url` (https with the system's trust roots), for requests that are not page
+    /// fetches (webhook deliveries).
+    pub fn client_for(&self, url: &Url) -> Result<&reqwest::Client, FetchError> {
+        self.client(url)
+    }
+
     fn client(&self, url: &Url) -> Result<&reqwest::Client, FetchError> {
         if url.scheme() != "https" {
             return Ok(&self.http);

@@ -17,6 +17,10 @@ const TOTAL_MAX: usize = 6000;
 pub fn render(hook: &Webhook, msg: &Message) -> Request {
     let mut url = hook.url.clone();
     url.query_pairs_mut().append_pair("wait", "true");
+    if let Some(lines) = msg.templated(hook.template.as_deref()) {
+        let body = serde_json::json!({ "content": cut(&lines.join("\n"), CONTENT_MAX) });
+        return Request::json("POST", url, &body);
+    }
     let shown = msg.items.len().min(EMBEDS_MAX);
     // Share the 6000 characters fairly: titles and authors first, descriptions get what is left.
     let titles: Vec<String> = msg.items[..shown]
@@ -78,7 +82,11 @@ mod tests {
 
     #[test]
     fn discord_stays_within_every_embed_limit() {
-        let h = hook(WebhookKind::Discord, "https://discord.test/api/webhooks/1/x", None);
+        let h = hook(
+            WebhookKind::Discord,
+            "https://discord.test/api/webhooks/1/x",
+            None,
+        );
         for (n, len) in [(1, 1000), (25, 600), (3, 20)] {
             let r = render(&h, &message(n, len));
             assert!(r.url.as_str().ends_with("?wait=true"));
@@ -90,7 +98,8 @@ mod tests {
             for e in embeds {
                 assert!(chars(&e["title"]) <= TITLE_MAX);
                 assert!(chars(&e["description"]) <= DESCRIPTION_MAX);
-                total += chars(&e["title"]) + chars(&e["description"]) + chars(&e["author"]["name"]);
+                total +=
+                    chars(&e["title"]) + chars(&e["description"]) + chars(&e["author"]["name"]);
             }
             assert!(total <= TOTAL_MAX, "{n} items: {total}");
         }

@@ -33,8 +33,12 @@ pub fn render(hook: &Webhook, msg: &Message, id: &str, now: DateTime<Utc>) -> Re
             })
         })
         .collect();
+    let text = msg
+        .templated(hook.template.as_deref())
+        .map(|lines| lines.join("\n"));
     let body = serde_json::json!({
         "type": if msg.is_digest() { "feed.digest" } else { "feed.item" },
+        "text": text,
         "timestamp": now.to_rfc3339(),
         "data": {
             "feed": { "id": msg.feed.id, "title": msg.feed.title, "url": msg.feed.link },
@@ -100,7 +104,11 @@ mod tests {
 
     #[test]
     fn a_digest_carries_every_item_up_to_the_cap_and_unicode_intact() {
-        let h = hook(WebhookKind::Json, "https://hooks.test/x", Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+        let h = hook(
+            WebhookKind::Json,
+            "https://hooks.test/x",
+            Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        );
         let m = message(150, 500);
         let now = Utc::now();
         let r = render(&h, &m, "msg_1", now);
@@ -109,8 +117,18 @@ mod tests {
         assert_eq!(body["data"]["items"].as_array().unwrap().len(), MAX_ITEMS);
         assert_eq!(body["data"]["total"], 150);
         assert_eq!(body["data"]["items"][0]["title"], m.items[0].title.as_str());
-        let sig = r.headers.iter().find(|(k, _)| k == "webhook-signature").unwrap();
+        let sig = r
+            .headers
+            .iter()
+            .find(|(k, _)| k == "webhook-signature")
+            .unwrap();
         let ts = now.timestamp().to_string();
-        assert_eq!(sig.1, format!("v1,{}", sign(h.secret.as_deref().unwrap(), "msg_1", &ts, &r.body)));
+        assert_eq!(
+            sig.1,
+            format!(
+                "v1,{}",
+                sign(h.secret.as_deref().unwrap(), "msg_1", &ts, &r.body)
+            )
+        );
     }
 }

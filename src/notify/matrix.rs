@@ -17,14 +17,25 @@ pub fn render(hook: &Webhook, msg: &Message, id: &str) -> Request {
     }
     let mut plain = format!("{}\n", msg.headline());
     let mut html = format!("<strong>{}</strong><ul>", escape_html(&msg.headline()));
+    let templated = msg.templated(hook.template.as_deref());
     for (i, it) in msg.items.iter().enumerate() {
         let t = cut(&it.title, 500);
-        let (p, h) = match &it.link {
-            Some(l) => (
-                format!("- {t} {l}\n"),
-                format!("<li><a href=\"{}\">{}</a></li>", escape_html(l), escape_html(&t)),
+        let (p, h) = match (&templated, &it.link) {
+            (Some(lines), _) => (
+                format!("{}\n", lines[i]),
+                format!("<li>{}</li>", escape_html(&lines[i])),
             ),
-            None => (format!("- {t}\n"), format!("<li>{}</li>", escape_html(&t))),
+            (None, link) => match link {
+                Some(l) => (
+                    format!("- {t} {l}\n"),
+                    format!(
+                        "<li><a href=\"{}\">{}</a></li>",
+                        escape_html(l),
+                        escape_html(&t)
+                    ),
+                ),
+                None => (format!("- {t}\n"), format!("<li>{}</li>", escape_html(&t))),
+            },
         };
         if plain.len() + html.len() + p.len() + h.len() > EVENT_BYTES {
             let more = format!("…and {} more in the feed", msg.items.len() - i);
@@ -68,10 +79,24 @@ mod tests {
         );
         let r = render(&h, &message(1000, 400), "msg_42");
         assert_eq!(r.method, "PUT");
-        assert!(r.url.path().ends_with("/rooms/!abc:matrix.test/send/m.room.message/msg_42"), "{}", r.url);
+        assert!(
+            r.url
+                .path()
+                .ends_with("/rooms/!abc:matrix.test/send/m.room.message/msg_42"),
+            "{}",
+            r.url
+        );
         assert!(r.body.len() < 65_536);
-        assert!(r.headers.contains(&("Authorization".into(), "Bearer tok".into())));
+        assert!(
+            r.headers
+                .contains(&("Authorization".into(), "Bearer tok".into()))
+        );
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-        assert!(v["formatted_body"].as_str().unwrap().contains("&lt;&amp;&gt;"));
+        assert!(
+            v["formatted_body"]
+                .as_str()
+                .unwrap()
+                .contains("&lt;&amp;&gt;")
+        );
     }
 }

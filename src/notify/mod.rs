@@ -6,6 +6,7 @@ pub mod discord;
 pub mod json;
 pub mod matrix;
 pub mod ntfy;
+pub mod outbox;
 pub mod slack;
 pub mod teams;
 pub mod telegram;
@@ -43,6 +44,25 @@ pub struct Announced {
 pub const SUMMARY_MAX: usize = 300;
 
 impl Announced {
+    /// A new item of a run at `now` (its first-seen time when it has no date).
+    pub fn from_item(it: &crate::model::Item, now: DateTime<Utc>) -> Announced {
+        let text = it
+            .summary
+            .as_deref()
+            .or(it.content.as_deref())
+            .map(crate::extract::text::html_to_text)
+            .filter(|t| !t.is_empty())
+            .map(|t| cut(&t, SUMMARY_MAX));
+        Announced {
+            key: it.key.clone(),
+            title: it.title.clone(),
+            link: it.link.clone(),
+            published: it.published.unwrap_or(now),
+            summary: text,
+            author: it.author.clone(),
+        }
+    }
+
     pub fn from_stored(s: &StoredItem) -> Announced {
         let it = &s.item;
         let text = it
@@ -97,6 +117,80 @@ impl Message {
     }
 }
 
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Not tried yet.
+    Queued,
+    /// Tried and failed; tried again at `next_at`.
+    Retrying,
+    /// Set aside (refused by the receiver, too old, out of retries); `deliveries replay` re-queues it.
+    Parked,
+}
+
+/// One message to one webhook, as the outbox keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The same on every retry and restart (`webhook-id`, Matrix transaction id).
+    pub id: String,
+    pub webhook: String,
+    pub message: Message,
+    pub created: DateTime<Utc>,
+    /// Failed attempts so far (429s with a wait are not counted).
+    pub attempts: u32,
+    pub next_at: DateTime<Utc>,
+    pub state: DeliveryState,
+    pub last_error: Option<String>,
+}
+
+/// What a run's commit announces: its new items, to these webhooks.
+#[derive(Debug, Clone)]
+pub struct Announce {
+    pub feed: FeedRef,
+    /// Each webhook's name and its `batch_over`: more new items than that in one run become one
+    /// digest message.
+    pub webhooks: Vec<(String, usize)>,
+}
+
+impl Announce {
+    /// The deliveries for a run's new items (in page order), created at `now`.
+    pub fn deliveries(&self, new: Vec<Announced>, now: DateTime<Utc>) -> Vec<Delivery> {
+        if new.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (hook, batch_over) in &self.webhooks {
+            let messages: Vec<Message> = if new.len() > *batch_over {
+                vec![Message {
+                    feed: self.feed.clone(),
+                    items: new.clone(),
+                }]
+            } else {
+                new.iter()
+                    .map(|it| Message {
+                        feed: self.feed.clone(),
+                        items: vec![it.clone()],
+                    })
+                    .collect()
+            };
+            for m in messages {
+                out.push(Delivery {
+                    id: m.delivery_id(hook),
+                    webhook: hook.clone(),
+                    message: m,
+                    created: now,
+                    attempts: 0,
+                    next_at: now,
+                    state: DeliveryState::Queued,
+                    last_error: None,
+                });
+            }
+        }
+        out
+    }
+}
+
 /// An HTTP request ready to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -131,12 +225,71 @@ pub fn render(hook: &Webhook, msg: &Message, id: &str, now: DateTime<Utc>) -> Re
     }
 }
 
-/// `text` cut at a word near `max` characters, with an ellipsis when cut.
+/// The placeholders a webhook `template` may use.
+pub const PLACEHOLDERS: [&str; 5] = ["feed", "title", "link", "summary", "date"];
+
+/// The `{name}`s in a template.
+pub fn placeholders(template: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                out.push(after[..close].to_string());
+                rest = &after[close + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// One item's text from a webhook's template (plain text; each kind escapes it).
+pub fn fill(template: &str, feed: &FeedRef, it: &Announced) -> String {
+    template
+        .replace("{feed}", &feed.title)
+        .replace("{title}", &it.title)
+        .replace("{link}", it.link.as_deref().unwrap_or(""))
+        .replace("{summary}", it.summary.as_deref().unwrap_or(""))
+        .replace(
+            "{date}",
+            &it.published.format("%Y-%m-%d %H:%M UTC").to_string(),
+        )
+}
+
+impl Message {
+    /// Each item's text from `template`, when the webhook has one.
+    pub fn templated(&self, template: Option<&str>) -> Option<Vec<String>> {
+        let t = template?;
+        Some(
+            self.items
+                .iter()
+                .map(|it| fill(t, &self.feed, it))
+                .collect(),
+        )
+    }
+}
+
+/// `text` cut at a word near `max` characters (counted as grapheme clusters, so an emoji with its
+/// modifiers or a letter with its accents is never split), with an ellipsis when cut.
 pub fn cut(text: &str, max: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
     if text.chars().count() <= max {
         return text.to_string();
     }
-    let head: String = text.chars().take(max.saturating_sub(1)).collect();
+    // Room for the ellipsis; limits are counted in characters, and a grapheme has at least one.
+    let mut used = 0;
+    let mut end = 0;
+    for (i, g) in text.grapheme_indices(true) {
+        let n = g.chars().count();
+        if used + n > max.saturating_sub(1) {
+            break;
+        }
+        used += n;
+        end = i + g.len();
+    }
+    let head = &text[..end];
     let at = head
         .rfind(' ')
         .filter(|&i| i > head.len() / 2)
@@ -156,6 +309,9 @@ pub(crate) mod testing {
             url: Url::parse(url).unwrap(),
             secret: secret.map(str::to_string),
             feeds: None,
+            batch_over: 5,
+            max_age: std::time::Duration::from_secs(86_400),
+            template: None,
         }
     }
 
@@ -173,10 +329,13 @@ pub(crate) mod testing {
             items: (0..n)
                 .map(|i| Announced {
                     key: format!("https://caricc.org/item/{i}"),
-                    title: format!("{i}: {}", "Задержана партия героина <&> ".repeat(title_len / 28 + 1))
-                        .chars()
-                        .take(title_len)
-                        .collect(),
+                    title: format!(
+                        "{i}: {}",
+                        "Задержана партия героина <&> ".repeat(title_len / 28 + 1)
+                    )
+                    .chars()
+                    .take(title_len)
+                    .collect(),
                     link: Some(format!("https://caricc.org/item/{i}?a=1&b=2")),
                     published: t,
                     summary: Some("Сотрудники изъяли 12 кг героина — «операция» ✓ ".repeat(8)),
@@ -197,6 +356,44 @@ mod tests {
         let c = cut("один два три четыре пять шесть", 15);
         assert!(c.chars().count() <= 15, "{c}");
         assert!(c.ends_with('…') && !c.contains("четыре"), "{c}");
+    }
+
+    #[test]
+    fn cut_never_splits_a_grapheme() {
+        // A family emoji (several code points joined) and a letter with a combining accent.
+        let text = "ab 👨‍👩‍👧‍👦 e\u{301}e\u{301}e\u{301}e\u{301}e\u{301}";
+        for max in 2..text.chars().count() {
+            let c = cut(text, max);
+            assert!(c.chars().count() <= max, "{max}: {c}");
+            let kept = c.trim_end_matches('…');
+            assert!(text.starts_with(kept), "{max}: {c}");
+            assert!(
+                !kept.ends_with('\u{200d}'),
+                "{max}: split inside the emoji: {c:?}"
+            );
+            assert!(
+                !kept.ends_with('e') || max < 5,
+                "{max}: accent cut off: {c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_template_shapes_every_kinds_text() {
+        use crate::config::WebhookKind::*;
+        let msg = testing::message(1, 30);
+        let want = "CARICC — новости: 0: Задержана партия героина";
+        for kind in [
+            Json, Slack, Mattermost, Discord, Teams, Matrix, Telegram, Ntfy,
+        ] {
+            let mut h = testing::hook(kind, "https://hooks.test/x?chat_id=1", Some("s"));
+            h.template = Some("{feed}: {title} | {date} | {link}".into());
+            let r = render(&h, &msg, "msg_1", Utc::now());
+            let body = String::from_utf8(r.body.clone()).unwrap();
+            assert!(body.contains(want), "{kind:?}: {body}");
+            assert!(body.contains("2026-04-21 04:14 UTC"), "{kind:?}: {body}");
+        }
+        assert_eq!(placeholders("{a} and {title}"), ["a", "title"]);
     }
 
     #[test]

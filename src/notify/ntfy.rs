@@ -18,9 +18,11 @@ pub fn render(hook: &Webhook, msg: &Message) -> Request {
     server.set_path("/");
     server.set_query(None);
     let mut message = String::new();
+    let templated = msg.templated(hook.template.as_deref());
     for (i, it) in msg.items.iter().enumerate() {
-        let line = match (&it.summary, msg.is_digest()) {
-            (Some(s), false) => cut(s, 1000),
+        let line = match (&templated, &it.summary, msg.is_digest()) {
+            (Some(lines), _, _) => cut(&lines[i], 1000),
+            (None, Some(s), false) => cut(s, 1000),
             _ => format!("• {}", cut(&it.title, 300)),
         };
         if message.len() + line.len() + 1 > MESSAGE_BYTES - 40 {

@@ -40,7 +40,15 @@ fn slack(hook: &Webhook, msg: &Message) -> Request {
     })];
     // One block each for the header and the "and N more" line.
     let room = MAX_BLOCKS - 2;
-    for it in msg.items.iter().take(room) {
+    let templated = msg.templated(hook.template.as_deref());
+    for (i, it) in msg.items.iter().take(room).enumerate() {
+        if let Some(lines) = &templated {
+            blocks.push(serde_json::json!({
+                "type": "section",
+                "text": { "type": "mrkdwn", "text": cut(&esc(&lines[i]), SECTION_MAX) },
+            }));
+            continue;
+        }
         let title = match &it.link {
             Some(l) => format!("*<{}|{}>*", esc(l), esc(&it.title)),
             None => format!("*{}*", esc(&it.title)),
@@ -69,7 +77,17 @@ fn slack(hook: &Webhook, msg: &Message) -> Request {
 
 fn mattermost(hook: &Webhook, msg: &Message) -> Request {
     let mut text = format!("#### {}\n", msg.headline().replace('\n', " "));
+    let templated = msg.templated(hook.template.as_deref());
     for (i, it) in msg.items.iter().enumerate() {
+        if let Some(lines) = &templated {
+            let line = format!("{}\n", lines[i]);
+            if text.chars().count() + line.chars().count() > MATTERMOST_MAX - 40 {
+                text.push_str(&format!("…and {} more in the feed\n", msg.items.len() - i));
+                break;
+            }
+            text.push_str(&line);
+            continue;
+        }
         let line = match &it.link {
             Some(l) => format!("- [{}]({l})", it.title.replace(['[', ']'], "")),
             None => format!("- {}", it.title),
@@ -84,7 +102,11 @@ fn mattermost(hook: &Webhook, msg: &Message) -> Request {
         }
         text.push_str(&line);
     }
-    Request::json("POST", hook.url.clone(), &serde_json::json!({ "text": text }))
+    Request::json(
+        "POST",
+        hook.url.clone(),
+        &serde_json::json!({ "text": text }),
+    )
 }
 
 #[cfg(test)]
@@ -95,7 +117,11 @@ mod tests {
 
     #[test]
     fn slack_stays_within_block_kit_limits() {
-        let h = hook(WebhookKind::Slack, "https://hooks.slack.test/services/x", None);
+        let h = hook(
+            WebhookKind::Slack,
+            "https://hooks.slack.test/services/x",
+            None,
+        );
         let r = render(&h, &message(80, 400), Flavour::Slack);
         let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         let blocks = body["blocks"].as_array().unwrap();
@@ -106,10 +132,20 @@ mod tests {
             assert!(t.chars().count() <= SECTION_MAX);
             assert!(!t.contains("<&>"), "escaped: {t}");
         }
-        assert!(blocks[49]["elements"][0]["text"].as_str().unwrap().contains("32 more"));
+        assert!(
+            blocks[49]["elements"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("32 more")
+        );
         let one = render(&h, &message(1, 20), Flavour::Slack);
         let body: serde_json::Value = serde_json::from_slice(&one.body).unwrap();
-        assert!(body["blocks"][1]["text"]["text"].as_str().unwrap().contains("|0: Задержана"));
+        assert!(
+            body["blocks"][1]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("|0: Задержана")
+        );
     }
 
     #[test]
@@ -118,7 +154,11 @@ mod tests {
         let r = render(&h, &message(400, 300), Flavour::Mattermost);
         let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         let text = body["text"].as_str().unwrap();
-        assert!(text.chars().count() <= MATTERMOST_MAX, "{}", text.chars().count());
+        assert!(
+            text.chars().count() <= MATTERMOST_MAX,
+            "{}",
+            text.chars().count()
+        );
         assert!(text.contains("more in the feed"));
     }
 }

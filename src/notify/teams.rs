@@ -15,12 +15,32 @@ pub fn render(hook: &Webhook, msg: &Message) -> Request {
         "type": "TextBlock", "text": cut(&msg.headline(), 200), "weight": "Bolder", "size": "Medium", "wrap": true,
     })];
     let mut used = 0;
-    for it in msg.items.iter().take(MAX_ITEMS) {
+    if let Some(lines) = msg.templated(hook.template.as_deref()) {
+        for line in lines.iter().take(MAX_ITEMS) {
+            used += line.len() + 100;
+            if used > CARD_BYTES {
+                break;
+            }
+            body.push(
+                serde_json::json!({ "type": "TextBlock", "text": cut(line, 1000), "wrap": true }),
+            );
+        }
+    }
+    for it in msg
+        .items
+        .iter()
+        .take(MAX_ITEMS)
+        .filter(|_| hook.template.is_none())
+    {
         let title = match &it.link {
             Some(l) => format!("[{}]({l})", cut(&it.title, 300).replace(['[', ']'], "")),
             None => cut(&it.title, 300),
         };
-        let summary = it.summary.as_deref().map(|s| cut(s, 400)).unwrap_or_default();
+        let summary = it
+            .summary
+            .as_deref()
+            .map(|s| cut(s, 400))
+            .unwrap_or_default();
         used += title.len() + summary.len() + 200;
         if used > CARD_BYTES {
             break;
@@ -39,7 +59,8 @@ pub fn render(hook: &Webhook, msg: &Message) -> Request {
     if let [one] = msg.items.as_slice()
         && let Some(l) = &one.link
     {
-        card["actions"] = serde_json::json!([{ "type": "Action.OpenUrl", "title": "Open", "url": l }]);
+        card["actions"] =
+            serde_json::json!([{ "type": "Action.OpenUrl", "title": "Open", "url": l }]);
     }
     let payload = serde_json::json!({
         "type": "message",

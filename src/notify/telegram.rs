@@ -24,7 +24,19 @@ pub fn render(hook: &Webhook, msg: &Message) -> Request {
     let head = format!("<b>{}</b>\n", escape_html(&cut(&msg.headline(), 500)));
     visible += msg.headline().chars().count().min(500) + 1;
     text.push_str(&head);
+    let templated = msg.templated(hook.template.as_deref());
     for (i, it) in msg.items.iter().enumerate() {
+        if let Some(lines) = &templated {
+            let line = cut(&lines[i], 1000);
+            let len = line.chars().count() + 1;
+            if visible + len > TEXT_MAX - 40 {
+                text.push_str(&format!("…and {} more in the feed", msg.items.len() - i));
+                break;
+            }
+            visible += len;
+            text.push_str(&format!("{}\n", escape_html(&line)));
+            continue;
+        }
         let title = cut(&it.title, 400);
         let summary = match (&it.summary, msg.is_digest()) {
             (Some(s), false) => format!("\n{}", cut(s, 1000)),
@@ -37,7 +49,11 @@ pub fn render(hook: &Webhook, msg: &Message) -> Request {
         }
         visible += len;
         let t = match &it.link {
-            Some(l) => format!("• <a href=\"{}\">{}</a>", escape_html(l), escape_html(&title)),
+            Some(l) => format!(
+                "• <a href=\"{}\">{}</a>",
+                escape_html(l),
+                escape_html(&title)
+            ),
             None => format!("• {}", escape_html(&title)),
         };
         text.push_str(&format!("{t}{}\n", escape_html(&summary)));
@@ -60,15 +76,26 @@ mod tests {
     /// The text as Telegram counts it: tags removed, entities decoded.
     fn visible(html: &str) -> usize {
         let frag = scraper::Html::parse_fragment(html);
-        frag.root_element().text().collect::<String>().chars().count()
+        frag.root_element()
+            .text()
+            .collect::<String>()
+            .chars()
+            .count()
     }
 
     #[test]
     fn telegram_text_stays_within_4096_visible_characters() {
-        let h = hook(WebhookKind::Telegram, "https://api.telegram.test/bot123:ABC/sendMessage?chat_id=@news", None);
+        let h = hook(
+            WebhookKind::Telegram,
+            "https://api.telegram.test/bot123:ABC/sendMessage?chat_id=@news",
+            None,
+        );
         for (n, len) in [(1, 3000), (200, 200)] {
             let r = render(&h, &message(n, len));
-            assert_eq!(r.url.as_str(), "https://api.telegram.test/bot123:ABC/sendMessage");
+            assert_eq!(
+                r.url.as_str(),
+                "https://api.telegram.test/bot123:ABC/sendMessage"
+            );
             let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
             assert_eq!(v["chat_id"], "@news");
             let text = v["text"].as_str().unwrap();

@@ -20,6 +20,8 @@ pub struct Metrics {
     fetch_micros: AtomicU64,
     not_modified: AtomicU64,
     fetch_errors: AtomicU64,
+    /// Delivery attempts by (webhook, outcome).
+    deliveries: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -58,6 +60,12 @@ impl Metrics {
         if not_modified {
             self.not_modified.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// One delivery attempt to a webhook ended with `outcome` (delivered, failed, rate_limited, …).
+    pub fn delivery(&self, webhook: &str, outcome: &'static str) {
+        let mut d = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        *d.entry((webhook.to_string(), outcome)).or_default() += 1;
     }
 
     /// A request that got no answer (network error, timeout).
@@ -143,6 +151,25 @@ impl Metrics {
             "Requests that got no response.",
             "counter",
             vec![(String::new(), load(&self.fetch_errors) as f64)],
+        );
+        let deliveries = self
+            .deliveries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        series(
+            "feedwright_webhook_deliveries_total",
+            "Delivery attempts by outcome.",
+            "counter",
+            deliveries
+                .iter()
+                .map(|((w, outcome), n)| {
+                    (
+                        format!("{{webhook=\"{}\",outcome=\"{outcome}\"}}", escape(w)),
+                        *n as f64,
+                    )
+                })
+                .collect(),
         );
         series(
             "feedwright_webhook_queue",

@@ -111,12 +111,17 @@ async fn healthz(State(st): State<AppState>) -> Response {
 }
 
 async fn metrics(State(st): State<AppState>) -> Response {
-    let queue: Vec<(String, &'static str, u64)> = st
-        .config()
-        .webhooks
-        .iter()
-        .map(|w| (w.name.clone(), "queued", 0))
-        .collect();
+    let mut queue: Vec<(String, &'static str, u64)> = Vec::new();
+    for hook in &st.config().webhooks {
+        let (queued, retrying, parked, hold) =
+            crate::notify::outbox::counts(st.store.as_ref(), hook);
+        queue.push((hook.name.clone(), "queued", queued as u64));
+        queue.push((hook.name.clone(), "retrying", retrying as u64));
+        queue.push((hook.name.clone(), "parked", parked as u64));
+        let held = |s: &str| u64::from(hold.as_ref().is_some_and(|h| h.state == s));
+        queue.push((hook.name.clone(), "paused", held("paused")));
+        queue.push((hook.name.clone(), "disabled", held("disabled")));
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         st.metrics.render(&queue),

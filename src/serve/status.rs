@@ -43,7 +43,7 @@ pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
             row(feed, count, run.as_ref(), now)
         })
         .collect();
-    let hooks = webhooks(&config);
+    let hooks = webhooks(&config, st.store.as_ref());
     Html(format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -118,7 +118,7 @@ fn row(
     )
 }
 
-fn webhooks(config: &crate::config::Config) -> String {
+fn webhooks(config: &crate::config::Config, store: &dyn crate::store::Store) -> String {
     if config.webhooks.is_empty() {
         return "<h2>Webhooks</h2><p class=\"muted\">None configured.</p>\n".into();
     }
@@ -132,16 +132,27 @@ fn webhooks(config: &crate::config::Config) -> String {
                     .collect::<Vec<_>>()
                     .join(", ")
             });
+            let (queued, retrying, parked, hold) = crate::notify::outbox::counts(store, w);
+            let hold = hold.map_or(String::new(), |h| {
+                format!(
+                    "<div class=\"failed\">{} since {}</div><div class=\"err\">{}</div>",
+                    esc(&h.state),
+                    h.since.format("%Y-%m-%d %H:%M UTC"),
+                    esc(&h.reason)
+                )
+            });
+            // The host only: the rest of a webhook URL is often its secret.
             format!(
-                "<tr><td>{}</td><td>{:?}</td><td>{}</td><td>0 queued</td></tr>\n",
+                "<tr><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{queued} queued, {retrying} retrying, {parked} parked{hold}</td></tr>\n",
                 esc(&w.name),
                 w.kind,
+                esc(w.url.host_str().unwrap_or("?")),
                 esc(&feeds)
             )
         })
         .collect();
     format!(
-        "<h2>Webhooks</h2><table><thead><tr><th>Name</th><th>Kind</th><th>Feeds</th><th>Queue</th></tr></thead><tbody>\n{rows}</tbody></table>\n"
+        "<h2>Webhooks</h2><table><thead><tr><th>Name</th><th>Kind</th><th>Receiver</th><th>Feeds</th><th>Queue</th></tr></thead><tbody>\n{rows}</tbody></table>\n"
     )
 }
 

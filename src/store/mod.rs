@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 pub use self::lock::StateLock;
 pub use self::sled::{SCHEMA_VERSION, SledStore};
 use crate::model::{FeedId, Item, StoredItem, Validators};
+use crate::notify::Delivery;
 
 /// What committing one item did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,9 @@ pub struct RunCommit {
     pub now: DateTime<Utc>,
     /// Small records to set (`Some`) or delete (`None`) with the items, e.g. a backfill's cursor.
     pub state: Vec<(String, Option<Vec<u8>>)>,
+    /// Webhooks to tell about the run's new items: their deliveries enter the outbox in the same
+    /// transaction as the items.
+    pub announce: Option<crate::notify::Announce>,
 }
 
 impl RunCommit {
@@ -48,6 +52,7 @@ impl RunCommit {
             validators: Vec::new(),
             now,
             state: Vec::new(),
+            announce: None,
         }
     }
 }
@@ -126,6 +131,12 @@ pub trait Store: Send + Sync {
     fn validators(&self, feed: &FeedId, url: &str) -> Result<Validators, StoreError>;
     /// Removes all but the newest `keep` items of a feed; their keys stay remembered.
     fn prune(&self, feed: &FeedId, keep: usize) -> Result<usize, StoreError>;
+    /// A webhook's deliveries in order (oldest first), with their outbox keys.
+    fn deliveries(&self, webhook: &str) -> Result<Vec<(Vec<u8>, Delivery)>, StoreError>;
+    /// Rewrites a delivery (after an attempt).
+    fn put_delivery(&self, key: &[u8], delivery: &Delivery) -> Result<(), StoreError>;
+    /// Removes a delivered one.
+    fn remove_delivery(&self, key: &[u8]) -> Result<(), StoreError>;
     /// Makes everything committed so far durable.
     fn flush_async(&self) -> FlushFuture<'_>;
 }

@@ -10,7 +10,9 @@
 //!   link (schema 2; filled from `items` when opening a v1 store)
 //! - `validators`: feed `\0` URL → JSON `Validators` (per feed: two feeds reading one URL each
 //!   need the body once; schema 1 keyed by URL alone, and those records are simply not found)
-//! - `state`:      small records committed with runs (backfill cursors)
+//! - `state`:      small records committed with runs (backfill cursors) or set alone (last runs)
+//! - `outbox`:     webhook `\0` run id(8) place(4) → JSON `Delivery`; written in the transaction that
+//!   records the new items, so an announced item is never lost and never announced twice
 
 use std::path::Path;
 
@@ -20,6 +22,7 @@ use sled::{Transactional, Tree};
 use super::{CommitReport, FlushFuture, RunCommit, StateLock, Store, StoreError, Upsert};
 use crate::extract::url::canonical;
 use crate::model::{FeedId, Item, StoredItem, Validators};
+use crate::notify::Delivery;
 
 /// The layout version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -34,6 +37,7 @@ pub struct SledStore {
     links: Tree,
     validators: Tree,
     state: Tree,
+    outbox: Tree,
     _lock: StateLock,
 }
 
@@ -60,7 +64,7 @@ impl SledStore {
             tree("seen")?,
             tree("validators")?,
         );
-        let (state, links) = (tree("state")?, tree("links")?);
+        let (state, links, outbox) = (tree("state")?, tree("links")?, tree("outbox")?);
         let found = check_schema(&meta, &dir)?;
         if found < 2 {
             index_links(&items, &links, &dir)?;
@@ -74,6 +78,7 @@ impl SledStore {
             links,
             validators,
             state,
+            outbox,
             _lock: lock,
         })
     }
@@ -227,6 +232,17 @@ fn upsert(
     Ok(Upsert::New)
 }
 
+/// A delivery's key: the webhook, then the run's id and the delivery's place in the run, so a
+/// scan is oldest first. (Ids cannot be drawn inside a transaction: sled's `generate_id` waits on
+/// the lock the transaction holds.)
+fn outbox_key(webhook: &str, run: u64, n: u32) -> Vec<u8> {
+    let mut k = webhook.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&run.to_be_bytes());
+    k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
 /// Compares an item with its stored version (`old`, stored under `item.key`).
 fn update(
     (items, order, _, _): ItemTrees<'_>,
@@ -284,33 +300,47 @@ impl Store for SledStore {
             &self.links,
             &self.validators,
             &self.state,
+            &self.outbox,
         );
-        let outcomes = trees.transaction(|(items, order, seen, links, validators, state)| {
-            let mut out = Vec::with_capacity(run.items.len());
-            for (seq, item) in run.items.iter().enumerate() {
-                let seq = u32::try_from(seq).unwrap_or(u32::MAX);
-                out.push((
-                    item.key.clone(),
-                    upsert(
+        let outcomes =
+            trees.transaction(|(items, order, seen, links, validators, state, outbox)| {
+                let mut out = Vec::with_capacity(run.items.len());
+                let mut new = Vec::new();
+                for (seq, item) in run.items.iter().enumerate() {
+                    let seq = u32::try_from(seq).unwrap_or(u32::MAX);
+                    let outcome = upsert(
                         (items, order, seen, links),
                         feed,
                         item,
                         (run_id, seq),
                         run.now,
-                    )?,
-                ));
-            }
-            for (url, v) in &run.validators {
-                validators.insert(item_key(feed, url), encode(v))?;
-            }
-            for (k, v) in &run.state {
-                match v {
-                    Some(v) => state.insert(k.as_bytes(), v.as_slice())?,
-                    None => state.remove(k.as_bytes())?,
-                };
-            }
-            Ok(out)
-        });
+                    )?;
+                    if outcome == Upsert::New {
+                        new.push(item);
+                    }
+                    out.push((item.key.clone(), outcome));
+                }
+                if let Some(announce) = &run.announce {
+                    let announced = new
+                        .iter()
+                        .map(|it| crate::notify::Announced::from_item(it, run.now))
+                        .collect();
+                    for (n, d) in announce.deliveries(announced, run.now).iter().enumerate() {
+                        let n = u32::try_from(n).unwrap_or(u32::MAX);
+                        outbox.insert(outbox_key(&d.webhook, run_id, n), encode(d))?;
+                    }
+                }
+                for (url, v) in &run.validators {
+                    validators.insert(item_key(feed, url), encode(v))?;
+                }
+                for (k, v) in &run.state {
+                    match v {
+                        Some(v) => state.insert(k.as_bytes(), v.as_slice())?,
+                        None => state.remove(k.as_bytes())?,
+                    };
+                }
+                Ok(out)
+            });
         Ok(CommitReport {
             outcomes: unwrap_tx(outcomes)?,
         })
@@ -378,6 +408,30 @@ impl Store for SledStore {
             Ok(doomed.len())
         });
         unwrap_tx::<usize>(pruned)
+    }
+
+    fn deliveries(&self, webhook: &str) -> Result<Vec<(Vec<u8>, Delivery)>, StoreError> {
+        let mut prefix = webhook.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for entry in self.outbox.scan_prefix(prefix) {
+            let (k, v) = entry?;
+            out.push((
+                k.to_vec(),
+                decode(&v, || format!("a delivery to {webhook}"))?,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn put_delivery(&self, key: &[u8], delivery: &Delivery) -> Result<(), StoreError> {
+        self.outbox.insert(key, encode(delivery))?;
+        Ok(())
+    }
+
+    fn remove_delivery(&self, key: &[u8]) -> Result<(), StoreError> {
+        self.outbox.remove(key)?;
+        Ok(())
     }
 
     fn flush_async(&self) -> FlushFuture<'_> {

@@ -25,6 +25,36 @@ struct State {
     extra_headers: HashMap<String, Vec<(String, String)>>,
     /// Paths that answer with a body that never ends.
     endless: std::collections::HashSet<String>,
+    /// Requests other than GET and HEAD, whole.
+    received: Vec<Received>,
+    /// Answers to give, in order, before the normal one: status and headers.
+    scripts: HashMap<String, std::collections::VecDeque<Answer>>,
+}
+
+/// A scripted answer: status and headers.
+type Answer = (u16, Vec<(String, String)>);
+
+/// A request other than GET and HEAD, as the site received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub at: std::time::Instant,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
 }
 
 /// A fixture site; it lives until the test process ends.
@@ -69,14 +99,39 @@ impl Site {
                             return endless_body();
                         }
                         let (parts, body) = req.into_parts();
-                        if parts.method == axum::http::Method::POST {
+                        let method = parts.method.clone();
+                        if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
                             let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
                             let path = parts
                                 .uri
                                 .path_and_query()
                                 .map_or("/".to_string(), |p| p.to_string());
                             let text = String::from_utf8_lossy(&bytes).into_owned();
-                            state.lock().unwrap().posts.push((path, text));
+                            let headers = parts
+                                .headers
+                                .iter()
+                                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                                .collect();
+                            let mut st = state.lock().unwrap();
+                            if method == axum::http::Method::POST {
+                                st.posts.push((path.clone(), text));
+                            }
+                            st.received.push(Received {
+                                method: method.to_string(),
+                                path: path.clone(),
+                                headers,
+                                body: bytes.to_vec(),
+                                at: std::time::Instant::now(),
+                            });
+                            let scripted = st.scripts.get_mut(&path).and_then(|q| q.pop_front());
+                            if let Some((status, headers)) = scripted {
+                                st.hits.push((path, status));
+                                let mut b = Response::builder().status(status);
+                                for (k, v) in headers {
+                                    b = b.header(k, v);
+                                }
+                                return b.body(Body::empty()).unwrap();
+                            }
                         }
                         answer(&state, &Request::from_parts(parts, Body::empty()))
                     }
@@ -177,6 +232,32 @@ impl Site {
     /// When each request arrived, in order: path and query, and the instant.
     pub fn arrivals(&self) -> Vec<(String, std::time::Instant)> {
         self.state.lock().unwrap().arrivals.clone()
+    }
+
+    /// Requests other than GET and HEAD seen so far, whole.
+    pub fn received(&self) -> Vec<Received> {
+        self.state.lock().unwrap().received.clone()
+    }
+
+    /// Makes the next requests (other than GET) to `path` get these answers, in order; later ones
+    /// get the normal answer.
+    pub fn script(&self, path: &str, answers: &[(u16, &[(&str, &str)])]) {
+        let q = answers
+            .iter()
+            .map(|(s, h)| {
+                (
+                    *s,
+                    h.iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                )
+            })
+            .collect();
+        self.state
+            .lock()
+            .unwrap()
+            .scripts
+            .insert(path.to_string(), q);
     }
 
     /// POST requests seen so far: path and query, and the body.

@@ -245,10 +245,10 @@ async fn once(path: &std::path::Path, names: &[String]) -> Result<(), Outcome> {
     // Notifications this run queued (and any left from before) go out now; what must wait for a
     // retry stays in the outbox for the next `once` or the daemon.
     let delivered = crate::notify::outbox::deliver_all(
-        rt.store.as_ref(),
+        rt.store.clone(),
         &rt.fetcher,
         &cfg.webhooks,
-        &rt.metrics,
+        rt.metrics.clone(),
     )
     .await?;
     if !cfg.webhooks.is_empty() {

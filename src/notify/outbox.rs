@@ -328,16 +328,32 @@ pub async fn send(
     (Some(status), verdict)
 }
 
-/// Delivers every due message of every webhook once (`once`): what a daemon tick would do.
+/// Delivers every due message of every webhook once (`once`): what a daemon tick would do. The
+/// webhooks go side by side, so a slow one does not hold the others up.
 pub async fn deliver_all(
-    store: &dyn Store,
+    store: Arc<dyn Store>,
     fetcher: &Fetcher,
     hooks: &[Webhook],
-    metrics: &crate::serve::Metrics,
+    metrics: Arc<crate::serve::Metrics>,
 ) -> Result<usize, StoreError> {
-    let mut delivered = 0;
+    let mut set = tokio::task::JoinSet::new();
     for hook in hooks {
-        delivered += pass(store, fetcher, hook, metrics).await?.delivered;
+        let (store, fetcher, hook, metrics) = (
+            store.clone(),
+            fetcher.clone(),
+            hook.clone(),
+            metrics.clone(),
+        );
+        set.spawn(async move { pass(store.as_ref(), &fetcher, &hook, &metrics).await });
+    }
+    let mut delivered = 0;
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(pass) => delivered += pass?.delivered,
+            Err(e) => {
+                warn!(error = %e, "A webhook's deliveries stopped unexpectedly; they stay queued.")
+            }
+        }
     }
     Ok(delivered)
 }

@@ -48,6 +48,23 @@ fn project(site: &Site, hooks: &Site, extra_hooks: &str) -> Project {
     project
 }
 
+/// A daemon project: one story at first, a per-second schedule, a signed json webhook.
+fn daemon_project(site: &Site, hooks: &Site, hook_extra: &str) -> Project {
+    site.put_bytes("/rss", "application/rss+xml", stories(site, 0, 1));
+    let project = Project::serving(&format!(
+        "[[webhook]]\nname = \"signed\"\nkind = \"json\"\nurl = \"{}\"\nsecret = \"{SECRET}\"\n{hook_extra}",
+        hooks.url("/json")
+    ));
+    project.write(
+        "feeds/partner.toml",
+        &format!(
+            "schedule = \"* * * * * *\"\njitter = \"0s\"\n[[source]]\nkind = \"feed\"\nurl = \"{}\"\n",
+            site.url("/rss")
+        ),
+    );
+    project
+}
+
 /// Verifies a Standard Webhooks signature the way a receiver would.
 fn verify(r: &Received) -> bool {
     let id = r.header("webhook-id").unwrap();
@@ -148,18 +165,7 @@ fn a_receiver_that_fails_then_rate_limits_gets_every_message_in_order_on_schedul
     let (site, hooks) = (Site::start(), Site::start());
     hooks.put_html("/json", "ok");
     hooks.put_html("/slack", "ok");
-    site.put_bytes("/rss", "application/rss+xml", stories(&site, 0, 1));
-    let project = Project::serving(&format!(
-        "[[webhook]]\nname = \"signed\"\nkind = \"json\"\nurl = \"{}\"\nsecret = \"{SECRET}\"\n",
-        hooks.url("/json")
-    ));
-    project.write(
-        "feeds/partner.toml",
-        &format!(
-            "schedule = \"* * * * * *\"\njitter = \"0s\"\n[[source]]\nkind = \"feed\"\nurl = \"{}\"\n",
-            site.url("/rss")
-        ),
-    );
+    let project = daemon_project(&site, &hooks, "");
     let mut daemon = project.start_daemon();
     daemon.wait_for_log("feed=partner new=1");
     // Down (500), then busy (429, Retry-After: 2), then fine.
@@ -273,18 +279,7 @@ fn a_410_disables_only_that_webhook_and_parked_messages_can_be_replayed() {
 fn deliveries_survive_twenty_sigkills_at_random_points() {
     let (site, hooks) = (Site::start(), Site::start());
     hooks.put_html("/json", "ok");
-    site.put_bytes("/rss", "application/rss+xml", stories(&site, 0, 1));
-    let project = Project::serving(&format!(
-        "[[webhook]]\nname = \"signed\"\nkind = \"json\"\nurl = \"{}\"\nsecret = \"{SECRET}\"\nbatch_over = 20\n",
-        hooks.url("/json")
-    ));
-    project.write(
-        "feeds/partner.toml",
-        &format!(
-            "schedule = \"* * * * * *\"\njitter = \"0s\"\n[[source]]\nkind = \"feed\"\nurl = \"{}\"\n",
-            site.url("/rss")
-        ),
-    );
+    let project = daemon_project(&site, &hooks, "batch_over = 20\n");
     // First run: recorded, not announced.
     let mut daemon = project.start_daemon();
     daemon.wait_for_log("feed=partner new=1");

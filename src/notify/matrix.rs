@@ -47,7 +47,7 @@ pub fn render(hook: &Webhook, msg: &Message, id: &str) -> Request {
         html.push_str(&h);
     }
     html.push_str("</ul>");
-    let mut req = Request::json(
+    Request::json(
         "PUT",
         url,
         &serde_json::json!({
@@ -56,12 +56,8 @@ pub fn render(hook: &Webhook, msg: &Message, id: &str) -> Request {
             "format": "org.matrix.custom.html",
             "formatted_body": html,
         }),
-    );
-    if let Some(token) = &hook.secret {
-        req.headers
-            .push(("Authorization".into(), format!("Bearer {token}")));
-    }
-    req
+    )
+    .bearer(hook.secret.as_deref())
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::config::{Webhook, WebhookKind};
-use crate::model::{StoredItem, hex};
+use crate::model::hex;
 
 /// The feed a message is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,25 +58,6 @@ impl Announced {
             title: it.title.clone(),
             link: it.link.clone(),
             published: it.published.unwrap_or(now),
-            summary: text,
-            author: it.author.clone(),
-        }
-    }
-
-    pub fn from_stored(s: &StoredItem) -> Announced {
-        let it = &s.item;
-        let text = it
-            .summary
-            .as_deref()
-            .or(it.content.as_deref())
-            .map(crate::extract::text::html_to_text)
-            .filter(|t| !t.is_empty())
-            .map(|t| cut(&t, SUMMARY_MAX));
-        Announced {
-            key: it.key.clone(),
-            title: it.title.clone(),
-            link: it.link.clone(),
-            published: s.published(),
             summary: text,
             author: it.author.clone(),
         }
@@ -208,6 +189,15 @@ impl Request {
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: body.to_string().into_bytes(),
         }
+    }
+
+    /// Adds `Authorization: Bearer <token>` when the webhook has a secret.
+    fn bearer(mut self, token: Option<&str>) -> Request {
+        if let Some(t) = token {
+            self.headers
+                .push(("Authorization".into(), format!("Bearer {t}")));
+        }
+        self
     }
 }
 

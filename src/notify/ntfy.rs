@@ -45,12 +45,7 @@ pub fn render(hook: &Webhook, msg: &Message) -> Request {
     if let Some(c) = click {
         body["click"] = c.into();
     }
-    let mut req = Request::json("POST", server, &body);
-    if let Some(token) = &hook.secret {
-        req.headers
-            .push(("Authorization".into(), format!("Bearer {token}")));
-    }
-    req
+    Request::json("POST", server, &body).bearer(hook.secret.as_deref())
 }
 
 #[cfg(test)]

@@ -470,6 +470,11 @@ fn status(path: &std::path::Path) -> Result<(), Outcome> {
             "{}  {count} item(s)\n  last run: {outcome}\n  next run: {next}",
             feed.id
         );
+        for (i, source) in feed.sources.iter().enumerate() {
+            if let Some((why, since)) = crate::health::load(&store, feed, i).broken {
+                println!("  source {}: BROKEN since {since}: {why}", source.url());
+            }
+        }
     }
     for hook in &cfg.webhooks {
         let (queued, retrying, parked, hold) = crate::notify::outbox::counts(&store, hook);
@@ -509,6 +514,7 @@ async fn notify_test(path: &std::path::Path, webhook: &str) -> Result<(), Outcom
             summary: Some("A sample sent by `feedwright notify-test`.".into()),
             author: None,
         }],
+        alert: None,
     };
     let fetcher = Fetcher::new(&cfg.settings.fetch).map_err(|e| Outcome::Runtime(e.to_string()))?;
     let id = format!("test_{}", Utc::now().timestamp());

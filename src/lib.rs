@@ -21,6 +21,7 @@ pub mod config;
 pub mod daemon;
 pub mod extract;
 pub mod fetch;
+pub mod health;
 pub mod model;
 pub mod notify;
 pub mod pipeline;

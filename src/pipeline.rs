@@ -162,9 +162,11 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     // Whole seconds: RSS dates carry no fractions, and Atom's read better without them.
     let now = Utc::now().trunc_subsecs(0);
     let mut outputs = Vec::new();
-    for source in &feed.sources {
-        match run_source(rt, feed, source).await {
-            Ok(out) => outputs.push(out),
+    for (i, source) in feed.sources.iter().enumerate() {
+        let result = run_source(rt, feed, source).await;
+        crate::health::observe(rt, feed, i, &result);
+        match result {
+            Ok(out) => outputs.push((i, out)),
             Err(e) => {
                 warn!(feed = %feed.id, source = %source.url(), error = %e, "Source failed; keeping previous items.");
                 report.errors.push(e);
@@ -212,13 +214,13 @@ async fn run_source(
 /// the first wins (the contract's "Identity"); the filter applies.
 fn merge(
     feed: &FeedSpec,
-    outputs: Vec<SourceOutput>,
+    outputs: Vec<(usize, SourceOutput)>,
     warnings: &mut Vec<String>,
 ) -> (Vec<Item>, Vec<(String, crate::model::Validators)>) {
     let now = Utc::now();
     let mut validators = Vec::new();
     let mut per_source = Vec::with_capacity(outputs.len());
-    for out in outputs {
+    for (i, out) in outputs {
         // An unchanged page is the good case of a conditional GET, not something to warn about.
         let worth_saying = out
             .warnings
@@ -226,7 +228,7 @@ fn merge(
             .filter(|w| !matches!(w, Warning::NotModified { .. }));
         warnings.extend(worth_saying.map(ToString::to_string));
         validators.extend(out.validators);
-        per_source.push(out.items);
+        per_source.push((i, out.items));
     }
     let items = unique(per_source)
         .into_iter()
@@ -235,12 +237,13 @@ fn merge(
     (items, validators)
 }
 
-/// The items of each source (in the feed's source order) as one list in which no two share a key or
-/// a canonical link: the first wins. Each item is marked with its source's position.
-pub fn unique(per_source: Vec<Vec<Item>>) -> Vec<Item> {
+/// The items of each source (by its position in the feed's `[[source]]` list, in that order) as
+/// one list in which no two share a key or a canonical link: the first wins. Each item is marked
+/// with its source's position (a failed source leaves a gap; the others keep their places).
+pub fn unique(per_source: Vec<(usize, Vec<Item>)>) -> Vec<Item> {
     let (mut keys, mut links) = (HashSet::new(), HashSet::new());
     let mut items = Vec::new();
-    for (i, source_items) in per_source.into_iter().enumerate() {
+    for (i, source_items) in per_source {
         for mut item in source_items {
             item.source = u16::try_from(i).unwrap_or(u16::MAX);
             let link = item

@@ -51,7 +51,7 @@ pub async fn preview(
     store: Option<&dyn Store>,
 ) -> Result<Preview, String> {
     let (mut per_source, mut warnings) = (Vec::new(), Vec::new());
-    for source in &feed.sources {
+    for (i, source) in feed.sources.iter().enumerate() {
         let mut items = Vec::new();
         let spec = match source {
             SourceSpec::Scrape(spec) => spec,
@@ -65,7 +65,7 @@ pub async fn preview(
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-                per_source.push(out.items);
+                per_source.push((i, out.items));
                 warnings.extend(out.warnings);
                 continue;
             }
@@ -85,7 +85,7 @@ pub async fn preview(
             })
             .await
             .map_err(|e| e.to_string())?;
-        per_source.push(items);
+        per_source.push((i, items));
     }
     // As a run would: each story once, then the filter.
     let now = chrono::Utc::now();

@@ -370,3 +370,65 @@ fn notify_test_sends_a_sample_and_prints_the_answer_without_the_secret_url() {
     assert!(text(&out).0.contains("HTTP 500"), "{:?}", text(&out));
     assert!(verify(&to(&hooks, "/json")[0]));
 }
+
+#[test]
+fn a_changed_listing_sends_one_broken_alert_over_three_runs_and_one_recovered_alert() {
+    let (site, hooks) = (Site::start(), Site::start());
+    hooks.put_html("/json", "ok");
+    let items = crate::support::k2::items();
+    let good = crate::support::k2::listing(&items, 1, 26);
+    site.put_html("/index.php/en/breaking-news", &good);
+    let project = Project::new(&format!(
+        "[[webhook]]\nname = \"ops\"\nkind = \"json\"\nurl = \"{}\"\nsecret = \"{SECRET}\"\nalerts = true\n",
+        hooks.url("/json")
+    ));
+    project.write(
+        "feeds/k2-news.toml",
+        &crate::support::k2::feed_file(&site.url("")),
+    );
+    assert!(crate::scrape::once(&project, &[]).contains("k2-news: 12 new"));
+    let published = project.public("k2-news.rss");
+
+    // The site is redesigned: the item selector matches nothing, three runs in a row.
+    site.put_html(
+        "/index.php/en/breaking-news",
+        &good.replace("catItemView", "newsCard"),
+    );
+    for _ in 0..3 {
+        let out = project.run(&["once"]);
+        assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+        assert_eq!(
+            project.public("k2-news.rss"),
+            published,
+            "the last good items stay published"
+        );
+    }
+    let alerts = to(&hooks, "/json");
+    assert_eq!(alerts.len(), 1, "exactly one alert for three failing runs");
+    let a = alerts[0].json();
+    assert_eq!(a["type"], "feed.alert");
+    assert!(
+        a["alert"]
+            .as_str()
+            .unwrap()
+            .contains("is broken: the listing changed"),
+        "{a}"
+    );
+    assert!(verify(&alerts[0]));
+    let status = text(&project.run(&["status"])).0;
+    assert!(status.contains("BROKEN"), "{status}");
+
+    // Back to normal: one "recovered".
+    site.put_html("/index.php/en/breaking-news", &good);
+    crate::scrape::once(&project, &[]);
+    let alerts = to(&hooks, "/json");
+    assert_eq!(alerts.len(), 2);
+    assert!(
+        alerts[1].json()["alert"]
+            .as_str()
+            .unwrap()
+            .contains("recovered")
+    );
+    crate::scrape::once(&project, &[]);
+    assert_eq!(to(&hooks, "/json").len(), 2, "no alert while it stays well");
+}

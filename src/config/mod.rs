@@ -324,6 +324,8 @@ pub struct Webhook {
     pub max_age: std::time::Duration,
     /// Each item's text, with `{feed}`, `{title}`, `{link}`, `{summary}`, `{date}`.
     pub template: Option<String>,
+    /// Also hears about source health (broken, recovered).
+    pub alerts: bool,
 }
 
 impl Webhook {

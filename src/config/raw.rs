@@ -102,6 +102,8 @@ pub struct RawWebhook {
     pub max_age: Option<Str>,
     /// The text of each item: `{feed}`, `{title}`, `{link}`, `{summary}`, `{date}`.
     pub template: Option<Str>,
+    /// Also hear about source health: broken and recovered sources.
+    pub alerts: Option<bool>,
 }
 
 /// One `feeds/*.toml` file.

@@ -598,6 +598,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             batch_over: batch_over?,
             max_age: max_age?,
             template,
+            alerts: raw.alerts.unwrap_or(false),
         })
     }
 

@@ -59,7 +59,10 @@ pub fn render(hook: &Webhook, msg: &Message) -> Request {
             e
         })
         .collect();
-    let mut content = format!("**{}**", msg.feed.title);
+    let mut content = match &msg.alert {
+        Some(a) => a.clone(),
+        None => format!("**{}**", msg.feed.title),
+    };
     if msg.is_digest() {
         content.push_str(&format!(": {} new items", msg.items.len()));
     }

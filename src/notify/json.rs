@@ -37,7 +37,12 @@ pub fn render(hook: &Webhook, msg: &Message, id: &str, now: DateTime<Utc>) -> Re
         .templated(hook.template.as_deref())
         .map(|lines| lines.join("\n"));
     let body = serde_json::json!({
-        "type": if msg.is_digest() { "feed.digest" } else { "feed.item" },
+        "type": match (&msg.alert, msg.is_digest()) {
+            (Some(_), _) => "feed.alert",
+            (None, true) => "feed.digest",
+            (None, false) => "feed.item",
+        },
+        "alert": msg.alert,
         "text": text,
         "timestamp": now.to_rfc3339(),
         "data": {

@@ -69,6 +69,9 @@ impl Announced {
 pub struct Message {
     pub feed: FeedRef,
     pub items: Vec<Announced>,
+    /// A source-health alert instead of items ("⚠ … is broken: …").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
 }
 
 impl Message {
@@ -78,6 +81,9 @@ impl Message {
 
     /// "CARICC news: 8 new items" or the item's title.
     pub fn headline(&self) -> String {
+        if let Some(alert) = &self.alert {
+            return alert.clone();
+        }
         match self.items.as_slice() {
             [one] => one.title.clone(),
             many => format!("{}: {} new items", self.feed.title, many.len()),
@@ -93,6 +99,10 @@ impl Message {
         for it in &self.items {
             h.update([0]);
             h.update(it.key.as_bytes());
+        }
+        if let Some(a) = &self.alert {
+            h.update([1]);
+            h.update(a.as_bytes());
         }
         format!("msg_{}", hex(&h.finalize()[..12]))
     }
@@ -146,12 +156,14 @@ impl Announce {
                 vec![Message {
                     feed: self.feed.clone(),
                     items: new.clone(),
+                    alert: None,
                 }]
             } else {
                 new.iter()
                     .map(|it| Message {
                         feed: self.feed.clone(),
                         items: vec![it.clone()],
+                        alert: None,
                     })
                     .collect()
             };
@@ -302,6 +314,7 @@ pub(crate) mod testing {
             batch_over: 5,
             max_age: std::time::Duration::from_secs(86_400),
             template: None,
+            alerts: false,
         }
     }
 
@@ -332,6 +345,7 @@ pub(crate) mod testing {
                     author: Some("Пресс-служба".into()),
                 })
                 .collect(),
+            alert: None,
         }
     }
 }

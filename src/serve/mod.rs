@@ -122,9 +122,28 @@ async fn metrics(State(st): State<AppState>) -> Response {
         queue.push((hook.name.clone(), "paused", held("paused")));
         queue.push((hook.name.clone(), "disabled", held("disabled")));
     }
+    let mut text = st.metrics.render(&queue);
+    text.push_str("# HELP feedwright_source_broken 1 while a source is broken (health alerts).\n# TYPE feedwright_source_broken gauge\n");
+    for feed in &st.config().feeds {
+        for (i, source) in feed.sources.iter().enumerate() {
+            let broken = crate::health::load(st.store.as_ref(), feed, i)
+                .broken
+                .is_some();
+            let url = source
+                .url()
+                .as_str()
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"");
+            text.push_str(&format!(
+                "feedwright_source_broken{{feed=\"{}\",source=\"{url}\"}} {}\n",
+                feed.id,
+                u8::from(broken)
+            ));
+        }
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        st.metrics.render(&queue),
+        text,
     )
         .into_response()
 }

@@ -40,7 +40,21 @@ pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
         .map(|feed| {
             let count = st.store.count(&feed.id).ok();
             let run = last_run(st.store.as_ref(), &feed.id);
-            row(feed, count, run.as_ref(), now)
+            let broken: String = (0..feed.sources.len())
+                .filter_map(|i| crate::health::load(st.store.as_ref(), feed, i).broken)
+                .map(|(why, since)| {
+                    format!(
+                        "<div class=\"failed\">broken since {}</div><div class=\"err\">{}</div>",
+                        since.format("%Y-%m-%d %H:%M UTC"),
+                        esc(&why)
+                    )
+                })
+                .collect();
+            row(feed, count, run.as_ref(), now).replacen(
+                "</strong>",
+                &format!("</strong>{broken}"),
+                1,
+            )
         })
         .collect();
     let hooks = webhooks(&config, st.store.as_ref());

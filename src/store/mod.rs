@@ -133,6 +133,8 @@ pub trait Store: Send + Sync {
     fn prune(&self, feed: &FeedId, keep: usize) -> Result<usize, StoreError>;
     /// A webhook's deliveries in order (oldest first), with their outbox keys.
     fn deliveries(&self, webhook: &str) -> Result<Vec<(Vec<u8>, Delivery)>, StoreError>;
+    /// Adds deliveries to the outbox outside a run (health alerts), after everything queued so far.
+    fn enqueue(&self, deliveries: &[Delivery]) -> Result<(), StoreError>;
     /// Rewrites a delivery (after an attempt).
     fn put_delivery(&self, key: &[u8], delivery: &Delivery) -> Result<(), StoreError>;
     /// Removes a delivered one.

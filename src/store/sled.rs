@@ -424,6 +424,17 @@ impl Store for SledStore {
         Ok(out)
     }
 
+    fn enqueue(&self, deliveries: &[Delivery]) -> Result<(), StoreError> {
+        let id = self.db.generate_id()?;
+        let mut batch = sled::Batch::default();
+        for (n, d) in deliveries.iter().enumerate() {
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            batch.insert(outbox_key(&d.webhook, id, n), encode(d));
+        }
+        self.outbox.apply_batch(batch)?;
+        Ok(())
+    }
+
     fn put_delivery(&self, key: &[u8], delivery: &Delivery) -> Result<(), StoreError> {
         self.outbox.insert(key, encode(delivery))?;
         Ok(())

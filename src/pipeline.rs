@@ -330,3 +330,18 @@ pub fn publish_feed(rt: &Runtime, feed: &FeedSpec) -> Result<(usize, usize), Str
     rt.published(feed, files);
     Ok((items.len(), changed))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_source_does_not_move_the_others_places() {
+        // Source 0 failed: source 1's items keep place 1, so a stored copy from source 0 still wins.
+        let mut a = Item::new("https://x.test/a", "A");
+        a.link = Some("https://x.test/a".into());
+        let items = unique(vec![(1, vec![a.clone()]), (2, vec![a])]);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].source, 1);
+    }
+}

@@ -136,17 +136,17 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
 /// finds the store empty for the feed: that is committed with the items, so a crash cannot make a
 /// later run look like a first one (a last-run record could be lost with the crash).
 fn announce(rt: &Runtime, feed: &FeedSpec) -> Option<crate::notify::Announce> {
-    let first_run = rt.store.count(&feed.id).unwrap_or(0) == 0;
-    if first_run && !feed.notify_on_first_run {
-        return None;
-    }
     let webhooks: Vec<(String, usize)> = rt
         .webhooks
         .iter()
         .filter(|w| w.takes(&feed.id))
         .map(|w| (w.name.clone(), w.batch_over))
         .collect();
-    (!webhooks.is_empty()).then(|| crate::notify::Announce {
+    if webhooks.is_empty() {
+        return None;
+    }
+    let first_run = rt.store.count(&feed.id).unwrap_or(0) == 0;
+    (!first_run || feed.notify_on_first_run).then(|| crate::notify::Announce {
         feed: crate::notify::FeedRef {
             id: feed.id.to_string(),
             title: feed.title.clone(),

@@ -244,29 +244,9 @@ async fn once(path: &std::path::Path, names: &[String]) -> Result<(), Outcome> {
     }
     // Notifications this run queued (and any left from before) go out now; what must wait for a
     // retry stays in the outbox for the next `once` or the daemon.
-    let delivered = crate::notify::outbox::deliver_all(
-        rt.store.clone(),
-        &rt.fetcher,
-        &cfg.webhooks,
-        rt.metrics.clone(),
-    )
-    .await?;
     if !cfg.webhooks.is_empty() {
-        println!("webhooks: {delivered} message(s) delivered");
-        for hook in &cfg.webhooks {
-            let (queued, retrying, parked, hold) =
-                crate::notify::outbox::counts(rt.store.as_ref(), hook);
-            if queued + retrying + parked > 0 || hold.is_some() {
-                println!(
-                    "  {}: {queued} queued, {retrying} retrying, {parked} parked{}",
-                    hook.name,
-                    hold.map(|h| format!(", {} ({})", h.state, h.reason))
-                        .unwrap_or_default()
-                );
-            }
-        }
+        deliver_now(&rt, &cfg).await?;
     }
-    rt.store.flush_async().await?;
     let dir = cfg.settings.public_dir();
     crate::publish::write_opml(&dir, &cfg.feeds, &cfg.settings.public_url)
         .map_err(|e| Outcome::Runtime(format!("cannot write {}/feeds.opml: {e}", dir.display())))?;
@@ -275,6 +255,33 @@ async fn once(path: &std::path::Path, names: &[String]) -> Result<(), Outcome> {
     } else {
         Ok(())
     }
+}
+
+/// `once`: delivers what the outbox holds now and prints what stays queued.
+async fn deliver_now(rt: &Runtime, cfg: &config::Config) -> Result<(), Outcome> {
+    let delivered = crate::notify::outbox::deliver_all(
+        rt.store.clone(),
+        &rt.fetcher,
+        &cfg.webhooks,
+        rt.metrics.clone(),
+    )
+    .await?;
+    println!("webhooks: {delivered} message(s) delivered");
+    for hook in &cfg.webhooks {
+        let (queued, retrying, parked, hold) =
+            crate::notify::outbox::counts(rt.store.as_ref(), hook);
+        if queued + retrying + parked > 0 || hold.is_some() {
+            println!(
+                "  {}: {queued} queued, {retrying} retrying, {parked} parked{}",
+                hook.name,
+                hold.map(|h| format!(", {} ({})", h.state, h.reason))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    // What was delivered is off the outbox for good.
+    rt.store.flush_async().await?;
+    Ok(())
 }
 
 /// Runs feeds concurrently, at most `limit` at a time; reports come back in feed order.

@@ -180,10 +180,14 @@ pub fn observe(
     result: &Result<SourceOutput, String>,
 ) {
     let store = rt.store.as_ref();
-    let mut h = load(store, feed, source);
+    let before = load(store, feed, source);
+    let mut h = before.clone();
     let now = Utc::now();
     let change = judge(&mut h, &seen(result), now);
-    if let Ok(bytes) = serde_json::to_vec(&h) {
+    // Most runs change nothing: no write then.
+    if h != before
+        && let Ok(bytes) = serde_json::to_vec(&h)
+    {
         let _ = store.put_state(&key(feed, source), &bytes);
     }
     let Some(change) = change else { return };

@@ -67,6 +67,15 @@ pub enum Command {
     Status,
     /// Sends a sample message to a webhook and prints the receiver's answer.
     NotifyTest { webhook: String },
+    /// Finds a site's feeds, or drafts a scrape source from the page's structure.
+    Discover {
+        url: String,
+        /// Save the draft, e.g. feeds/news.toml (refuses to overwrite without --force).
+        #[arg(long)]
+        write: Option<PathBuf>,
+        #[arg(long)]
+        force: bool,
+    },
     /// The webhook outbox.
     Deliveries {
         #[command(subcommand)]
@@ -136,6 +145,9 @@ pub async fn run(cli: Cli) -> Outcome {
         Command::Items { feed, limit, json } => items(&path, &feed, limit, json),
         Command::Status => status(&path),
         Command::NotifyTest { webhook } => notify_test(&path, &webhook).await,
+        Command::Discover { url, write, force } => {
+            discover(&path, &url, write.as_deref(), force).await
+        }
         Command::Deliveries {
             action: DeliveriesAction::Replay { webhook, since },
         } => replay(&path, &webhook, since.as_deref()),
@@ -497,6 +509,74 @@ fn status(path: &std::path::Path) -> Result<(), Outcome> {
             "webhook {} ({:?}): {queued} queued, {retrying} retrying, {parked} parked{held}",
             hook.name, hook.kind
         );
+    }
+    Ok(())
+}
+
+/// `discover URL [--write FILE [--force]]`.
+async fn discover(
+    path: &std::path::Path,
+    url: &str,
+    write: Option<&std::path::Path>,
+    force: bool,
+) -> Result<(), Outcome> {
+    let page = url::Url::parse(url).map_err(|e| {
+        Outcome::Usage(format!(
+            "{url}: {e}\n  hint: give the page's full URL, https://…"
+        ))
+    })?;
+    // The settings' [fetch] when there are settings; defaults otherwise.
+    let settings = match config::load(path) {
+        Ok(cfg) => cfg.settings.fetch,
+        Err(_) => config::FetchSettings {
+            user_agent: format!(
+                "feedwright/{} (+https://crates.io/crates/feedwright)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            timeout: std::time::Duration::from_secs(30),
+            max_body: 10 << 20,
+            concurrency: 4,
+            per_host_concurrency: 2,
+            per_host_delay: std::time::Duration::ZERO,
+            robots_txt: true,
+        },
+    };
+    let fetcher = Fetcher::new(&settings).map_err(|e| Outcome::Runtime(e.to_string()))?;
+    let found = crate::discover::discover(&fetcher, &page)
+        .await
+        .map_err(Outcome::Runtime)?;
+    for f in &found.feeds {
+        println!("feed offered: {} ({} entries)", f.url, f.entries);
+    }
+    let Some(draft) = crate::discover::draft(&found) else {
+        return Err(Outcome::Runtime(format!(
+            "{page}: no feed offered and no repeated structure with links found\n  hint: open the page's listing of articles (a category or news page), not its front page"
+        )));
+    };
+    println!("\n{draft}");
+    // A preview of the draft, as `preview` would show it.
+    let dir = tempfile::tempdir().map_err(|e| Outcome::Runtime(e.to_string()))?;
+    let (settings_file, feed_file) = (dir.path().join("s.toml"), dir.path().join("draft.toml"));
+    let io = |e: std::io::Error| Outcome::Runtime(e.to_string());
+    std::fs::write(&settings_file, "state_dir = \"state\"\n").map_err(io)?;
+    std::fs::write(&feed_file, &draft).map_err(io)?;
+    let cfg = config::validate::load_one_feed(&settings_file, &feed_file, |_| None)?;
+    if let Some(feed) = cfg.feeds.first() {
+        let p = crate::preview::preview(feed, &fetcher, None)
+            .await
+            .map_err(Outcome::Runtime)?;
+        crate::preview::print_table(&p);
+    }
+    if let Some(out) = write {
+        if out.exists() && !force {
+            return Err(Outcome::Usage(format!(
+                "{} exists; not overwritten\n  hint: add --force, or choose another name",
+                out.display()
+            )));
+        }
+        std::fs::write(out, &draft)
+            .map_err(|e| Outcome::Runtime(format!("cannot write {}: {e}", out.display())))?;
+        println!("written to {}", out.display());
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod backfill;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod discover;
 pub mod extract;
 pub mod fetch;
 pub mod health;

@@ -8,6 +8,7 @@ mod check;
 mod crash;
 mod daemon;
 mod dates;
+mod discover;
 mod feeds;
 mod golden;
 mod once;

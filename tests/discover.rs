@@ -1,0 +1,211 @@
+//! `feedwright discover`: feeds a site offers are found and verified; where there are none, a
+//! draft scrape source from the page's structure that works as written.
+
+use crate::support::server::Site;
+use crate::support::sites::{self, Lang};
+use crate::support::{Project, text};
+
+fn discover(project: &Project, url: &str, extra: &[&str]) -> String {
+    let mut args = vec!["discover", url];
+    args.extend_from_slice(extra);
+    let out = project.run(&args);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    stdout
+}
+
+#[test]
+fn discover_on_the_k2_site_writes_a_feed_that_works_without_edits() {
+    let site = Site::start();
+    let articles = sites::archive(Lang::En, 60);
+    sites::serve_k2(&site, Lang::En, &articles);
+    let project = Project::new("");
+    let first = site.url(&sites::listing_path(Lang::En, 1));
+    let out = discover(
+        &project,
+        &first,
+        &[
+            "--write",
+            &project.path("feeds/k2.toml").display().to_string(),
+        ],
+    );
+    assert!(
+        out.contains("span.catItemImage a @title"),
+        "titles from @title: {out}"
+    );
+    assert!(
+        out.contains("next_page = \"li.pagination-next a @href\""),
+        "{out}"
+    );
+    assert!(out.contains("written to"), "{out}");
+    // Refuses to overwrite without --force.
+    let again = project.run(&[
+        "discover",
+        &first,
+        "--write",
+        &project.path("feeds/k2.toml").display().to_string(),
+    ]);
+    assert_eq!(again.status.code(), Some(64), "{:?}", text(&again));
+    assert!(text(&again).1.contains("exists; not overwritten"));
+
+    let out = crate::scrape::once(&project, &[]);
+    assert!(out.contains("k2: 24 new"), "two listing pages: {out}");
+    let stored = crate::scrape::stored(&project, "k2");
+    let truth: Vec<&str> = articles[..24].iter().map(|a| a.title.as_str()).collect();
+    let mut got: Vec<String> = stored
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_string())
+        .collect();
+    got.sort();
+    let mut want: Vec<String> = truth.iter().map(|t| t.to_string()).collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn a_declared_feed_and_a_cms_feed_are_found_and_verified() {
+    let site = Site::start();
+    let rss = crate::feeds::rss_doc(&[("One", site.url("/1"), "urn:1", "2024-03-03T10:00:00Z")]);
+    site.put_bytes(
+        "/news/rss.xml",
+        "application/rss+xml",
+        rss.clone().into_bytes(),
+    );
+    site.put_html(
+        "/news/",
+        "<html><head><title>News</title><link rel=\"alternate\" type=\"application/rss+xml\" href=\"rss.xml\"></head><body><p>Hi</p></body></html>",
+    );
+    let project = Project::new("");
+    let out = discover(&project, &site.url("/news/"), &[]);
+    assert!(
+        out.contains(&format!(
+            "feed offered: {} (1 entries)",
+            site.url("/news/rss.xml")
+        )),
+        "{out}"
+    );
+    assert!(out.contains("kind = \"feed\""), "{out}");
+
+    // WordPress: no <link>, but /feed/ answers with a feed.
+    let wp = Site::start();
+    wp.put_bytes("/feed/", "application/rss+xml", rss.into_bytes());
+    wp.put_html(
+        "/",
+        "<html><head><title>Blog</title></head><body><p>Hi</p></body></html>",
+    );
+    let out = discover(&project, &wp.url("/"), &[]);
+    assert!(
+        out.contains(&format!("feed offered: {}", wp.url("/feed/"))),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_blog_without_feeds_gets_a_scrape_draft_with_dates() {
+    let site = Site::start();
+    let truth = sites::serve_blog(&site, 10);
+    let project = Project::new("");
+    let out = discover(&project, &site.url("/blog/"), &[]);
+    assert!(out.contains("kind = \"scrape\""), "{out}");
+    assert!(out.contains("items = \"article.post\""), "{out}");
+    assert!(out.contains("time.entry-date @datetime"), "{out}");
+    for (title, _, _) in &truth {
+        assert!(
+            out.contains(title.as_str()),
+            "{title} in the preview: {out}"
+        );
+    }
+}
+
+/// Every saved page of `tests/fixtures/discover/`: the draft's selectors, run on the page, find at
+/// least 90% of the article links written beside it (`.links`), at most 10% other links, and the
+/// next page where the page has one (`.next`). Prints the per-page figures.
+#[test]
+fn drafts_find_the_articles_and_the_next_page_on_fifteen_kinds_of_site() {
+    use feedwright::discover::{Discovery, draft, propose};
+    use feedwright::extract::date::DateContext;
+    use feedwright::source::extract::extract_listing;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/discover");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.unwrap().path();
+            (p.extension()? == "html")
+                .then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 15, "{names:?}");
+    let base = url::Url::parse("https://site.test/section/list.html").unwrap();
+    let mut failures = Vec::new();
+    println!(
+        "{:<12} {:>6} {:>6} {:>8} {:>9}  next",
+        "page", "found", "want", "recall", "precision"
+    );
+    for name in &names {
+        let read = |ext: &str| std::fs::read_to_string(dir.join(format!("{name}.{ext}"))).unwrap();
+        let html_text = read("html");
+        let want: std::collections::HashSet<String> = read("links")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| base.join(l.trim()).unwrap().to_string())
+            .collect();
+        let want_next = read("next").trim().to_string();
+        let proposal = propose(&scraper::Html::parse_document(&html_text), &base);
+        let discovery = Discovery {
+            page: base.clone(),
+            title: name.clone(),
+            feeds: Vec::new(),
+            proposal,
+        };
+        let Some(toml) = draft(&discovery) else {
+            failures.push(format!("{name}: no draft"));
+            continue;
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("s.toml"), "state_dir = \"state\"\n").unwrap();
+        std::fs::write(tmp.path().join("d.toml"), &toml).unwrap();
+        let cfg = feedwright::config::validate::load_one_feed(
+            &tmp.path().join("s.toml"),
+            &tmp.path().join("d.toml"),
+            |_| None,
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}\n{toml}"));
+        let feedwright::config::SourceSpec::Scrape(spec) = &cfg.feeds[0].sources[0] else {
+            panic!("{name}: a scrape draft")
+        };
+        let page = extract_listing(&html_text, &base, spec, &DateContext::zone(chrono_tz::UTC));
+        let got: std::collections::HashSet<String> =
+            page.items.iter().filter_map(|i| i.link.clone()).collect();
+        let hit = got.intersection(&want).count();
+        let recall = hit as f64 / want.len() as f64;
+        let precision = if got.is_empty() {
+            0.0
+        } else {
+            hit as f64 / got.len() as f64
+        };
+        let next_ok = want_next.is_empty()
+            || page.next.as_ref().map(|u| u.to_string())
+                == Some(base.join(&want_next).unwrap().to_string());
+        println!(
+            "{name:<12} {:>6} {:>6} {:>7.0}% {:>8.0}%  {}",
+            got.len(),
+            want.len(),
+            recall * 100.0,
+            precision * 100.0,
+            if want_next.is_empty() {
+                "none on page"
+            } else if next_ok {
+                "found"
+            } else {
+                "MISSED"
+            }
+        );
+        if recall < 0.9 || precision < 0.9 || !next_ok {
+            failures.push(format!(
+                "{name}: recall {recall:.2}, precision {precision:.2}, next {next_ok}\n{toml}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

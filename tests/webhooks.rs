@@ -48,6 +48,14 @@ fn project(site: &Site, hooks: &Site, extra_hooks: &str) -> Project {
     project
 }
 
+/// A feed site, and a receiver site answering 200 at `/json` and `/slack`.
+fn receivers() -> (Site, Site) {
+    let (site, hooks) = (Site::start(), Site::start());
+    hooks.put_html("/json", "ok");
+    hooks.put_html("/slack", "ok");
+    (site, hooks)
+}
+
 /// A daemon project: one story at first, a per-second schedule, a signed json webhook.
 fn daemon_project(site: &Site, hooks: &Site, hook_extra: &str) -> Project {
     site.put_bytes("/rss", "application/rss+xml", stories(site, 0, 1));
@@ -92,9 +100,7 @@ fn to(hooks: &Site, path: &str) -> Vec<Received> {
 
 #[test]
 fn new_items_reach_json_and_slack_receivers_signed_once_each_and_many_as_one_digest() {
-    let (site, hooks) = (Site::start(), Site::start());
-    hooks.put_html("/json", "ok");
-    hooks.put_html("/slack", "ok");
+    let (site, hooks) = receivers();
     site.put_bytes("/rss", "application/rss+xml", stories(&site, 0, 2));
     let project = project(&site, &hooks, "");
 
@@ -162,9 +168,7 @@ fn new_items_reach_json_and_slack_receivers_signed_once_each_and_many_as_one_dig
 
 #[test]
 fn a_receiver_that_fails_then_rate_limits_gets_every_message_in_order_on_schedule() {
-    let (site, hooks) = (Site::start(), Site::start());
-    hooks.put_html("/json", "ok");
-    hooks.put_html("/slack", "ok");
+    let (site, hooks) = receivers();
     let project = daemon_project(&site, &hooks, "");
     let mut daemon = project.start_daemon();
     daemon.wait_for_log("feed=partner new=1");
@@ -222,9 +226,7 @@ fn a_receiver_that_fails_then_rate_limits_gets_every_message_in_order_on_schedul
 
 #[test]
 fn a_410_disables_only_that_webhook_and_parked_messages_can_be_replayed() {
-    let (site, hooks) = (Site::start(), Site::start());
-    hooks.put_html("/json", "ok");
-    hooks.put_html("/slack", "ok");
+    let (site, hooks) = receivers();
     site.put_bytes("/rss", "application/rss+xml", stories(&site, 0, 1));
     let project = project(&site, &hooks, "");
     crate::scrape::once(&project, &[]);
@@ -350,9 +352,7 @@ fn deliveries_survive_twenty_sigkills_at_random_points() {
 
 #[test]
 fn notify_test_sends_a_sample_and_prints_the_answer_without_the_secret_url() {
-    let (site, hooks) = (Site::start(), Site::start());
-    hooks.put_html("/json", "ok");
-    hooks.put_html("/slack", "ok");
+    let (site, hooks) = receivers();
     let project = project(&site, &hooks, "");
     let out = project.run(&["notify-test", "team"]);
     let (stdout, stderr) = text(&out);

@@ -476,10 +476,8 @@ fn status(path: &std::path::Path) -> Result<(), Outcome> {
     for feed in &cfg.feeds {
         let count = store.count(&feed.id)?;
         let last = crate::pipeline::last_run(&store, &feed.id);
-        let next = store
-            .state(&format!("next/{}", feed.id))?
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_else(|| "at the daemon's start".to_string());
+        let next = crate::daemon::stored_next(&store, &feed.id)
+            .map_or_else(|| "at the daemon's start".to_string(), |t| t.to_string());
         let outcome = match &last {
             None => "never ran".to_string(),
             Some(r) if r.ok => format!("{}: ok, {} new, {} updated", r.at, r.new, r.updated),
@@ -528,18 +526,7 @@ async fn discover(
     // The settings' [fetch] when there are settings; defaults otherwise.
     let settings = match config::load(path) {
         Ok(cfg) => cfg.settings.fetch,
-        Err(_) => config::FetchSettings {
-            user_agent: format!(
-                "feedwright/{} (+https://crates.io/crates/feedwright)",
-                env!("CARGO_PKG_VERSION")
-            ),
-            timeout: std::time::Duration::from_secs(30),
-            max_body: 10 << 20,
-            concurrency: 4,
-            per_host_concurrency: 2,
-            per_host_delay: std::time::Duration::ZERO,
-            robots_txt: true,
-        },
+        Err(_) => config::FetchSettings::default(),
     };
     let fetcher = Fetcher::new(&settings).map_err(|e| Outcome::Runtime(e.to_string()))?;
     let found = crate::discover::discover(&fetcher, &page)

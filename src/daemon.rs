@@ -46,7 +46,8 @@ fn next_key(id: &FeedId) -> String {
     format!("next/{id}")
 }
 
-fn stored_next(store: &dyn Store, id: &FeedId) -> Option<DateTime<Utc>> {
+/// A feed's next run as the daemon stored it.
+pub fn stored_next(store: &dyn Store, id: &FeedId) -> Option<DateTime<Utc>> {
     let bytes = store.state(&next_key(id)).ok()??;
     DateTime::parse_from_rfc3339(std::str::from_utf8(&bytes).ok()?)
         .ok()

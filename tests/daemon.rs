@@ -190,7 +190,7 @@ fn next_run_times_survive_a_restart() {
 }
 
 #[test]
-fn systemd_hears_ready_only_once_the_port_accepts_and_stopping_on_sigterm() {
+fn systemd_hears_ready_only_once_the_port_accepts_the_watchdog_and_stopping_on_sigterm() {
     use std::os::unix::net::UnixDatagram;
     let site = rss_site();
     let project = Project::serving("");
@@ -206,6 +206,8 @@ fn systemd_hears_ready_only_once_the_port_accepts_and_stopping_on_sigterm() {
     let mut child = project
         .command(&["run"])
         .env("NOTIFY_SOCKET", &sock_path)
+        // WatchdogSec= of 0.4 s: the scheduler pings every 0.2 s.
+        .env("WATCHDOG_USEC", "400000")
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")
         .stderr(std::process::Stdio::piped())
@@ -227,6 +229,13 @@ fn systemd_hears_ready_only_once_the_port_accepts_and_stopping_on_sigterm() {
         }
     };
     std::net::TcpStream::connect(&addr).expect("the port accepts once READY=1 was sent");
+    let mut pings = 0;
+    while pings < 2 {
+        let n = sock
+            .recv(&mut buf)
+            .expect("WATCHDOG=1 while the scheduler runs");
+        pings += usize::from(String::from_utf8_lossy(&buf[..n]).contains("WATCHDOG=1"));
+    }
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -101,13 +101,9 @@ fn retry_after_keeps_us_away_from_the_host() {
     site.set_headers("/busy", &[("Retry-After", "120"), ("x-status", "429")]);
     site.put_html("/other", "fine");
     let settings = FetchSettings {
-        user_agent: "feedwright/test".into(),
-        timeout: Duration::from_secs(5),
-        max_body: 1 << 20,
-        concurrency: 4,
-        per_host_concurrency: 2,
         per_host_delay: Duration::ZERO,
         robots_txt: false,
+        ..FetchSettings::default()
     };
     let fetcher = Fetcher::new(&settings).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()

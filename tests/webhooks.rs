@@ -73,6 +73,14 @@ fn daemon_project(site: &Site, hooks: &Site, hook_extra: &str) -> Project {
     project
 }
 
+/// The first item's title in a json delivery.
+fn first_title(r: &Received) -> String {
+    r.json()["data"]["items"][0]["title"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// Verifies a Standard Webhooks signature the way a receiver would.
 fn verify(r: &Received) -> bool {
     let id = r.header("webhook-id").unwrap();
@@ -124,15 +132,7 @@ fn new_items_reach_json_and_slack_receivers_signed_once_each_and_many_as_one_dig
         assert!(verify(r), "signature of {:?}", r.header("webhook-id"));
         assert_eq!(r.json()["type"], "feed.item");
     }
-    let titles: Vec<String> = json
-        .iter()
-        .map(|r| {
-            r.json()["data"]["items"][0]["title"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let titles: Vec<String> = json.iter().map(first_title).collect();
     assert_eq!(
         titles,
         [
@@ -204,15 +204,7 @@ fn a_receiver_that_fails_then_rate_limits_gets_every_message_in_order_on_schedul
         "{gap2:?}"
     );
     // Then the other two, in order, and each message delivered once.
-    let titles: Vec<String> = got[2..]
-        .iter()
-        .map(|r| {
-            r.json()["data"]["items"][0]["title"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let titles: Vec<String> = got[2..].iter().map(first_title).collect();
     assert_eq!(
         titles,
         [
@@ -314,12 +306,7 @@ fn deliveries_survive_twenty_sigkills_at_random_points() {
         let got: std::collections::HashSet<String> = to(&hooks, "/json")
             .iter()
             .filter(|r| !r.body.is_empty())
-            .map(|r| {
-                r.json()["data"]["items"][0]["title"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
+            .map(first_title)
             .collect();
         if got == expected {
             break;
@@ -335,10 +322,7 @@ fn deliveries_survive_twenty_sigkills_at_random_points() {
     // Duplicates, if any, carry the same id for the same story.
     let mut ids = std::collections::HashMap::new();
     for r in to(&hooks, "/json") {
-        let title = r.json()["data"]["items"][0]["title"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let title = first_title(&r);
         let id = r.header("webhook-id").unwrap().to_string();
         assert!(verify(&r));
         assert_eq!(

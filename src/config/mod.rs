@@ -77,6 +77,24 @@ pub struct FetchSettings {
     pub robots_txt: bool,
 }
 
+impl Default for FetchSettings {
+    /// The defaults of every `[fetch]` key (the README's settings table).
+    fn default() -> FetchSettings {
+        FetchSettings {
+            user_agent: format!(
+                "feedwright/{} (+https://crates.io/crates/feedwright)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            timeout: Duration::from_secs(30),
+            max_body: 10 << 20,
+            concurrency: 16,
+            per_host_concurrency: 2,
+            per_host_delay: Duration::from_secs(1),
+            robots_txt: true,
+        }
+    }
+}
+
 /// One feed.
 #[derive(Debug, Clone)]
 pub struct FeedSpec {

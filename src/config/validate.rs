@@ -467,43 +467,39 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 
     pub(super) fn fetch(&mut self, raw: &RawFetch) -> FetchSettings {
+        let d = FetchSettings::default();
         let ua = raw
             .user_agent
             .as_ref()
             .and_then(|s| self.expand(s, "fetch.user_agent"));
         FetchSettings {
-            user_agent: ua.unwrap_or_else(|| {
-                format!(
-                    "feedwright/{} (+https://crates.io/crates/feedwright)",
-                    env!("CARGO_PKG_VERSION")
-                )
-            }),
+            user_agent: ua.unwrap_or(d.user_agent),
             timeout: raw
                 .timeout
                 .as_ref()
                 .and_then(|s| self.duration(s, "fetch.timeout"))
-                .unwrap_or(Duration::from_secs(30)),
+                .unwrap_or(d.timeout),
             max_body: raw
                 .max_body
                 .as_ref()
                 .and_then(|s| self.size(s, "fetch.max_body"))
-                .unwrap_or(10 << 20),
+                .unwrap_or(d.max_body),
             concurrency: raw
                 .concurrency
                 .as_ref()
                 .and_then(|v| self.positive(v, "fetch.concurrency"))
-                .unwrap_or(16),
+                .unwrap_or(d.concurrency),
             per_host_concurrency: raw
                 .per_host_concurrency
                 .as_ref()
                 .and_then(|v| self.positive(v, "fetch.per_host_concurrency"))
-                .unwrap_or(2),
+                .unwrap_or(d.per_host_concurrency),
             per_host_delay: raw
                 .per_host_delay
                 .as_ref()
                 .and_then(|s| self.duration(s, "fetch.per_host_delay"))
-                .unwrap_or(Duration::from_secs(1)),
-            robots_txt: raw.robots_txt.unwrap_or(true),
+                .unwrap_or(d.per_host_delay),
+            robots_txt: raw.robots_txt.unwrap_or(d.robots_txt),
         }
     }
 

@@ -487,16 +487,7 @@ mod tests {
 
     #[test]
     fn the_https_client_is_built_on_first_use_and_shared() {
-        let settings = FetchSettings {
-            user_agent: "t".into(),
-            timeout: Duration::from_secs(5),
-            max_body: 1 << 20,
-            concurrency: 1,
-            per_host_concurrency: 1,
-            per_host_delay: Duration::ZERO,
-            robots_txt: false,
-        };
-        let f = Fetcher::new(&settings).unwrap();
+        let f = Fetcher::new(&FetchSettings::default()).unwrap();
         assert!(
             f.https.get().is_none(),
             "no CA bundle read before an https URL is fetched"

@@ -523,16 +523,7 @@ mod tests {
             last_error: None,
         };
         store.put_delivery(b"test\0k", &d).unwrap();
-        let settings = crate::config::FetchSettings {
-            user_agent: "t".into(),
-            timeout: Duration::from_secs(1),
-            max_body: 1024,
-            concurrency: 1,
-            per_host_concurrency: 1,
-            per_host_delay: Duration::ZERO,
-            robots_txt: false,
-        };
-        let fetcher = Fetcher::new(&settings).unwrap();
+        let fetcher = Fetcher::new(&crate::config::FetchSettings::default()).unwrap();
         let metrics = crate::serve::Metrics::default();
         let p = pass(&store, &fetcher, &h, &metrics).await.unwrap();
         assert_eq!(p.delivered, 0);

@@ -199,7 +199,11 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    // World-readable like any static file (a temp file starts 0600), so that a web server running
+    // as another user can serve the directory.
+    let mut tmp = tempfile::Builder::new()
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -237,5 +241,17 @@ mod tests {
         assert!(!write_if_changed(&p, b"one").unwrap());
         assert!(write_if_changed(&p, b"two").unwrap());
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
+    }
+
+    #[test]
+    fn published_files_are_readable_by_other_web_servers() {
+        // The contract: "any web server can serve them". A temp file is created 0600, which an
+        // nginx running as another user could not read.
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.rss");
+        write_if_changed(&p, b"one").unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{mode:o}");
     }
 }

@@ -57,6 +57,26 @@ fn median(runs: usize, mut f: impl FnMut()) -> Duration {
     t[runs / 2]
 }
 
+/// The medians of `runs` timings of `a` and of `b`, run in turns.
+fn interleaved_medians(
+    runs: usize,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (Duration, Duration) {
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let start = Instant::now();
+        a();
+        ta.push(start.elapsed());
+        let start = Instant::now();
+        b();
+        tb.push(start.elapsed());
+    }
+    ta.sort();
+    tb.sort();
+    (ta[runs / 2], tb[runs / 2])
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok { "within target" } else { "OVER TARGET" }
 }
@@ -81,20 +101,25 @@ fn extraction() {
         .map(|(p, h)| (Url::parse(&format!("{base}{p}")).unwrap(), h.as_str()))
         .collect();
     let bytes: usize = pages.iter().map(|(_, h)| h.len()).sum();
-    let bare = median(15, || {
-        for (_, html) in &pages {
-            black_box(Html::parse_document(html));
-        }
-    });
-    let ours = median(15, || {
-        for (i, (url, html)) in pages.iter().enumerate() {
-            if i < listings.len() {
-                black_box(extract_listing(html, url, &spec, &cx));
-            } else {
-                black_box(extract_detail(html, url, &detail_rules, &cx));
+    // Interleaved, so a drift in the machine's speed (another process, a frequency change) touches
+    // both sides alike.
+    let (bare, ours) = interleaved_medians(
+        21,
+        || {
+            for (_, html) in &pages {
+                black_box(Html::parse_document(html));
             }
-        }
-    });
+        },
+        || {
+            for (i, (url, html)) in pages.iter().enumerate() {
+                if i < listings.len() {
+                    black_box(extract_listing(html, url, &spec, &cx));
+                } else {
+                    black_box(extract_detail(html, url, &detail_rules, &cx));
+                }
+            }
+        },
+    );
     let ratio = ours.as_secs_f64() / bare.as_secs_f64();
     println!(
         "1. extract stage, {} pages ({} KiB):",
@@ -130,6 +155,21 @@ fn whole_process() {
             black_box(doc.select(&selector).count());
         }
     });
+    if let Ok(hold) = std::env::var("FEEDWRIGHT_BENCH_HOLD") {
+        // For profiling by hand: leave one project and the site up until `hold` seconds pass.
+        let p = Project::new("");
+        p.write(
+            "feeds/k2.toml",
+            &listing_feed(&site.url(""), "next_page = \"li.pagination-next a @href\""),
+        );
+        println!(
+            "   holding: {} --config {} once",
+            support::bin().display(),
+            p.config().display()
+        );
+        std::thread::sleep(Duration::from_secs(hold.parse().unwrap_or(600)));
+        return;
+    }
     let runs = 10;
     let projects: Vec<Project> = (0..runs)
         .map(|_| {

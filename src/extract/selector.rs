@@ -4,7 +4,13 @@
 
 use scraper::{ElementRef, Selector};
 
-use super::text::collapse_whitespace;
+use ego_tree::iter::Edge;
+use scraper::Node;
+
+use super::text::{collapse_whitespace, trim_in_place};
+
+/// Elements whose text is not shown.
+const HIDDEN: [&str; 4] = ["script", "style", "template", "noscript"];
 
 /// One compiled selector.
 #[derive(Debug, Clone)]
@@ -72,11 +78,10 @@ impl Rule {
     /// The text (or attribute) of the first matching element, whitespace collapsed; `None` if empty.
     pub fn text(&self, scope: ElementRef<'_>) -> Option<String> {
         self.matches(scope).find_map(|el| {
-            let raw = match &self.attr {
-                Some(a) => el.value().attr(a)?.to_string(),
-                None => el.text().collect::<String>(),
+            let v = match &self.attr {
+                Some(a) => collapse_whitespace(el.value().attr(a)?),
+                None => collapse_whitespace(&el.text().collect::<String>()),
             };
-            let v = collapse_whitespace(&raw);
             (!v.is_empty()).then_some(v)
         })
     }
@@ -88,19 +93,20 @@ impl Rule {
             return self.text(scope);
         }
         self.matches(scope).find_map(|el| {
-            let mut raw = String::new();
-            for node in el.descendants() {
-                let Some(t) = node.value().as_text() else {
-                    continue;
+            // One walk: text inside script, style, template or noscript is skipped by depth.
+            let (mut raw, mut hidden) = (String::new(), 0usize);
+            for edge in el.traverse() {
+                let (node, open) = match edge {
+                    Edge::Open(n) => (n, true),
+                    Edge::Close(n) => (n, false),
                 };
-                let mut within = node.ancestors().take_while(|a| a.id() != el.id());
-                let hidden = within.any(|a| {
-                    a.value().as_element().is_some_and(|e| {
-                        matches!(e.name(), "script" | "style" | "template" | "noscript")
-                    })
-                });
-                if !hidden {
-                    raw.push_str(t);
+                match node.value() {
+                    Node::Element(e) if HIDDEN.contains(&e.name()) => match open {
+                        true => hidden += 1,
+                        false => hidden = hidden.saturating_sub(1),
+                    },
+                    Node::Text(t) if open && hidden == 0 => raw.push_str(t),
+                    _ => {}
                 }
             }
             let v = collapse_whitespace(&raw);
@@ -115,7 +121,11 @@ impl Rule {
         }
         self.matches(scope)
             .find(|el| el.text().any(|t| !t.trim().is_empty()) || el.children().next().is_some())
-            .map(|el| el.inner_html().trim().to_string())
+            .map(|el| {
+                let mut h = el.inner_html();
+                trim_in_place(&mut h);
+                h
+            })
             .filter(|h| !h.is_empty())
     }
 }

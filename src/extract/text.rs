@@ -42,9 +42,17 @@ pub fn title_from_text(text: &str, max: usize) -> String {
 /// defaults (no script, style, iframe, SVG or MathML, no event attributes, only safe URL schemes).
 pub fn sanitize_html(html: &str, base: &Url) -> String {
     BASE.with(|b| *b.borrow_mut() = Some(base.clone()));
-    let clean = SANITIZER.with(|s| s.clean(html).to_string());
+    let mut clean = SANITIZER.with(|s| s.clean(html).to_string());
     BASE.with(|b| b.borrow_mut().take());
-    clean.trim().to_string()
+    trim_in_place(&mut clean);
+    clean
+}
+
+/// Trims `s` without copying it.
+pub fn trim_in_place(s: &mut String) {
+    s.truncate(s.trim_end().len());
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
 }
 
 thread_local! {
@@ -97,6 +105,17 @@ mod tests {
     #[test]
     fn whitespace_collapses_including_nbsp() {
         assert_eq!(collapse_whitespace("  a\u{a0}\n\t b  "), "a b");
+        assert_eq!(collapse_whitespace(" \n "), "");
+    }
+
+    #[test]
+    fn trimming_in_place() {
+        let mut s = String::from(" \n x y \t");
+        trim_in_place(&mut s);
+        assert_eq!(s, "x y");
+        let mut s = String::from(" \u{a0} ");
+        trim_in_place(&mut s);
+        assert_eq!(s, "");
     }
 
     #[test]

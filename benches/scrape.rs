@@ -28,7 +28,7 @@ use support::server::Site;
 use support::sites::{self, Lang};
 use url::Url;
 
-fn spec_from(feed_toml: &str) -> (ScrapeSpec, chrono_tz::Tz) {
+fn spec_from(feed_toml: &str) -> (ScrapeSpec, feedwright::zone::Tz) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("s.toml"), "state_dir = \"/nonexistent\"\n").unwrap();
     std::fs::write(dir.path().join("bench.toml"), feed_toml).unwrap();

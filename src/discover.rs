@@ -81,7 +81,8 @@ async fn verify(fetcher: &Fetcher, url: &Url) -> Option<OfferedFeed> {
         return None;
     };
     let items =
-        crate::source::feed::parse_feed(&body, &at, &DateContext::zone(chrono_tz::UTC)).ok()?;
+        crate::source::feed::parse_feed(&body, &at, &DateContext::zone(crate::zone::Tz::utc()))
+            .ok()?;
     (!items.is_empty()).then(|| OfferedFeed {
         url: url.clone(),
         entries: items.len(),
@@ -271,7 +272,7 @@ fn score(members: &[ElementRef<'_>]) -> f64 {
 
 /// The first element in `item` whose own text (or `datetime`) the date parser reads.
 fn date_element<'a>(item: &ElementRef<'a>) -> Option<(ElementRef<'a>, bool)> {
-    let cx = DateContext::zone(chrono_tz::UTC);
+    let cx = DateContext::zone(crate::zone::Tz::utc());
     for el in item.descendants().filter_map(ElementRef::wrap) {
         if let Some(dt) = el.value().attr("datetime")
             && parse_date(dt, &cx).is_some()

@@ -33,3 +33,4 @@ pub mod serve;
 pub mod source;
 pub mod store;
 pub mod systemd;
+pub mod zone;

@@ -2,8 +2,8 @@
 //! instant each must give. "Now" is fixed for relative forms.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use feedwright::extract::date::{DateContext, parse_date};
+use feedwright::zone::Tz;
 
 const NOW: &str = "2026-11-28T12:00:00Z";
 

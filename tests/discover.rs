@@ -174,7 +174,12 @@ fn drafts_find_the_articles_and_the_next_page_on_fifteen_kinds_of_site() {
         let feedwright::config::SourceSpec::Scrape(spec) = &cfg.feeds[0].sources[0] else {
             panic!("{name}: a scrape draft")
         };
-        let page = extract_listing(&html_text, &base, spec, &DateContext::zone(chrono_tz::UTC));
+        let page = extract_listing(
+            &html_text,
+            &base,
+            spec,
+            &DateContext::zone(feedwright::zone::Tz::utc()),
+        );
         let got: std::collections::HashSet<String> =
             page.items.iter().filter_map(|i| i.link.clone()).collect();
         let hit = got.intersection(&want).count();

@@ -25,7 +25,7 @@ fn utc(s: &str) -> DateTime<Utc> {
 
 fn parse(name: &str) -> Vec<Item> {
     let base = Url::parse("https://host.test/feeds/feed.xml").unwrap();
-    let cx = DateContext::zone(chrono_tz::Asia::Almaty);
+    let cx = DateContext::zone("Asia/Almaty".parse().unwrap());
     parse_feed(&fixture(name), &base, &cx).unwrap()
 }
 
@@ -165,7 +165,7 @@ fn rss_1_0_and_0_91_are_read() {
 #[test]
 fn html_is_not_a_feed() {
     let base = Url::parse("https://host.test/").unwrap();
-    let cx = DateContext::zone(chrono_tz::UTC);
+    let cx = DateContext::zone(feedwright::zone::Tz::utc());
     let err = parse_feed("<html><body>hi</body></html>", &base, &cx).unwrap_err();
     assert!(!err.is_empty());
 }

@@ -5,8 +5,8 @@
 
 use std::str::FromStr;
 
+use crate::zone::Tz;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 
 /// A parsed schedule: one cron schedule, or two whose union is the Unix meaning.
 #[derive(Debug, Clone)]
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn five_fields_run_every_half_hour() {
         let s = Schedule::parse("*/30 * * * *").unwrap();
-        let next = s.upcoming(at("2026-01-01T10:05:00Z"), Tz::UTC, 2);
+        let next = s.upcoming(at("2026-01-01T10:05:00Z"), Tz::utc(), 2);
         assert_eq!(
             next,
             vec![at("2026-01-01T10:30:00Z"), at("2026-01-01T11:00:00Z")]
@@ -164,13 +164,13 @@ mod tests {
         for expr in ["0 9 * * 0", "0 9 * * 7", "0 9 * * sun"] {
             let next = Schedule::parse(expr)
                 .unwrap()
-                .next_after(at("2026-11-28T12:00:00Z"), Tz::UTC)
+                .next_after(at("2026-11-28T12:00:00Z"), Tz::utc())
                 .unwrap();
             assert_eq!(next.weekday(), Weekday::Sun, "{expr}");
         }
         let fri_to_sun = Schedule::parse("0 9 * * 5-7").unwrap();
         let days: Vec<Weekday> = fri_to_sun
-            .upcoming(at("2026-11-23T00:00:00Z"), Tz::UTC, 3)
+            .upcoming(at("2026-11-23T00:00:00Z"), Tz::utc(), 3)
             .iter()
             .map(|d| d.weekday())
             .collect();
@@ -178,7 +178,7 @@ mod tests {
         let weekdays = Schedule::parse("0 9 * * 1-5").unwrap();
         assert_eq!(
             weekdays
-                .next_after(at("2026-11-28T12:00:00Z"), Tz::UTC)
+                .next_after(at("2026-11-28T12:00:00Z"), Tz::utc())
                 .unwrap()
                 .weekday(),
             Weekday::Mon
@@ -189,7 +189,7 @@ mod tests {
     fn day_of_month_or_day_of_week_like_vixie_cron() {
         // 2026-11-28 is a Saturday: the 1st of December is a Tuesday, the next Monday is the 30th.
         let s = Schedule::parse("0 0 1 * 1").unwrap();
-        let next = s.upcoming(at("2026-11-28T00:00:00Z"), Tz::UTC, 2);
+        let next = s.upcoming(at("2026-11-28T00:00:00Z"), Tz::utc(), 2);
         assert_eq!(
             next,
             vec![at("2026-11-30T00:00:00Z"), at("2026-12-01T00:00:00Z")]

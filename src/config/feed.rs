@@ -1,7 +1,7 @@
 //! Validation of one feed file: its keys, its sources (selectors, paging, detail pages, dates,
 //! encoding) and its filter. Part of the pure validation step of `validate.rs`.
 
-use chrono_tz::Tz;
+use crate::zone::Tz;
 use regex::Regex;
 use toml::Spanned;
 
@@ -90,7 +90,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 .map(|l| l.into_inner())
                 .or_else(|| defaults.language.clone()),
             schedule: schedule.or_else(|| Schedule::parse(DEFAULT_SCHEDULE).ok())?,
-            timezone: timezone.unwrap_or(Tz::UTC),
+            timezone: timezone.unwrap_or(Tz::utc()),
             max_items: max_items.unwrap_or(DEFAULT_MAX_ITEMS),
             keep: keep
                 .unwrap_or(DEFAULT_KEEP)

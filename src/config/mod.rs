@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono_tz::Tz;
+use crate::zone::Tz;
 use regex::Regex;
 use url::Url;
 
@@ -150,7 +150,7 @@ pub struct FeedSource {
 
 impl FeedSource {
     /// What decides how the body is read: a 304 may be trusted only while this stays the same.
-    pub fn fingerprint(&self, tz: chrono_tz::Tz) -> String {
+    pub fn fingerprint(&self, tz: Tz) -> String {
         let enc = self.encoding.map_or("", |e| e.name());
         format!("feed/1/{enc}/{}", tz.name())
     }
@@ -229,7 +229,7 @@ impl Paging {
 
 impl ScrapeSpec {
     /// A hash of everything that decides what is read from the pages, in zone `tz`.
-    pub fn fingerprint(&self, tz: chrono_tz::Tz) -> String {
+    pub fn fingerprint(&self, tz: Tz) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(self.items.as_str());

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono_tz::Tz;
+use crate::zone::Tz;
 use regex::Regex;
 use serde::de::DeserializeOwned;
 use toml::Spanned;
@@ -348,7 +348,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         let schedule = Schedule::parse(s.get_ref())
             .map_err(|m| self.err(s.span(), key, m, hint))
             .ok()?;
-        if schedule.next_after(chrono::Utc::now(), Tz::UTC).is_none() {
+        if schedule.next_after(chrono::Utc::now(), Tz::utc()).is_none() {
             let msg = format!("`{}` never runs (no such date from now on)", s.get_ref());
             self.err(
                 s.span(),

@@ -13,8 +13,8 @@
 
 use std::sync::LazyLock;
 
+use crate::zone::Tz;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
 use regex::Regex;
 
 /// What reading a date needs besides the text.
@@ -493,7 +493,7 @@ mod tests {
 
     #[test]
     fn nonsense_is_none() {
-        let cx = DateContext::zone(Tz::UTC);
+        let cx = DateContext::zone(Tz::utc());
         for s in [
             "Rate this item",
             "",
@@ -510,7 +510,7 @@ mod tests {
     fn explicit_formats_come_first() {
         let formats = vec!["%m/%d/%Y".to_string()];
         let cx = DateContext {
-            tz: Tz::UTC,
+            tz: Tz::utc(),
             formats: &formats,
             now: Utc::now(),
         };
@@ -519,7 +519,7 @@ mod tests {
             Some(utc("2021-04-05T00:00:00Z"))
         );
         assert_eq!(
-            parse_date("04/05/2021", &DateContext::zone(Tz::UTC)),
+            parse_date("04/05/2021", &DateContext::zone(Tz::utc())),
             Some(utc("2021-05-04T00:00:00Z"))
         );
     }

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use chrono_tz::Tz;
+use crate::zone::Tz;
 use feed_rs::model::{Entry, FeedType, Text};
 use url::Url;
 

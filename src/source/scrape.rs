@@ -9,8 +9,8 @@
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
+use crate::zone::Tz;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
 use url::Url;

@@ -38,6 +38,33 @@ pub struct Fields {
     pub bad_date: Option<String>,
     /// The visible text of the summary (or content), whitespace collapsed.
     pub text: String,
+    /// Which field selectors matched here (for the "matched nothing" warning of a listing).
+    pub matched: Matched,
+}
+
+/// Which field selectors matched an element: found a non-empty value, or for `summary` and
+/// `content` an element with text or children.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Matched {
+    pub title: bool,
+    pub date: bool,
+    pub summary: bool,
+    pub content: bool,
+    pub author: bool,
+    pub image: bool,
+}
+
+impl Matched {
+    fn or(self, o: Matched) -> Matched {
+        Matched {
+            title: self.title || o.title,
+            date: self.date || o.date,
+            summary: self.summary || o.summary,
+            content: self.content || o.content,
+            author: self.author || o.author,
+            image: self.image || o.image,
+        }
+    }
 }
 
 /// Reads every item of a listing page.
@@ -51,9 +78,13 @@ pub fn extract_listing(
     let mut page = ListingPage::default();
     let elements = spec.items.select(doc.root_element());
     let mut untitled = 0;
+    let (mut matched, mut linked) = (Matched::default(), false);
     for (i, el) in elements.iter().enumerate() {
-        let link = spec.link.text(*el).and_then(|href| absolutize(&href, base));
+        let href = spec.link.text(*el);
+        linked |= href.is_some();
+        let link = href.and_then(|href| absolutize(&href, base));
         let fields = read_fields(*el, base, &spec.fields, cx, link.is_none());
+        matched = matched.or(fields.matched);
         untitled += usize::from(fields.title.is_none() && spec.detail.is_none());
         if let Some(text) = &fields.bad_date {
             page.warnings.push(Warning::DateNotUnderstood {
@@ -70,7 +101,9 @@ pub fn extract_listing(
         page.warnings
             .push(Warning::TitleFromText { items: untitled });
     }
-    no_match_warnings(&elements, spec, &mut page.warnings);
+    if !elements.is_empty() {
+        no_match_warnings(matched, linked, spec, &mut page.warnings);
+    }
     if let Paging::NextPage(rules) = &spec.paging {
         page.next = rules
             .text(doc.root_element())
@@ -80,22 +113,19 @@ pub fn extract_listing(
 }
 
 /// A warning for each configured field selector that matched in none of the items.
-fn no_match_warnings(elements: &[ElementRef<'_>], spec: &ScrapeSpec, warnings: &mut Vec<Warning>) {
+fn no_match_warnings(m: Matched, linked: bool, spec: &ScrapeSpec, warnings: &mut Vec<Warning>) {
     let f = &spec.fields;
     let named = [
-        ("title", &f.title),
-        ("link", &spec.link),
-        ("date", &f.date),
-        ("summary", &f.summary),
-        ("content", &f.content),
-        ("author", &f.author),
-        ("image", &f.image),
+        ("title", &f.title, m.title),
+        ("link", &spec.link, linked),
+        ("date", &f.date, m.date),
+        ("summary", &f.summary, m.summary),
+        ("content", &f.content, m.content),
+        ("author", &f.author, m.author),
+        ("image", &f.image, m.image),
     ];
-    for (field, rules) in named {
-        if !rules.is_empty()
-            && !elements.is_empty()
-            && elements.iter().all(|el| rules.text(*el).is_none())
-        {
+    for (field, rules, matched) in named {
+        if !rules.is_empty() && !matched {
             warnings.push(Warning::NoMatch {
                 field,
                 selector: describe(rules),
@@ -122,14 +152,30 @@ pub fn read_fields(
     cx: &DateContext<'_>,
     need_text: bool,
 ) -> Fields {
+    // (the HTML as found, or `None`; and whether the selector matched)
     let html = |r: &Rules| {
-        r.html(scope)
+        let found = r.html(scope);
+        let matched = found.is_some();
+        let clean = found
             .map(|h| sanitize_html(&h, base))
-            .filter(|h| !h.is_empty())
+            .filter(|h| !h.is_empty());
+        (clean, matched)
     };
     let date_text = rules.date.text(scope);
     let published = date_text.as_deref().and_then(|d| parse_date(d, cx));
     let title = rules.title.text(scope);
+    let ((summary, has_summary), (content, has_content)) =
+        (html(&rules.summary), html(&rules.content));
+    let author = rules.author.text(scope);
+    let image = rules.image.text(scope);
+    let matched = Matched {
+        title: title.is_some(),
+        date: date_text.is_some(),
+        summary: has_summary,
+        content: has_content,
+        author: author.is_some(),
+        image: image.is_some(),
+    };
     let text = match need_text || title.is_none() {
         true => rules
             .summary
@@ -141,15 +187,14 @@ pub fn read_fields(
         title,
         bad_date: date_text.filter(|_| published.is_none()),
         published,
-        summary: html(&rules.summary),
-        content: html(&rules.content),
-        author: rules.author.text(scope),
-        image: rules
-            .image
-            .text(scope)
+        summary,
+        content,
+        author,
+        image: image
             .and_then(|src| absolutize(&src, base))
             .map(String::from),
         text: text.unwrap_or_default(),
+        matched,
     }
 }
 

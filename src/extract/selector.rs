@@ -80,7 +80,18 @@ impl Rule {
         self.matches(scope).find_map(|el| {
             let v = match &self.attr {
                 Some(a) => collapse_whitespace(el.value().attr(a)?),
-                None => collapse_whitespace(&el.text().collect::<String>()),
+                None => {
+                    // Most elements hold one text node: no need to join first.
+                    let mut texts = el.text();
+                    match (texts.next(), texts.next()) {
+                        (None, _) => String::new(),
+                        (Some(one), None) => collapse_whitespace(one),
+                        (Some(a), Some(b)) => {
+                            let joined: String = [a, b].into_iter().chain(texts).collect();
+                            collapse_whitespace(&joined)
+                        }
+                    }
+                }
             };
             (!v.is_empty()).then_some(v)
         })

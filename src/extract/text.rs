@@ -42,8 +42,12 @@ pub fn title_from_text(text: &str, max: usize) -> String {
 /// defaults (no script, style, iframe, SVG or MathML, no event attributes, only safe URL schemes).
 pub fn sanitize_html(html: &str, base: &Url) -> String {
     BASE.with(|b| *b.borrow_mut() = Some(base.clone()));
-    let mut clean = SANITIZER.with(|s| s.clean(html).to_string());
+    let mut bytes = Vec::with_capacity(html.len());
+    // Writing to a Vec cannot fail; html5ever writes UTF-8.
+    let _ = SANITIZER.with(|s| s.clean(html).write_to(&mut bytes));
     BASE.with(|b| b.borrow_mut().take());
+    let mut clean = String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     trim_in_place(&mut clean);
     clean
 }

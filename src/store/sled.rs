@@ -41,6 +41,28 @@ pub struct SledStore {
     _lock: StateLock,
 }
 
+/// Opens sled's database in `dir`. Our state lock is held, so no other process has it; a busy
+/// file lock can only be a store of this process that was just dropped and whose sled threads
+/// have not let go of the file yet (they do within milliseconds), so that is waited out.
+fn open_db(dir: &Path) -> sled::Result<sled::Db> {
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        // A small page cache: feeds are read in short range scans, and the daemon should stay small.
+        let opened = sled::Config::new().path(dir).cache_capacity(8 << 20).open();
+        match opened {
+            Err(sled::Error::Io(e))
+                if e.to_string().starts_with("could not acquire lock")
+                    && waited < std::time::Duration::from_secs(2) =>
+            {
+                let step = std::time::Duration::from_millis(10);
+                std::thread::sleep(step);
+                waited += step;
+            }
+            other => return other,
+        }
+    }
+}
+
 impl SledStore {
     /// Locks `state_dir`, opens `{state_dir}/db` and checks its schema version.
     pub fn open(state_dir: &Path) -> Result<SledStore, StoreError> {
@@ -50,12 +72,7 @@ impl SledStore {
             dir: dir.clone(),
             source,
         };
-        // A small page cache: feeds are read in short range scans, and the daemon should stay small.
-        let db = sled::Config::new()
-            .path(&dir)
-            .cache_capacity(8 << 20)
-            .open()
-            .map_err(open_err)?;
+        let db = open_db(&dir).map_err(open_err)?;
         let tree = |name: &str| db.open_tree(name).map_err(open_err);
         let (meta, items, order, seen, validators) = (
             tree("meta")?,
@@ -715,6 +732,30 @@ mod tests {
         let err = SledStore::open(dir.path()).err().unwrap().to_string();
         assert!(err.contains("in use by pid"), "{err}");
         assert!(err.contains(&std::process::id().to_string()), "{err}");
+    }
+
+    #[test]
+    fn a_database_file_still_locked_by_a_dropped_store_is_waited_for() {
+        // Regression (seen once in the suite): sled's threads may hold the database file's lock
+        // a moment after the store was dropped, and a reopen in the same process failed. Here a
+        // thread holds that lock for 300 ms, as such a thread would.
+        let dir = tempfile::tempdir().unwrap();
+        drop(SledStore::open(dir.path()).unwrap());
+        let file = std::fs::File::open(dir.path().join("db/db")).unwrap();
+        file.lock().unwrap();
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(file);
+        });
+        let store = SledStore::open(dir.path());
+        holder.join().unwrap();
+        assert!(store.is_ok(), "{:?}", store.err().map(|e| e.to_string()));
+        drop(store);
+        // Held for good, it is an error after a short wait, not a hang.
+        let file = std::fs::File::open(dir.path().join("db/db")).unwrap();
+        file.lock().unwrap();
+        let err = SledStore::open(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("could not acquire lock"), "{err}");
     }
 
     #[test]

@@ -76,6 +76,14 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Writes the whole store to standard output as JSON Lines (a backup, or a move to another
+    /// version); the daemon must be stopped. Exit 1 when some record could not be read.
+    Export,
+    /// Reads an export into an empty store.
+    Import {
+        /// The file `export` wrote; `-` for standard input.
+        file: PathBuf,
+    },
     /// The webhook outbox.
     Deliveries {
         #[command(subcommand)]
@@ -155,6 +163,8 @@ pub async fn run(cli: Cli) -> Outcome {
             preview(&path, feed.as_deref(), file.as_deref(), json).await
         }
         Command::Backfill { feed, pages } => backfill(&path, &feed, pages).await,
+        Command::Export => export(&path),
+        Command::Import { file } => import(&path, &file),
         Command::Run => match config::load(&path) {
             Ok(cfg) => crate::daemon::run(cfg).await,
             Err(e) => Err(e.into()),
@@ -412,6 +422,62 @@ struct ItemView<'a> {
     author: Option<&'a str>,
     categories: &'a [String],
     enclosures: &'a [crate::model::Enclosure],
+}
+
+/// The store as JSON Lines on stdout; what could not be read is named on stderr (exit 1).
+fn export(path: &std::path::Path) -> Result<(), Outcome> {
+    let cfg = config::load(path)?;
+    let store = SledStore::open(&cfg.settings.state_dir)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let done = store.export(&mut out)?;
+    std::io::Write::flush(&mut out)
+        .map_err(|e| Outcome::Runtime(format!("cannot write the export: {e}")))?;
+    for what in &done.unreadable {
+        eprintln!("warning: left out an unreadable record: {what}");
+    }
+    eprintln!(
+        "exported {} record(s) from {}",
+        done.records.saturating_sub(1),
+        cfg.settings.state_dir.display()
+    );
+    match done.unreadable.len() {
+        0 => Ok(()),
+        n => Err(Outcome::Runtime(format!(
+            "{n} record(s) could not be read and were left out (named above); the rest is exported"
+        ))),
+    }
+}
+
+/// Reads an export into the (empty) store.
+fn import(path: &std::path::Path, file: &std::path::Path) -> Result<(), Outcome> {
+    let cfg = config::load(path)?;
+    let store = SledStore::open(&cfg.settings.state_dir)?;
+    let result = if file == std::path::Path::new("-") {
+        store.import(
+            std::io::stdin().lock(),
+            std::path::Path::new("(standard input)"),
+        )
+    } else {
+        let f = std::fs::File::open(file).map_err(|e| {
+            Outcome::Runtime(format!(
+                "cannot read {}: {e}\n  hint: give the file `feedwright export` wrote",
+                file.display()
+            ))
+        })?;
+        store.import(std::io::BufReader::new(f), file)
+    };
+    match result {
+        Ok(n) => {
+            println!(
+                "imported {n} record(s) into {}",
+                cfg.settings.state_dir.display()
+            );
+            Ok(())
+        }
+        Err(crate::store::ImportError::Store(e)) => Err(e.into()),
+        Err(e) => Err(Outcome::Runtime(e.to_string())),
+    }
 }
 
 fn items(path: &std::path::Path, name: &str, limit: usize, json: bool) -> Result<(), Outcome> {

@@ -9,6 +9,7 @@ mod crash;
 mod daemon;
 mod dates;
 mod discover;
+mod export;
 mod feeds;
 mod golden;
 mod once;

@@ -13,7 +13,7 @@ use std::pin::Pin;
 use chrono::{DateTime, Utc};
 
 pub use self::lock::StateLock;
-pub use self::sled::{SCHEMA_VERSION, SledStore};
+pub use self::sled::{Exported, ImportError, SCHEMA_VERSION, SledStore};
 use crate::model::{FeedId, Item, StoredItem, Validators};
 use crate::notify::Delivery;
 

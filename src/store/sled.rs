@@ -14,7 +14,7 @@
 //! - `outbox`:     webhook `\0` run id(8) place(4) → JSON `Delivery`; written in the transaction that
 //!   records the new items, so an announced item is never lost and never announced twice
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use sled::{Transactional, Tree};
@@ -24,12 +24,17 @@ use crate::extract::url::canonical;
 use crate::model::{FeedId, Item, StoredItem, Validators};
 use crate::notify::Delivery;
 
+mod export;
+pub use export::{Exported, ImportError};
+
 /// The layout version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 2;
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
 /// The sled-backed store, holding the state directory's lock.
 pub struct SledStore {
+    /// `{state_dir}/db`, for messages.
+    dir: PathBuf,
     db: sled::Db,
     items: Tree,
     order: Tree,
@@ -88,6 +93,7 @@ impl SledStore {
         }
         meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
         Ok(SledStore {
+            dir,
             db,
             items,
             order,

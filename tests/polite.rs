@@ -198,11 +198,41 @@ fn a_body_that_never_ends_times_out() {
 }
 
 #[test]
-fn a_redirect_loop_stops_after_five_hops() {
+fn a_redirect_loop_stops_after_ten_hops() {
     let site = Site::start();
     site.put_redirect("/a", &site.url("/b"));
     site.put_redirect("/b", &site.url("/a"));
-    hostile(&site, "/a", "", "more than 5 redirects");
+    hostile(&site, "/a", "", "more than 10 redirects");
+    assert_eq!(
+        site.count("/a") + site.count("/b"),
+        11,
+        "the first request and ten redirects"
+    );
+}
+
+#[test]
+fn a_chain_of_ten_redirects_is_followed() {
+    // The contract allows at most 10 redirects: a tracking chain of ten still reaches the page.
+    let site = Site::start();
+    for n in 1..=10 {
+        site.put_redirect(&format!("/r{n}"), &site.url(&format!("/r{}", n + 1)));
+    }
+    site.put_html(
+        "/r11",
+        "<article><h2>Arrived</h2><a href=\"/x\">x</a></article>",
+    );
+    let project = Project::new("");
+    project.write(
+        "feeds/chain.toml",
+        &format!(
+            "[[source]]\nkind = \"scrape\"\nurl = \"{}\"\nitems = \"article\"\ntitle = \"h2\"\nlink = \"a @href\"\n",
+            site.url("/r1")
+        ),
+    );
+    let out = project.run(&["once"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("1 new"), "{stdout}");
 }
 
 #[test]

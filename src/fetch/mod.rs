@@ -23,7 +23,7 @@ use crate::model::Validators;
 use crate::serve::Metrics;
 
 /// At most this many redirects are followed.
-const MAX_REDIRECTS: usize = 5;
+const MAX_REDIRECTS: usize = 10;
 
 /// What a GET brought back.
 #[derive(Debug)]

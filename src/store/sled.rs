@@ -68,7 +68,31 @@ fn open_db(dir: &Path) -> sled::Result<sled::Db> {
     }
 }
 
+/// Every tree but `meta`, in the order a whole-store transaction names them.
+type DataTrees<'t> = (
+    &'t Tree,
+    &'t Tree,
+    &'t Tree,
+    &'t Tree,
+    &'t Tree,
+    &'t Tree,
+    &'t Tree,
+);
+
 impl SledStore {
+    /// items, order, seen, links, validators, state, outbox.
+    fn data_trees(&self) -> DataTrees<'_> {
+        (
+            &self.items,
+            &self.order,
+            &self.seen,
+            &self.links,
+            &self.validators,
+            &self.state,
+            &self.outbox,
+        )
+    }
+
     /// Locks `state_dir`, opens `{state_dir}/db` and checks its schema version.
     pub fn open(state_dir: &Path) -> Result<SledStore, StoreError> {
         let lock = StateLock::acquire(state_dir)?;
@@ -316,15 +340,7 @@ fn unwrap_tx<T>(r: Result<T, TransactionError<StoreError>>) -> Result<T, StoreEr
 impl Store for SledStore {
     fn commit(&self, feed: &FeedId, run: &RunCommit) -> Result<CommitReport, StoreError> {
         let run_id = self.db.generate_id()?;
-        let trees = (
-            &self.items,
-            &self.order,
-            &self.seen,
-            &self.links,
-            &self.validators,
-            &self.state,
-            &self.outbox,
-        );
+        let trees = self.data_trees();
         let outcomes =
             trees.transaction(|(items, order, seen, links, validators, state, outbox)| {
                 let mut out = Vec::with_capacity(run.items.len());

@@ -227,15 +227,7 @@ impl SledStore {
         }
         let records = read_records(input, &name)?;
         let count = records.len();
-        let trees = (
-            &self.items,
-            &self.order,
-            &self.seen,
-            &self.links,
-            &self.validators,
-            &self.state,
-            &self.outbox,
-        );
+        let trees = self.data_trees();
         let written =
             trees.transaction(|(items, order, seen, links, validators, state, outbox)| {
                 for r in &records {

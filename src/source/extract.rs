@@ -85,7 +85,9 @@ pub fn extract_listing(
         let link = href.and_then(|href| absolutize(&href, base));
         let fields = read_fields(*el, base, &spec.fields, cx, link.is_none());
         matched = matched.or(fields.matched);
-        untitled += usize::from(fields.title.is_none() && spec.detail.is_none());
+        // (an item with no text either gets its link as title later, with a warning of its own)
+        let from_text = fields.title.is_none() && !fields.text.is_empty();
+        untitled += usize::from(from_text && spec.detail.is_none());
         if let Some(text) = &fields.bad_date {
             page.warnings.push(Warning::DateNotUnderstood {
                 item: i + 1,

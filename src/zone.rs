@@ -106,11 +106,14 @@ impl PartialEq for Tz {
 
 impl Eq for Tz {}
 
-/// The offset a [`Tz`] has at some instant (chrono's `Offset` for it).
+/// The offset a [`Tz`] has at some instant (chrono's `Offset` for it), with the zone's abbreviation
+/// then ("CET", "CEST", "+06"), which `%Z` and `Display` print.
 #[derive(Clone, Copy, Debug)]
 pub struct ZoneOffset {
     tz: Tz,
     fixed: FixedOffset,
+    /// Up to 8 bytes of abbreviation (the database's are at most 6); empty: print the offset.
+    abbreviation: ([u8; 8], u8),
 }
 
 impl Offset for ZoneOffset {
@@ -121,18 +124,42 @@ impl Offset for ZoneOffset {
 
 impl fmt::Display for ZoneOffset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.fixed, f)
+        let (bytes, len) = &self.abbreviation;
+        match std::str::from_utf8(&bytes[..usize::from(*len)]) {
+            Ok(a) if !a.is_empty() => f.write_str(a),
+            _ => fmt::Display::fmt(&self.fixed, f),
+        }
     }
 }
 
 impl Tz {
-    fn offset(&self, o: jiff::tz::Offset) -> ZoneOffset {
+    /// The offset and abbreviation at the instant `unix_seconds`.
+    fn at(&self, unix_seconds: i64) -> ZoneOffset {
+        let clamped = unix_seconds.clamp(
+            jiff::Timestamp::MIN.as_second(),
+            jiff::Timestamp::MAX.as_second(),
+        );
+        let ts = jiff::Timestamp::from_second(clamped).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let info = self.0.tz.to_offset_info(ts);
+        let mut abbreviation = ([0u8; 8], 0u8);
+        let a = info.abbreviation().as_bytes();
+        if a.len() <= 8 {
+            abbreviation.0[..a.len()].copy_from_slice(a);
+            abbreviation.1 = a.len() as u8;
+        }
         ZoneOffset {
             tz: *self,
             // jiff's offsets are within ±25:59:59, chrono's within ±23:59:59; the tz database's
             // are within ±15 hours.
-            fixed: FixedOffset::east_opt(o.seconds()).unwrap_or_else(|| chrono::Utc.fix()),
+            fixed: FixedOffset::east_opt(info.offset().seconds())
+                .unwrap_or_else(|| chrono::Utc.fix()),
+            abbreviation,
         }
+    }
+
+    /// The offset `o` had at wall-clock time `local` (which it maps to one instant).
+    fn local_at(&self, local: &NaiveDateTime, o: jiff::tz::Offset) -> ZoneOffset {
+        self.at(local.and_utc().timestamp() - i64::from(o.seconds()))
     }
 }
 
@@ -154,11 +181,14 @@ impl chrono::TimeZone for Tz {
             return MappedLocalTime::None;
         };
         match self.0.tz.to_ambiguous_timestamp(civil).offset() {
-            AmbiguousOffset::Unambiguous { offset } => MappedLocalTime::Single(self.offset(offset)),
-            AmbiguousOffset::Gap { .. } => MappedLocalTime::None,
-            AmbiguousOffset::Fold { before, after } => {
-                MappedLocalTime::Ambiguous(self.offset(before), self.offset(after))
+            AmbiguousOffset::Unambiguous { offset } => {
+                MappedLocalTime::Single(self.local_at(local, offset))
             }
+            AmbiguousOffset::Gap { .. } => MappedLocalTime::None,
+            AmbiguousOffset::Fold { before, after } => MappedLocalTime::Ambiguous(
+                self.local_at(local, before),
+                self.local_at(local, after),
+            ),
         }
     }
 
@@ -167,13 +197,7 @@ impl chrono::TimeZone for Tz {
     }
 
     fn offset_from_utc_datetime(&self, utc: &NaiveDateTime) -> ZoneOffset {
-        let secs = utc.and_utc().timestamp();
-        let clamped = secs.clamp(
-            jiff::Timestamp::MIN.as_second(),
-            jiff::Timestamp::MAX.as_second(),
-        );
-        let at = jiff::Timestamp::from_second(clamped).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        self.offset(self.0.tz.to_offset(at))
+        self.at(utc.and_utc().timestamp())
     }
 }
 
@@ -245,6 +269,9 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // `%Z` prints the abbreviation, as chrono-tz's zones did.
+        assert_eq!(w.format("%Z").to_string(), "CET");
+        assert_eq!(s.format("%Z").to_string(), "CEST");
         // UTC instants to local offsets.
         let t = Utc.with_ymd_and_hms(2026, 10, 25, 0, 59, 59).unwrap();
         assert_eq!(
@@ -263,6 +290,7 @@ mod tests {
         let almaty: Tz = "Asia/Almaty".parse().unwrap();
         let d = almaty.from_local_datetime(&at("2021-04-21 10:00")).unwrap();
         assert_eq!(d.offset().fix().local_minus_utc(), 6 * 3600);
+        assert_eq!(d.format("%H:%M %Z").to_string(), "10:00 +06");
         assert_eq!(d.to_rfc3339(), "2021-04-21T10:00:00+06:00");
         // Beyond jiff's years: no panic; no local time, and some offset for an instant.
         assert!(matches!(

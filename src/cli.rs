@@ -438,7 +438,7 @@ fn export(path: &std::path::Path) -> Result<(), Outcome> {
     }
     eprintln!(
         "exported {} record(s) from {}",
-        done.records.saturating_sub(1),
+        done.records,
         cfg.settings.state_dir.display()
     );
     match done.unreadable.len() {

@@ -106,14 +106,14 @@ impl PartialEq for Tz {
 
 impl Eq for Tz {}
 
-/// The offset a [`Tz`] has at some instant (chrono's `Offset` for it), with the zone's abbreviation
-/// then ("CET", "CEST", "+06"), which `%Z` and `Display` print.
+/// The offset a [`Tz`] has at some instant (chrono's `Offset` for it). `%Z` and `Display` print the
+/// zone's abbreviation then ("CET", "CEST", "+06"), looked up only when printed.
 #[derive(Clone, Copy, Debug)]
 pub struct ZoneOffset {
     tz: Tz,
     fixed: FixedOffset,
-    /// Up to 8 bytes of abbreviation (the database's are at most 6); empty: print the offset.
-    abbreviation: ([u8; 8], u8),
+    /// The instant it applies at, for the abbreviation.
+    at: jiff::Timestamp,
 }
 
 impl Offset for ZoneOffset {
@@ -124,42 +124,37 @@ impl Offset for ZoneOffset {
 
 impl fmt::Display for ZoneOffset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (bytes, len) = &self.abbreviation;
-        match std::str::from_utf8(&bytes[..usize::from(*len)]) {
-            Ok(a) if !a.is_empty() => f.write_str(a),
-            _ => fmt::Display::fmt(&self.fixed, f),
+        match self.tz.0.tz.to_offset_info(self.at).abbreviation() {
+            "" => fmt::Display::fmt(&self.fixed, f),
+            a => f.write_str(a),
         }
     }
 }
 
 impl Tz {
-    /// The offset and abbreviation at the instant `unix_seconds`.
-    fn at(&self, unix_seconds: i64) -> ZoneOffset {
+    /// The offset at the instant `unix_seconds`, or, given `offset`, that offset as of then.
+    fn at(&self, unix_seconds: i64, offset: Option<jiff::tz::Offset>) -> ZoneOffset {
         let clamped = unix_seconds.clamp(
             jiff::Timestamp::MIN.as_second(),
             jiff::Timestamp::MAX.as_second(),
         );
-        let ts = jiff::Timestamp::from_second(clamped).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let info = self.0.tz.to_offset_info(ts);
-        let mut abbreviation = ([0u8; 8], 0u8);
-        let a = info.abbreviation().as_bytes();
-        if a.len() <= 8 {
-            abbreviation.0[..a.len()].copy_from_slice(a);
-            abbreviation.1 = a.len() as u8;
-        }
+        let at = jiff::Timestamp::from_second(clamped).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let offset = offset.unwrap_or_else(|| self.0.tz.to_offset(at));
         ZoneOffset {
             tz: *self,
             // jiff's offsets are within ±25:59:59, chrono's within ±23:59:59; the tz database's
             // are within ±15 hours.
-            fixed: FixedOffset::east_opt(info.offset().seconds())
-                .unwrap_or_else(|| chrono::Utc.fix()),
-            abbreviation,
+            fixed: FixedOffset::east_opt(offset.seconds()).unwrap_or_else(|| chrono::Utc.fix()),
+            at,
         }
     }
 
     /// The offset `o` had at wall-clock time `local` (which it maps to one instant).
     fn local_at(&self, local: &NaiveDateTime, o: jiff::tz::Offset) -> ZoneOffset {
-        self.at(local.and_utc().timestamp() - i64::from(o.seconds()))
+        self.at(
+            local.and_utc().timestamp() - i64::from(o.seconds()),
+            Some(o),
+        )
     }
 }
 
@@ -197,7 +192,7 @@ impl chrono::TimeZone for Tz {
     }
 
     fn offset_from_utc_datetime(&self, utc: &NaiveDateTime) -> ZoneOffset {
-        self.at(utc.and_utc().timestamp())
+        self.at(utc.and_utc().timestamp(), None)
     }
 }
 

@@ -73,6 +73,7 @@ enum Record {
 /// What an export wrote, and the records it could not read (left out, each named).
 #[derive(Debug, Default)]
 pub struct Exported {
+    /// Records written after the header.
     pub records: usize,
     pub unreadable: Vec<String>,
 }
@@ -114,27 +115,31 @@ fn split_key(k: &[u8]) -> Option<(FeedId, String)> {
     Some((feed, rest))
 }
 
+/// One record as one JSON line.
+fn write_line(out: &mut impl Write, r: &Record) -> Result<(), StoreError> {
+    let line = serde_json::to_string(r).map_err(|source| StoreError::Corrupt {
+        what: "a record to export".into(),
+        source,
+    })?;
+    writeln!(out, "{line}").map_err(|e| StoreError::Db(sled::Error::Io(e)))
+}
+
 impl SledStore {
     /// Writes every record to `out`, one JSON line each. A record that cannot be read is left out
     /// and named in the result; the others are still written.
     pub fn export(&self, out: &mut impl Write) -> Result<Exported, StoreError> {
-        let mut done = Exported::default();
-        let mut put = |r: &Record, done: &mut Exported| -> Result<(), StoreError> {
-            let line = serde_json::to_string(r).map_err(|source| StoreError::Corrupt {
-                what: "a record to export".into(),
-                source,
-            })?;
-            writeln!(out, "{line}").map_err(|e| StoreError::Db(sled::Error::Io(e)))?;
-            done.records += 1;
-            Ok(())
-        };
         let header = Record::Header {
             format: FORMAT.into(),
             version: VERSION,
             schema: SCHEMA_VERSION,
             exported_at: Utc::now(),
         };
-        put(&header, &mut done)?;
+        write_line(out, &header)?;
+        let mut done = Exported::default();
+        let mut put = |r: &Record, done: &mut Exported| {
+            done.records += 1;
+            write_line(out, r)
+        };
         let lossy = |k: &[u8]| String::from_utf8_lossy(k).replace('\0', "/");
         for entry in self.items.iter() {
             let (k, v) = entry?;
@@ -226,7 +231,8 @@ impl SledStore {
             }
         }
         let records = read_records(input, &name)?;
-        let count = records.len();
+        // (the header is not a record of the store)
+        let count = records.len() - 1;
         let trees = self.data_trees();
         let written =
             trees.transaction(|(items, order, seen, links, validators, state, outbox)| {
@@ -275,7 +281,7 @@ impl SledStore {
             });
         super::unwrap_tx::<()>(written)?;
         self.db.flush()?;
-        Ok(count.saturating_sub(1))
+        Ok(count)
     }
 }
 

@@ -156,7 +156,9 @@ fn whole_process() {
         }
     });
     if let Ok(hold) = std::env::var("FEEDWRIGHT_BENCH_HOLD") {
-        // For profiling by hand: leave one project and the site up until `hold` seconds pass.
+        // For profiling by hand: leave one project and the site up until `hold` seconds pass;
+        // FEEDWRIGHT_BENCH_DELAY_MS adds that much to every response, and a second project pages
+        // by URL template with 4 connections, as in the wall-time part.
         let p = Project::new("");
         p.write(
             "feeds/k2.toml",
@@ -166,6 +168,25 @@ fn whole_process() {
             "   holding: {} --config {} once",
             support::bin().display(),
             p.config().display()
+        );
+        if let Some(ms) = std::env::var("FEEDWRIGHT_BENCH_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            site.set_delay_all(Duration::from_millis(ms));
+        }
+        let t = Project::new("[fetch]\nper_host_concurrency = 4\n");
+        t.write(
+            "feeds/k2.toml",
+            &listing_feed(
+                &site.url(""),
+                "page_url = \"?start={offset}\"\npage_size = 12",
+            ),
+        );
+        println!(
+            "   holding: {} --config {} once   (URL template, 4 connections)",
+            support::bin().display(),
+            t.config().display()
         );
         std::thread::sleep(Duration::from_secs(hold.parse().unwrap_or(600)));
         return;

@@ -189,6 +189,11 @@ impl<'a> Crawl<'a> {
                 }
             };
             let (flight, any_known) = self.start_page(number, final_url, listing, validators)?;
+            if !flight.pending.is_empty() {
+                // The detail fetches just started send their requests before the walk goes on
+                // (see `Ahead::take`).
+                tokio::task::yield_now().await;
+            }
             let next = flight
                 .page
                 .next
@@ -453,6 +458,7 @@ struct Ahead {
 impl Ahead {
     /// Page `number`, starting fetches of the pages after it up to the window.
     async fn take(&mut self, crawl: &Crawl<'_>, number: usize) -> Result<Fetched, FetchError> {
+        let mut started = false;
         for n in number..(number + self.window).min(self.last + 1) {
             if self.handles.contains_key(&n) {
                 continue;
@@ -472,6 +478,14 @@ impl Ahead {
                     fetcher.get(&url, &Validators::default(), &scope, enc).await
                 }),
             );
+            started = true;
+        }
+        if started {
+            // Let the new fetches send their requests now. When page `number` has already
+            // arrived, awaiting it does not yield, and on the single-threaded runtime of `once`
+            // the requests would wait until the walk had parsed every page that had arrived
+            // (measured: 2-3 ms per round of pages, 15 ms over 26 pages at 4 connections).
+            tokio::task::yield_now().await;
         }
         match self.handles.remove(&number) {
             Some(h) => h

@@ -134,11 +134,20 @@ fn extraction() {
     );
 }
 
+/// The K2 item selector, shared by the bare parse, rsspls and the feeds here.
+const ITEMS: &str = "div.catItemView";
+/// Paging by the "next" link, as the K2 fixture feed does.
+const NEXT_PAGE: &str = "next_page = \"li.pagination-next a @href\"";
+/// Paging by URL template (12 items a page).
+const TEMPLATE: &str = "page_url = \"?start={offset}\"\npage_size = 12";
+/// Settings for the wall-time cases: 4 connections per host.
+const FOUR_CONNECTIONS: &str = "[fetch]\nper_host_concurrency = 4\n";
+
 /// A feed over the 26 listing pages only.
 fn listing_feed(base: &str, paging: &str) -> String {
     let full = sites::k2_feed(Lang::En, base, 26);
     let listing_only = full.split("[source.detail]").next().unwrap().to_string();
-    listing_only.replace("next_page = \"li.pagination-next a @href\"", paging)
+    listing_only.replace(NEXT_PAGE, paging)
 }
 
 fn whole_process() {
@@ -148,7 +157,7 @@ fn whole_process() {
     for (p, h) in &listings {
         site.put_html(p, h);
     }
-    let selector = Selector::parse("div.catItemView").unwrap();
+    let selector = Selector::parse(ITEMS).unwrap();
     let bare = median(15, || {
         for (_, html) in &listings {
             let doc = Html::parse_document(html);
@@ -159,35 +168,30 @@ fn whole_process() {
         // For profiling by hand: leave one project and the site up until `hold` seconds pass;
         // FEEDWRIGHT_BENCH_DELAY_MS adds that much to every response, and a second project pages
         // by URL template with 4 connections, as in the wall-time part.
-        let p = Project::new("");
-        p.write(
-            "feeds/k2.toml",
-            &listing_feed(&site.url(""), "next_page = \"li.pagination-next a @href\""),
-        );
-        println!(
-            "   holding: {} --config {} once",
-            support::bin().display(),
-            p.config().display()
-        );
         if let Some(ms) = std::env::var("FEEDWRIGHT_BENCH_DELAY_MS")
             .ok()
             .and_then(|v| v.parse().ok())
         {
             site.set_delay_all(Duration::from_millis(ms));
         }
-        let t = Project::new("[fetch]\nper_host_concurrency = 4\n");
-        t.write(
-            "feeds/k2.toml",
-            &listing_feed(
-                &site.url(""),
-                "page_url = \"?start={offset}\"\npage_size = 12",
+        let mut held = Vec::new();
+        for (settings, paging, what) in [
+            ("", NEXT_PAGE, ""),
+            (
+                FOUR_CONNECTIONS,
+                TEMPLATE,
+                "   (URL template, 4 connections)",
             ),
-        );
-        println!(
-            "   holding: {} --config {} once   (URL template, 4 connections)",
-            support::bin().display(),
-            t.config().display()
-        );
+        ] {
+            let p = Project::new(settings);
+            p.write("feeds/k2.toml", &listing_feed(&site.url(""), paging));
+            println!(
+                "   holding: {} --config {} once{what}",
+                support::bin().display(),
+                p.config().display()
+            );
+            held.push(p);
+        }
         std::thread::sleep(Duration::from_secs(hold.parse().unwrap_or(600)));
         return;
     }
@@ -195,10 +199,7 @@ fn whole_process() {
     let projects: Vec<Project> = (0..runs)
         .map(|_| {
             let p = Project::new("");
-            p.write(
-                "feeds/k2.toml",
-                &listing_feed(&site.url(""), "next_page = \"li.pagination-next a @href\""),
-            );
+            p.write("feeds/k2.toml", &listing_feed(&site.url(""), NEXT_PAGE));
             p
         })
         .collect();
@@ -219,7 +220,9 @@ fn whole_process() {
             "   bare parse-and-select {ms:>7.1} ms  as a process of its own (examples/bare_parse, \
              mean of {runs}), peak {peak:.1} MiB"
         ),
-        None => println!("   bare parse-and-select as a process: skipped (see above)"),
+        None => {
+            println!("   bare parse-and-select as a process: skipped (not built, or a run failed)")
+        }
     }
     println!(
         "   feedwright CPU        {:>7.1} ms   {ratio:.2}x the warm parse  (target <= 3x: {})",
@@ -266,7 +269,7 @@ fn bare_process(listings: &[(String, String)], runs: usize) -> Option<(f64, f64)
         files += &format!(" '{}'", file.display());
     }
     let once = format!(
-        "'{}' 'div.catItemView'{files} >/dev/null || exit 1\n",
+        "'{}' '{ITEMS}'{files} >/dev/null || exit 1\n",
         bin.display()
     );
     // One run untimed first: the first start of a freshly linked binary reads it from disk
@@ -306,7 +309,7 @@ fn rsspls(
         for (n, (path, _)) in listings.iter().enumerate() {
             config += &format!(
                 "\n[[feed]]\ntitle = \"K2 page {n}\"\nfilename = \"k2-{n}.rss\"\n[feed.config]\n\
-                 url = \"{}\"\nitem = \"div.catItemView\"\nheading = \"h3.catItemTitle a\"\n\
+                 url = \"{}\"\nitem = \"{ITEMS}\"\nheading = \"h3.catItemTitle a\"\n\
                  summary = \"div.catItemIntroText\"\ndate = \"span.catItemDateCreated\"\n",
                 site.url(path)
             );
@@ -388,17 +391,16 @@ fn latency() {
     let articles = sites::archive(Lang::En, sites::ARTICLES);
     sites::serve_k2(&site, Lang::En, &articles);
     site.set_delay_all(Duration::from_millis(100));
-    let settings = "[fetch]\nper_host_concurrency = 4\n";
     let base = site.url("");
     let cases = [
         (
             "next_page chain, 26 pages",
-            listing_feed(&base, "next_page = \"li.pagination-next a @href\""),
+            listing_feed(&base, NEXT_PAGE),
             26.0 * 0.1,
         ),
         (
             "URL template, 26 pages",
-            listing_feed(&base, "page_url = \"?start={offset}\"\npage_size = 12"),
+            listing_feed(&base, TEMPLATE),
             26.0 / 4.0 * 0.1,
         ),
         (
@@ -409,7 +411,7 @@ fn latency() {
     ];
     println!("3. wall time with 100 ms per response, 4 connections per host:");
     for (name, feed, ideal) in cases {
-        let p = Project::new(settings);
+        let p = Project::new(FOUR_CONNECTIONS);
         p.write("feeds/k2.toml", &feed);
         let took = wall(&p).as_secs_f64();
         let ratio = took / ideal;

@@ -437,7 +437,7 @@ impl Store for SledStore {
             .collect::<Result<_, _>>()?;
         if doomed.is_empty() {
             // Nothing to prune (the usual case): an empty transaction would still roll sled's log
-            // buffer and write it, about 3% of a first `once`.
+            // buffer and write it (about 1% of a first `once`).
             return Ok(0);
         }
         let now = chrono::Utc::now().timestamp_millis().to_be_bytes();

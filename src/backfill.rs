@@ -6,21 +6,14 @@ use std::io::IsTerminal;
 
 use chrono::{SubsecRound, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::{Deserialize, Serialize};
 use tracing::info;
 use url::Url;
 
 use crate::config::{FeedSpec, SourceSpec};
 use crate::pipeline::Runtime;
 use crate::source::scrape::{PageDone, ScrapeError, Walk};
-use crate::store::{RunCommit, Upsert};
-
-/// Where an unfinished backfill goes on.
-#[derive(Debug, Serialize, Deserialize)]
-struct Cursor {
-    url: String,
-    page: usize,
-}
+use crate::store::records::source_key;
+use crate::store::{BackfillCursor, RecordWrite, RunCommit, Upsert};
 
 /// What a backfill did.
 #[derive(Debug, Default)]
@@ -32,7 +25,7 @@ pub struct BackfillReport {
 }
 
 fn cursor_key(feed: &FeedSpec, source: usize) -> String {
-    format!("backfill/{}/{source}", feed.id)
+    source_key(&feed.id, source)
 }
 
 /// Walks every scrape source of `feed`, at most `pages` listing pages in this call.
@@ -51,7 +44,7 @@ pub async fn backfill(
             SourceSpec::Scrape(spec) => spec,
             // A feed document has no archive to walk: what it holds now is stored like a page.
             SourceSpec::Feed(spec) => {
-                let store = Some(rt.store.as_ref());
+                let store = Some(&rt.store);
                 let out = crate::source::feed::read(
                     spec,
                     (&feed.id, feed.timezone),
@@ -100,22 +93,22 @@ pub async fn backfill(
             // The last page's cursor may point past the end (a template's next page): forget it, so
             // the next backfill starts over from the first page.
             let mut done = RunCommit::items(Vec::new(), Utc::now());
-            done.state.push((key.clone(), None));
+            done.records
+                .push(RecordWrite::delete::<BackfillCursor>(&key));
             rt.store
-                .commit(&feed.id, &done)
+                .commit(&feed.id, done)
+                .await
                 .map_err(|e| e.to_string())?;
         }
         report.finished &= ended;
     }
     bar.finish_and_clear();
-    rt.store.flush_async().await.map_err(|e| e.to_string())?;
     crate::pipeline::publish_feed(rt, feed)?;
     Ok(report)
 }
 
 fn resume(rt: &Runtime, key: &str) -> Option<(Url, usize)> {
-    let bytes = rt.store.state(key).ok()??;
-    let c: Cursor = serde_json::from_slice(&bytes).ok()?;
+    let c: BackfillCursor = rt.store.record(key).ok()??;
     Some((Url::parse(&c.url).ok()?, c.page))
 }
 
@@ -129,11 +122,10 @@ fn commit_page(
     report: &mut BackfillReport,
     bar: &ProgressBar,
 ) -> Result<(), ScrapeError> {
-    let cursor = page.next.as_ref().map(|u| Cursor {
+    let cursor = page.next.as_ref().map(|u| BackfillCursor {
         url: u.to_string(),
         page: page.number + 1,
     });
-    let state = cursor.map(|c| serde_json::to_vec(&c).unwrap_or_default());
     let now = Utc::now().trunc_subsecs(0);
     let items = page
         .items
@@ -145,8 +137,13 @@ fn commit_page(
         .filter(|item| crate::pipeline::keeps(feed, item, now))
         .collect();
     let mut run = RunCommit::items(items, now);
-    run.state.push((key.to_string(), state));
-    let done = rt.store.commit(&feed.id, &run)?;
+    run.records.push(match &cursor {
+        Some(c) => RecordWrite::put(key, c),
+        None => RecordWrite::delete::<BackfillCursor>(key),
+    });
+    // This runs inside the page walk's callback, which is not async: wait for the writer here
+    // (its own thread; the walk's prefetched pages keep arriving meanwhile).
+    let done = rt.store.commit(&feed.id, run).wait()?;
     report.pages += 1;
     report.new += done.count(Upsert::New);
     let line = format!(

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::config::{self, Config, ConfigErrors};
 use crate::fetch::Fetcher;
 use crate::pipeline::{RunReport, Runtime, run_feed};
-use crate::store::{SledStore, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// feedwright: feeds for sites that have none, merged, remembered, republished, announced.
 #[derive(Debug, Parser)]
@@ -110,7 +110,7 @@ pub enum Outcome {
     SomeFeedsFailed,
     /// Exit 78.
     Config(ConfigErrors),
-    /// Exit 74.
+    /// Exit 74; 75 (temporary) when the store could not write, as on a full disk.
     Store(StoreError),
     /// A feed name that does not exist (exit 64, EX_USAGE).
     Usage(String),
@@ -126,6 +126,7 @@ impl Outcome {
             Outcome::Runtime(_) => 1,
             Outcome::SomeFeedsFailed => 2,
             Outcome::Usage(_) => 64,
+            Outcome::Store(e) if e.is_temporary() => 75,
             Outcome::Store(_) => 74,
             Outcome::Config(_) => 78,
         }
@@ -158,13 +159,13 @@ pub async fn run(cli: Cli) -> Outcome {
         }
         Command::Deliveries {
             action: DeliveriesAction::Replay { webhook, since },
-        } => replay(&path, &webhook, since.as_deref()),
+        } => replay(&path, &webhook, since.as_deref()).await,
         Command::Preview { feed, file, json } => {
             preview(&path, feed.as_deref(), file.as_deref(), json).await
         }
         Command::Backfill { feed, pages } => backfill(&path, &feed, pages).await,
         Command::Export => export(&path),
-        Command::Import { file } => import(&path, &file),
+        Command::Import { file } => import(&path, &file).await,
         Command::Run => match config::load(&path) {
             Ok(cfg) => crate::daemon::run(cfg).await,
             Err(e) => Err(e.into()),
@@ -211,7 +212,7 @@ fn check(path: &std::path::Path) -> Result<(), Outcome> {
 
 /// Opens the store and builds what runs need.
 pub fn runtime(cfg: &Config) -> Result<Runtime, Outcome> {
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(&cfg.settings.state_dir)?);
+    let store: Store = Store::open(&cfg.settings)?;
     let fetcher = Fetcher::new(&cfg.settings.fetch).map_err(|e| Outcome::Runtime(e.to_string()))?;
     Ok(Runtime {
         store,
@@ -290,8 +291,7 @@ async fn deliver_now(rt: &Runtime, cfg: &config::Config) -> Result<(), Outcome> 
     .await?;
     println!("webhooks: {delivered} message(s) delivered");
     for hook in &cfg.webhooks {
-        let (queued, retrying, parked, hold) =
-            crate::notify::outbox::counts(rt.store.as_ref(), hook);
+        let (queued, retrying, parked, hold) = crate::notify::outbox::counts(&rt.store, hook);
         if queued + retrying + parked > 0 || hold.is_some() {
             println!(
                 "  {}: {queued} queued, {retrying} retrying, {parked} parked{}",
@@ -301,8 +301,6 @@ async fn deliver_now(rt: &Runtime, cfg: &config::Config) -> Result<(), Outcome> 
             );
         }
     }
-    // What was delivered is off the outbox for good.
-    rt.store.flush_async().await?;
     Ok(())
 }
 
@@ -363,7 +361,7 @@ async fn preview(
             .ok_or_else(|| Outcome::Runtime("the feed file holds no feed".into()))?,
     };
     let fetcher = Fetcher::new(&cfg.settings.fetch).map_err(|e| Outcome::Runtime(e.to_string()))?;
-    let (store, note) = match SledStore::open(&cfg.settings.state_dir) {
+    let (store, note) = match Store::open(&cfg.settings) {
         Ok(s) => (Some(s), None),
         Err(e) => (
             None,
@@ -373,7 +371,7 @@ async fn preview(
             )),
         ),
     };
-    let mut p = crate::preview::preview(feed, &fetcher, store.as_ref().map(|s| s as &dyn Store))
+    let mut p = crate::preview::preview(feed, &fetcher, store.as_ref())
         .await
         .map_err(Outcome::Runtime)?;
     p.store_note = note;
@@ -427,7 +425,7 @@ struct ItemView<'a> {
 /// The store as JSON Lines on stdout; what could not be read is named on stderr (exit 1).
 fn export(path: &std::path::Path) -> Result<(), Outcome> {
     let cfg = config::load(path)?;
-    let store = SledStore::open(&cfg.settings.state_dir)?;
+    let store = Store::open(&cfg.settings)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let done = store.export(&mut out)?;
@@ -450,14 +448,16 @@ fn export(path: &std::path::Path) -> Result<(), Outcome> {
 }
 
 /// Reads an export into the (empty) store.
-fn import(path: &std::path::Path, file: &std::path::Path) -> Result<(), Outcome> {
+async fn import(path: &std::path::Path, file: &std::path::Path) -> Result<(), Outcome> {
     let cfg = config::load(path)?;
-    let store = SledStore::open(&cfg.settings.state_dir)?;
+    let store = Store::open(&cfg.settings)?;
     let result = if file == std::path::Path::new("-") {
-        store.import(
-            std::io::stdin().lock(),
-            std::path::Path::new("(standard input)"),
-        )
+        store
+            .import(
+                std::io::stdin().lock(),
+                std::path::Path::new("(standard input)"),
+            )
+            .await
     } else {
         let f = std::fs::File::open(file).map_err(|e| {
             Outcome::Runtime(format!(
@@ -465,7 +465,7 @@ fn import(path: &std::path::Path, file: &std::path::Path) -> Result<(), Outcome>
                 file.display()
             ))
         })?;
-        store.import(std::io::BufReader::new(f), file)
+        store.import(std::io::BufReader::new(f), file).await
     };
     match result {
         Ok(n) => {
@@ -483,7 +483,7 @@ fn import(path: &std::path::Path, file: &std::path::Path) -> Result<(), Outcome>
 fn items(path: &std::path::Path, name: &str, limit: usize, json: bool) -> Result<(), Outcome> {
     let cfg = config::load(path)?;
     let feed = cfg.feed(name).ok_or_else(|| unknown_feed(&cfg, name))?;
-    let store = SledStore::open(&cfg.settings.state_dir)?;
+    let store = Store::open(&cfg.settings)?;
     let items = store.items(&feed.id, limit)?;
     if json {
         let views: Vec<ItemView> = items
@@ -538,7 +538,7 @@ fn truncate(s: &str, max: usize) -> String {
 /// `status`: what the store knows of every feed and webhook.
 fn status(path: &std::path::Path) -> Result<(), Outcome> {
     let cfg = config::load(path)?;
-    let store = SledStore::open(&cfg.settings.state_dir)?;
+    let store = Store::open(&cfg.settings)?;
     for feed in &cfg.feeds {
         let count = store.count(&feed.id)?;
         let last = crate::pipeline::last_run(&store, &feed.id);
@@ -692,7 +692,7 @@ fn find_hook<'a>(cfg: &'a config::Config, webhook: &str) -> Result<&'a config::W
 }
 
 /// `deliveries replay WEBHOOK [--since T]`.
-fn replay(path: &std::path::Path, webhook: &str, since: Option<&str>) -> Result<(), Outcome> {
+async fn replay(path: &std::path::Path, webhook: &str, since: Option<&str>) -> Result<(), Outcome> {
     let cfg = config::load(path)?;
     let hook = find_hook(&cfg, webhook)?;
     let since = match since {
@@ -707,8 +707,8 @@ fn replay(path: &std::path::Path, webhook: &str, since: Option<&str>) -> Result<
                 .with_timezone(&Utc),
         ),
     };
-    let store = SledStore::open(&cfg.settings.state_dir)?;
-    let n = crate::notify::outbox::replay(&store, hook, since)?;
+    let store = Store::open(&cfg.settings)?;
+    let n = crate::notify::outbox::replay(&store, hook, since).await?;
     println!(
         "{webhook}: {n} parked delivery(ies) queued again; the daemon or the next `once` sends them"
     );

@@ -5,7 +5,11 @@
 //! in the store so restarts keep it. Due feeds start at once, at most `[fetch] concurrency` at a
 //! time; a running feed is not started again, so a run never overlaps itself. SIGHUP reloads the
 //! settings and feeds (a broken set is refused and the old one keeps running); SIGTERM/SIGINT stop
-//! scheduling, give running runs a few seconds, stop the server, flush the store and exit 0.
+//! scheduling, give running runs a few seconds, stop the server and exit 0.
+//!
+//! `WATCHDOG=1` goes to systemd only while the loop turns and the store answers a small durable
+//! write in time; `/healthz` says 503 in the same conditions. A store whose writes failed for good
+//! (a full disk: sled's I/O errors are sticky) makes the daemon exit 1, and systemd restarts it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,9 +24,15 @@ use crate::config::{Config, FeedSpec};
 use crate::model::FeedId;
 use crate::pipeline::{RunReport, Runtime, run_feed};
 use crate::schedule;
-use crate::serve::{AppState, Cache, SharedConfig};
-use crate::store::Store;
+use crate::serve::{AppState, Cache, Heartbeat, SharedConfig};
+use crate::store::{NextRun, Store};
 use crate::systemd;
+
+/// How often the loop proves it turns (for `/healthz`) and looks for a store that failed for good.
+const BEAT: Duration = Duration::from_secs(2);
+
+/// How long a store round trip may take before the daemon counts as not making progress.
+const STORE_BOUND: Duration = Duration::from_secs(10);
 
 /// Running feeds get this long to finish after SIGTERM; then they are abandoned (a run commits in
 /// one transaction, so an abandoned run leaves nothing half-written).
@@ -42,21 +52,15 @@ struct Scheduler {
     clocks: HashMap<FeedId, Clock>,
 }
 
-fn next_key(id: &FeedId) -> String {
-    format!("next/{id}")
-}
-
 /// A feed's next run as the daemon stored it.
-pub fn stored_next(store: &dyn Store, id: &FeedId) -> Option<DateTime<Utc>> {
-    let bytes = store.state(&next_key(id)).ok()??;
-    DateTime::parse_from_rfc3339(std::str::from_utf8(&bytes).ok()?)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
+pub fn stored_next(store: &Store, id: &FeedId) -> Option<DateTime<Utc>> {
+    let next: NextRun = store.record(id.as_str()).ok()??;
+    Some(next.at)
 }
 
 impl Scheduler {
     /// Clocks from the stored next runs: feeds that never ran or are overdue run at once.
-    fn new(feeds: Vec<FeedSpec>, store: &dyn Store, now: DateTime<Utc>) -> Scheduler {
+    fn new(feeds: Vec<FeedSpec>, store: &Store, now: DateTime<Utc>) -> Scheduler {
         let mut s = Scheduler {
             feeds: Vec::new(),
             clocks: HashMap::new(),
@@ -67,7 +71,7 @@ impl Scheduler {
 
     /// Swaps in a new set of feeds: clocks of feeds that stay are kept (recomputed if their
     /// schedule changed), new feeds start from their stored next run, dropped ones are forgotten.
-    fn replace(&mut self, feeds: Vec<FeedSpec>, store: &dyn Store, now: DateTime<Utc>) {
+    fn replace(&mut self, feeds: Vec<FeedSpec>, store: &Store, now: DateTime<Utc>) {
         let old: HashMap<FeedId, FeedSpec> =
             self.feeds.drain(..).map(|f| (f.id.clone(), f)).collect();
         let mut clocks = HashMap::new();
@@ -119,7 +123,7 @@ impl Scheduler {
     }
 
     /// A run ended: schedule the feed's next one (backed off after failures) and store it.
-    fn finished(&mut self, id: &FeedId, ok: bool, store: &dyn Store, now: DateTime<Utc>) {
+    fn finished(&mut self, id: &FeedId, ok: bool, store: &Store, now: DateTime<Utc>) {
         let Some(feed) = self.feeds.iter().find(|f| &f.id == id) else {
             return; // removed by a reload while it ran
         };
@@ -140,7 +144,10 @@ impl Scheduler {
         } else {
             info!(feed = %id, at = %c.next, "Next run scheduled.");
         }
-        let _ = store.put_state(&next_key(id), c.next.to_rfc3339().as_bytes());
+        // Sent to the writer without waiting (the loop must not stall behind commits). Losing
+        // it in a crash is harmless: a feed whose stored clock is missing or past runs at once
+        // on start, one early run.
+        drop(store.put(id.as_str(), &NextRun { at: c.next }));
     }
 
     /// "3 feeds, 1 webhook, next run in 4m".
@@ -177,6 +184,7 @@ async fn start_server(
     cfg: &Config,
     rt: &mut Runtime,
     shared: SharedConfig,
+    heartbeat: Arc<Heartbeat>,
 ) -> Result<Option<Server>, Outcome> {
     let Some(addr) = cfg.settings.listen else {
         return Ok(None);
@@ -196,6 +204,7 @@ async fn start_server(
         store: rt.store.clone(),
         config: shared,
         metrics: rt.metrics.clone(),
+        heartbeat,
     };
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let shutdown = async move {
@@ -217,10 +226,11 @@ pub async fn run(cfg: Config) -> Result<(), Outcome> {
     let mut rt = runtime(&cfg)?;
     write_opml(&cfg);
     let shared: SharedConfig = Arc::new(std::sync::RwLock::new(Arc::new(cfg.clone())));
-    let server = start_server(&cfg, &mut rt, shared.clone()).await?;
+    let heartbeat = Arc::new(Heartbeat::default());
+    let server = start_server(&cfg, &mut rt, shared.clone(), heartbeat.clone()).await?;
     let mut signals = Signals::new()?;
     let mut current = cfg;
-    let mut sched = Scheduler::new(current.feeds.clone(), rt.store.as_ref(), Utc::now());
+    let mut sched = Scheduler::new(current.feeds.clone(), &rt.store, Utc::now());
     info!(feeds = current.feeds.len(), state_dir = %current.settings.state_dir.display(), "feedwright started.");
     systemd::ready(&sched.summary(current.webhooks.len(), Utc::now()));
 
@@ -232,7 +242,8 @@ pub async fn run(cfg: Config) -> Result<(), Outcome> {
     let mut running: HashMap<tokio::task::Id, FeedId> = HashMap::new();
     let watchdog = systemd::watchdog_interval();
     let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
-    loop {
+    let mut beat = tokio::time::interval(BEAT);
+    let failed = loop {
         let now = Utc::now();
         for feed in sched.take_due(now) {
             let (rt, permits, id) = (rt.clone(), permits.clone(), feed.id.clone());
@@ -261,15 +272,30 @@ pub async fn run(cfg: Config) -> Result<(), Outcome> {
                         }
                     }
                 };
-                sched.finished(&id, ok, rt.store.as_ref(), Utc::now());
+                sched.finished(&id, ok, &rt.store, Utc::now());
                 systemd::status(&sched.summary(current.webhooks.len(), Utc::now()));
             }
-            _ = watchdog_tick.tick(), if watchdog.is_some() => systemd::watchdog(),
+            _ = watchdog_tick.tick(), if watchdog.is_some() => {
+                // "Alive" means making progress: this loop turns (we are here) and the store
+                // answers a small durable write in time. A wedged store or loop sends nothing,
+                // and systemd restarts the daemon when WatchdogSec= passes.
+                let bound = watchdog.unwrap_or(STORE_BOUND).min(STORE_BOUND);
+                match rt.store.check(bound).await {
+                    Ok(()) => systemd::watchdog(),
+                    Err(why) => warn!(reason = %why, "Not telling the watchdog we are alive."),
+                }
+            }
+            _ = beat.tick() => {
+                heartbeat.beat();
+                if let Some(why) = rt.store.failed() {
+                    break Some(why);
+                }
+            }
             signal = signals.next() => match signal {
-                Signal::Stop => break,
+                Signal::Stop => break None,
                 Signal::Reload => {
                     if let Some(new) = reload(&current, &mut rt, server.as_ref(), &shared) {
-                        sched.replace(new.feeds.clone(), rt.store.as_ref(), Utc::now());
+                        sched.replace(new.feeds.clone(), &rt.store, Utc::now());
                         workers.stop().await;
                         rt.webhooks = Arc::new(new.webhooks.clone());
                         workers = Workers::start(&rt, &new);
@@ -279,11 +305,23 @@ pub async fn run(cfg: Config) -> Result<(), Outcome> {
                 }
             },
         }
-    }
-    shut_down(&mut runs, server, &rt).await?;
+    };
+    shut_down(&mut runs, server).await?;
     workers.stop().await;
-    rt.store.flush_async().await?;
-    Ok(())
+    if failed.is_none() {
+        // Every write was durable when it returned: nothing is left to flush.
+        info!("feedwright stopped; every write is on disk.");
+    }
+    match failed {
+        // sled's I/O errors are sticky: only a fresh process opens the store afresh. Exit 75
+        // (temporary), which the unit restarts (Restart=on-failure), so the daemon comes back
+        // once space is freed.
+        Some(why) => {
+            error!(store = %rt.store.dir().display(), "The store cannot write any more; stopping so that a restart opens it afresh.");
+            Err(Outcome::Store(crate::store::StoreError::Failed { why }))
+        }
+        None => Ok(()),
+    }
 }
 
 /// One delivery worker per webhook, and the switch that stops them.
@@ -330,7 +368,6 @@ impl Workers {
 async fn shut_down(
     runs: &mut JoinSet<(FeedId, RunReport)>,
     server: Option<Server>,
-    rt: &Runtime,
 ) -> Result<(), Outcome> {
     systemd::stopping();
     info!(
@@ -357,8 +394,6 @@ async fn shut_down(
             _ => {}
         }
     }
-    rt.store.flush_async().await?;
-    info!("feedwright stopped; store flushed.");
     Ok(())
 }
 
@@ -472,7 +507,7 @@ mod tests {
     #[test]
     fn summary_reads_like_a_status_line() {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let store = crate::store::Store::open_dir(dir.path()).unwrap();
         let s = Scheduler::new(Vec::new(), &store, Utc::now());
         assert_eq!(
             s.summary(0, Utc::now()),

@@ -6,27 +6,33 @@
 //! webhook with `alerts = true`, through the same durable outbox as new items.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::config::FeedSpec;
 use crate::notify::{Delivery, DeliveryState, FeedRef, Message};
 use crate::pipeline::Runtime;
 use crate::source::{SourceOutput, Warning};
+use crate::store::records::source_key;
+use crate::store::{RecordWrite, Store};
 
 /// Failed runs in a row (network, server errors) before a source counts as broken.
 pub const FAILURES_TO_BREAK: u32 = 3;
 
 /// What the store keeps of one source.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Health {
-    pub failures: u32,
-    pub last_good_items: usize,
-    /// Shares (0..=1) of the last good run's items with a title and with a date of their own.
-    pub title_share: f64,
-    pub date_share: f64,
-    /// Why the source is broken, and since when; `None` while it is fine.
-    pub broken: Option<(String, DateTime<Utc>)>,
+pub use crate::store::SourceHealth as Health;
+
+/// What a run's sources' health adds to its commit: changed records and alerts.
+#[derive(Debug, Default)]
+pub struct Observed {
+    pub records: Vec<RecordWrite>,
+    pub deliveries: Vec<Delivery>,
+}
+
+impl Observed {
+    pub fn add(&mut self, other: Observed) {
+        self.records.extend(other.records);
+        self.deliveries.extend(other.deliveries);
+    }
 }
 
 /// What a run saw of a source.
@@ -158,39 +164,35 @@ pub fn seen(result: &Result<SourceOutput, String>) -> Seen {
     }
 }
 
-fn key(feed: &FeedSpec, source: usize) -> String {
-    format!("health/{}/{source}", feed.id)
-}
-
 /// The stored health of a feed's source.
-pub fn load(store: &dyn crate::store::Store, feed: &FeedSpec, source: usize) -> Health {
+pub fn load(store: &Store, feed: &FeedSpec, source: usize) -> Health {
     store
-        .state(&key(feed, source))
+        .record(&source_key(&feed.id, source))
         .ok()
         .flatten()
-        .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default()
 }
 
-/// Judges a source's run, stores its health, and queues an alert on a change of state.
+/// Judges a source's run: the health record to commit with the run when it changed, and an
+/// alert on a change of state. Both go into the run's one transaction, so a crash cannot keep
+/// the one without the other (an alert lost, or sent twice).
 pub fn observe(
     rt: &Runtime,
     feed: &FeedSpec,
     source: usize,
     result: &Result<SourceOutput, String>,
-) {
-    let store = rt.store.as_ref();
-    let before = load(store, feed, source);
+) -> Observed {
+    let mut out = Observed::default();
+    let before = load(&rt.store, feed, source);
     let mut h = before.clone();
     let now = Utc::now();
     let change = judge(&mut h, &seen(result), now);
     // Most runs change nothing: no write then.
-    if h != before
-        && let Ok(bytes) = serde_json::to_vec(&h)
-    {
-        let _ = store.put_state(&key(feed, source), &bytes);
+    if h != before {
+        out.records
+            .push(RecordWrite::put(source_key(&feed.id, source), &h));
     }
-    let Some(change) = change else { return };
+    let Some(change) = change else { return out };
     let url = feed.sources[source].url();
     let text = match &change {
         Change::Broke(why) => {
@@ -211,7 +213,7 @@ pub fn observe(
         items: Vec::new(),
         alert: Some(text),
     };
-    let deliveries: Vec<Delivery> = rt
+    out.deliveries = rt
         .webhooks
         .iter()
         .filter(|w| w.alerts && w.takes(&feed.id))
@@ -226,13 +228,7 @@ pub fn observe(
             last_error: None,
         })
         .collect();
-    if deliveries.is_empty() {
-        return;
-    }
-    match store.enqueue(&deliveries) {
-        Ok(()) => rt.outbox_wake.notify_waiters(),
-        Err(e) => warn!(feed = %feed.id, error = %e, "Cannot queue the health alert."),
-    }
+    out
 }
 
 #[cfg(test)]

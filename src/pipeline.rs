@@ -1,12 +1,11 @@
 //! The one place that knows the order of a run: sources (fetch, extract) → dedupe → filter → store
-//! commit (one transaction) → flush → publish. A failing source fails its own feed only; the last
+//! commit (one transaction, durable when it returns) → publish. A failing source fails its own feed only; the last
 //! good output stays published.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::config::{FeedSpec, FilterView, ScrapeSpec, Settings, SourceSpec};
@@ -18,12 +17,13 @@ use crate::publish;
 use crate::serve::{Cache, Metrics};
 use crate::source::scrape::Crawl;
 use crate::source::{SourceOutput, Warning};
+pub use crate::store::RunRecord;
 use crate::store::{RunCommit, Store, Upsert};
 
 /// What a run needs from the process.
 #[derive(Clone)]
 pub struct Runtime {
-    pub store: Arc<dyn Store>,
+    pub store: Store,
     pub fetcher: Fetcher,
     pub settings: Settings,
     /// The server's copy of the published files, when a server runs in this process.
@@ -50,7 +50,7 @@ impl Runtime {
             &feed.id,
             feed.timezone,
             &self.fetcher,
-            Some(self.store.as_ref()),
+            Some(&self.store),
         )
     }
 }
@@ -90,25 +90,9 @@ impl RunReport {
     }
 }
 
-/// A feed's last run, kept in the store's `state` tree for the status page.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunRecord {
-    pub at: DateTime<Utc>,
-    pub ok: bool,
-    pub new: usize,
-    pub updated: usize,
-    pub published: usize,
-    pub errors: Vec<String>,
-}
-
-fn run_key(feed: &FeedId) -> String {
-    format!("run/{feed}")
-}
-
 /// The last recorded run of a feed.
-pub fn last_run(store: &dyn Store, feed: &FeedId) -> Option<RunRecord> {
-    let bytes = store.state(&run_key(feed)).ok()??;
-    serde_json::from_slice(&bytes).ok()
+pub fn last_run(store: &Store, feed: &FeedId) -> Option<RunRecord> {
+    store.record(feed.as_str()).ok()?
 }
 
 /// Runs one feed end to end, then records the run (status page, metrics).
@@ -122,9 +106,10 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         published: report.published,
         errors: report.errors.clone(),
     };
-    if let Ok(bytes) = serde_json::to_vec(&record) {
-        // Bookkeeping only: a store that cannot take it has already failed the run loudly.
-        let _ = rt.store.put_state(&run_key(&feed.id), &bytes);
+    // For the status page only: nothing decides anything by it after a crash, so it is written
+    // after the run's commit, and a store that cannot take it has already failed the run loudly.
+    if let Err(e) = rt.store.put(feed.id.as_str(), &record).await {
+        warn!(feed = %feed.id, error = %e, "Cannot record the run.");
     }
     rt.metrics
         .run(feed.id.as_str(), record.ok, report.new, report.updated);
@@ -134,8 +119,9 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
 /// What this run of `feed` announces, and to whom: nothing on a feed's first run (unless
 /// `notify_on_first_run`), nothing when no webhook takes the feed. The first run is the one that
 /// finds the store empty for the feed: that is committed with the items, so a crash cannot make a
-/// later run look like a first one (a last-run record could be lost with the crash).
-fn announce(rt: &Runtime, feed: &FeedSpec) -> Option<crate::notify::Announce> {
+/// later run look like a first one. The deliveries themselves are built inside the commit, once
+/// the store knows which items are new.
+fn announce(rt: &Runtime, feed: &FeedSpec) -> Option<crate::store::Announce> {
     let webhooks: Vec<(String, usize)> = rt
         .webhooks
         .iter()
@@ -146,14 +132,24 @@ fn announce(rt: &Runtime, feed: &FeedSpec) -> Option<crate::notify::Announce> {
         return None;
     }
     let first_run = rt.store.count(&feed.id).unwrap_or(0) == 0;
-    (!first_run || feed.notify_on_first_run).then(|| crate::notify::Announce {
+    if first_run && !feed.notify_on_first_run {
+        return None;
+    }
+    let announce = crate::notify::Announce {
         feed: crate::notify::FeedRef {
             id: feed.id.to_string(),
             title: feed.title.clone(),
             link: feed.link.to_string(),
         },
         webhooks,
-    })
+    };
+    Some(Box::new(move |new: &[&Item], now| {
+        let announced = new
+            .iter()
+            .map(|it| crate::notify::Announced::from_item(it, now))
+            .collect();
+        announce.deliveries(announced, now)
+    }))
 }
 
 async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
@@ -162,9 +158,10 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     // Whole seconds: RSS dates carry no fractions, and Atom's read better without them.
     let now = Utc::now().trunc_subsecs(0);
     let mut outputs = Vec::new();
+    let mut health = crate::health::Observed::default();
     for (i, source) in feed.sources.iter().enumerate() {
         let result = run_source(rt, feed, source).await;
-        crate::health::observe(rt, feed, i, &result);
+        health.add(crate::health::observe(rt, feed, i, &result));
         match result {
             Ok(out) => outputs.push((i, out)),
             Err(e) => {
@@ -174,21 +171,52 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         }
     }
     if outputs.is_empty() && !feed.sources.is_empty() {
+        // Every source failed: nothing to publish, but their health (and any alert) is kept.
+        if let Err(e) = commit_health(rt, feed, health, now).await {
+            warn!(feed = %feed.id, error = %e, "Cannot record the sources' health.");
+            report.errors.push(e);
+        }
         return report;
     }
     let (items, validators) = merge(feed, outputs, &mut report.warnings);
+    let alerts = !health.deliveries.is_empty();
     let run = RunCommit {
         items,
         validators,
         now,
-        state: Vec::new(),
+        records: health.records,
+        deliveries: health.deliveries,
         announce,
     };
-    if let Err(e) = commit_and_publish(rt, feed, run, &mut report).await {
+    if let Err(e) = commit_and_publish(rt, feed, run, alerts, &mut report).await {
         warn!(feed = %feed.id, error = %e, "Run failed; keeping previous items.");
         report.errors.push(e);
     }
     report
+}
+
+/// Commits the sources' health alone (a run in which every source failed).
+async fn commit_health(
+    rt: &Runtime,
+    feed: &FeedSpec,
+    health: crate::health::Observed,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    if health.records.is_empty() && health.deliveries.is_empty() {
+        return Ok(());
+    }
+    let alerts = !health.deliveries.is_empty();
+    let mut run = RunCommit::items(Vec::new(), now);
+    run.records = health.records;
+    run.deliveries = health.deliveries;
+    rt.store
+        .commit(&feed.id, run)
+        .await
+        .map_err(|e| e.to_string())?;
+    if alerts {
+        rt.outbox_wake.notify_waiters();
+    }
+    Ok(())
 }
 
 async fn run_source(
@@ -202,7 +230,7 @@ async fn run_source(
             crawl.run().await.map_err(|e| e.to_string())
         }
         SourceSpec::Feed(spec) => {
-            let store = Some(rt.store.as_ref());
+            let store = Some(&rt.store);
             crate::source::feed::read(spec, (&feed.id, feed.timezone), &rt.fetcher, store, true)
                 .await
                 .map_err(|e| e.to_string())
@@ -284,22 +312,26 @@ async fn commit_and_publish(
     rt: &Runtime,
     feed: &FeedSpec,
     run: RunCommit,
+    alerts: bool,
     report: &mut RunReport,
 ) -> Result<(), String> {
-    let commit = rt.store.commit(&feed.id, &run).map_err(|e| e.to_string())?;
-    // The run's items are in the store now; publishing reads them back, so free these first.
-    drop(run);
+    // Durable when it returns: the items, their deliveries and the health records.
+    let commit = rt
+        .store
+        .commit(&feed.id, run)
+        .await
+        .map_err(|e| e.to_string())?;
     // Retention: items beyond `keep` leave the store; their keys stay remembered.
     let pruned = rt
         .store
         .prune(&feed.id, feed.keep)
+        .await
         .map_err(|e| e.to_string())?;
     if pruned > 0 {
         info!(feed = %feed.id, pruned, keep = feed.keep, "Old items pruned.");
     }
-    rt.store.flush_async().await.map_err(|e| e.to_string())?;
     report.new = commit.count(Upsert::New);
-    if report.new > 0 {
+    if report.new > 0 || alerts {
         // The deliveries are durable now: the workers may send them.
         rt.outbox_wake.notify_waiters();
     }
@@ -314,7 +346,7 @@ async fn commit_and_publish(
 }
 
 /// Rewrites a feed's files from the store: the newest `max_items`, written atomically. Returns the
-/// items published and the files whose bytes changed. Call after the store was flushed.
+/// items published and the files whose bytes changed.
 pub fn publish_feed(rt: &Runtime, feed: &FeedSpec) -> Result<(usize, usize), String> {
     let items = rt
         .store

@@ -48,7 +48,7 @@ pub struct Preview {
 pub async fn preview(
     feed: &FeedSpec,
     fetcher: &Fetcher,
-    store: Option<&dyn Store>,
+    store: Option<&Store>,
 ) -> Result<Preview, String> {
     let (mut per_source, mut warnings) = (Vec::new(), Vec::new());
     for (i, source) in feed.sources.iter().enumerate() {
@@ -111,7 +111,7 @@ pub async fn preview(
     })
 }
 
-fn view(feed: &FeedSpec, store: Option<&dyn Store>, item: Item, kept: bool) -> PreviewItem {
+fn view(feed: &FeedSpec, store: Option<&Store>, item: Item, kept: bool) -> PreviewItem {
     let new = kept && store.is_none_or(|s| !s.is_known(&feed.id, &item.key).unwrap_or(false));
     PreviewItem {
         date_local: item.published.map(|d| {

@@ -59,7 +59,7 @@ fn run_publishes_every_feed_at_start_and_stops_on_sigterm() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(status.unwrap().code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("Next run scheduled") && stderr.contains("store flushed"),
+        stderr.contains("Next run scheduled") && stderr.contains("every write is on disk"),
         "{stderr}"
     );
     let channel = rss::Channel::read_from(&std::fs::read(&rss).unwrap()[..]).unwrap();
@@ -123,7 +123,7 @@ fn sigterm_in_the_middle_of_a_run_exits_0_within_10_seconds() {
     assert!(took < Duration::from_secs(10), "took {took:?}");
     let log = log.lock().unwrap().join("\n");
     assert!(log.contains("Abandoning runs still going"), "{log}");
-    assert!(log.contains("store flushed"), "{log}");
+    assert!(log.contains("every write is on disk"), "{log}");
 }
 
 #[test]

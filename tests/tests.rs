@@ -17,4 +17,5 @@ mod polite;
 mod preview;
 mod scrape;
 mod serve;
+mod store_health;
 mod webhooks;

@@ -9,13 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use super::{Delivery, DeliveryState, render};
 use crate::config::{Webhook, WebhookKind};
 use crate::fetch::Fetcher;
-use crate::store::{Store, StoreError};
+use crate::store::{RecordWrite, Store, StoreError};
 
 /// The wait before attempt n+1 after n failures (Standard Webhooks' example schedule).
 const SCHEDULE: [u64; 8] = [0, 5, 300, 1800, 7200, 18_000, 36_000, 36_000];
@@ -118,20 +117,8 @@ pub fn retry_at(attempts: u32, now: DateTime<Utc>, id: &str) -> Option<DateTime<
     Some(now + chrono::Duration::milliseconds(millis))
 }
 
-/// A webhook held back by its receiver, kept in the store's `state` tree.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HookHold {
-    /// "paused" (401/403) or "disabled" (410).
-    pub state: String,
-    pub reason: String,
-    pub since: DateTime<Utc>,
-    /// The webhook's URL fingerprint when held: a changed URL or secret lifts the hold.
-    pub config: String,
-}
-
-fn hold_key(name: &str) -> String {
-    format!("hook/{name}")
-}
+/// A webhook held back by its receiver, kept in the store as a typed record.
+pub use crate::store::HookHold;
 
 /// A fingerprint of a webhook's endpoint and secret (never the values themselves).
 pub fn fingerprint(hook: &Webhook) -> String {
@@ -144,27 +131,25 @@ pub fn fingerprint(hook: &Webhook) -> String {
 }
 
 /// The hold on a webhook, if its configuration is the one that was held.
-pub fn hold(store: &dyn Store, hook: &Webhook) -> Option<HookHold> {
-    let bytes = store.state(&hold_key(&hook.name)).ok()??;
-    let h: HookHold = serde_json::from_slice(&bytes).ok()?;
+pub fn hold(store: &Store, hook: &Webhook) -> Option<HookHold> {
+    let h: HookHold = store.record(&hook.name).ok()??;
     (h.config == fingerprint(hook)).then_some(h)
 }
 
-fn set_hold(store: &dyn Store, hook: &Webhook, state: &str, reason: &str) {
+/// The record that holds `hook` back (written with the delivery that met the refusal).
+fn held(hook: &Webhook, state: &str, reason: &str) -> RecordWrite {
     let h = HookHold {
         state: state.into(),
         reason: reason.into(),
         since: Utc::now(),
         config: fingerprint(hook),
     };
-    if let Ok(bytes) = serde_json::to_vec(&h) {
-        let _ = store.put_state(&hold_key(&hook.name), &bytes);
-    }
+    RecordWrite::put(&hook.name, &h)
 }
 
 /// Lifts a hold (`deliveries replay`).
-pub fn clear_hold(store: &dyn Store, hook: &Webhook) -> Result<(), StoreError> {
-    store.put_state(&hold_key(&hook.name), b"{}")
+pub async fn clear_hold(store: &Store, hook: &Webhook) -> Result<(), StoreError> {
+    store.delete::<HookHold>(&hook.name).await
 }
 
 /// What one pass over a webhook's outbox left.
@@ -178,7 +163,7 @@ pub struct Pass {
 /// Delivers `hook`'s due messages in order, stopping at the first that must wait. `paced` sleeps
 /// between messages as the kind's rate limit asks.
 pub async fn pass(
-    store: &dyn Store,
+    store: &Store,
     fetcher: &Fetcher,
     hook: &Webhook,
     metrics: &crate::serve::Metrics,
@@ -188,7 +173,7 @@ pub async fn pass(
         return Ok(out);
     }
     let mut last_sent: Option<std::time::Instant> = None;
-    for (key, mut d) in store.deliveries(&hook.name)? {
+    for mut d in store.deliveries(&hook.name)? {
         if d.state == DeliveryState::Parked {
             continue;
         }
@@ -199,7 +184,7 @@ pub async fn pass(
         }
         let age = (now - d.created).to_std().unwrap_or_default();
         if hook.kind != WebhookKind::Json && age > hook.max_age {
-            park(store, &key, &mut d, "older than max_age; not posted late")?;
+            park(store, &mut d, "older than max_age; not posted late").await?;
             continue;
         }
         if let Some(at) = last_sent {
@@ -213,14 +198,14 @@ pub async fn pass(
         metrics.delivery(&hook.name, verdict_name(&verdict));
         match verdict {
             Verdict::Delivered => {
-                store.remove_delivery(&key)?;
+                store.remove_delivery(&hook.name, &d.id).await?;
                 out.delivered += 1;
             }
             Verdict::Wait(wait) => {
                 d.state = DeliveryState::Retrying;
                 d.next_at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
                 d.last_error = Some(format!("rate-limited; waiting {} s", wait.as_secs()));
-                store.put_delivery(&key, &d)?;
+                store.put_delivery(d.clone(), None).await?;
                 out.next = Some(d.next_at);
                 return Ok(out);
             }
@@ -231,23 +216,28 @@ pub async fn pass(
                     Some(at) => {
                         d.state = DeliveryState::Retrying;
                         d.next_at = at;
-                        store.put_delivery(&key, &d)?;
+                        store.put_delivery(d.clone(), None).await?;
                         warn!(webhook = %hook.name, delivery = %d.id, attempts = d.attempts, error = %e, next = %at, "Delivery failed; retrying later.");
                         out.next = Some(at);
                         return Ok(out);
                     }
-                    None => park(store, &key, &mut d, "out of retries")?,
+                    None => park(store, &mut d, "out of retries").await?,
                 }
             }
-            Verdict::Park(e) => park(store, &key, &mut d, &e)?,
+            Verdict::Park(e) => park(store, &mut d, &e).await?,
             Verdict::Pause(e) => {
                 warn!(webhook = %hook.name, error = %e, "The receiver refuses our credentials; webhook paused until its configuration changes.");
-                set_hold(store, hook, "paused", &e);
+                // The delivery stays queued as it is; the hold is what changes.
+                store
+                    .put_delivery(d, Some(held(hook, "paused", &e)))
+                    .await?;
                 return Ok(out);
             }
             Verdict::Disable(e) => {
                 warn!(webhook = %hook.name, error = %e, "The receiver is gone; webhook disabled.");
-                set_hold(store, hook, "disabled", &e);
+                store
+                    .put_delivery(d, Some(held(hook, "disabled", &e)))
+                    .await?;
                 return Ok(out);
             }
         }
@@ -266,11 +256,11 @@ fn verdict_name(v: &Verdict) -> &'static str {
     }
 }
 
-fn park(store: &dyn Store, key: &[u8], d: &mut Delivery, why: &str) -> Result<(), StoreError> {
+async fn park(store: &Store, d: &mut Delivery, why: &str) -> Result<(), StoreError> {
     warn!(webhook = %d.webhook, delivery = %d.id, reason = why, "Delivery parked; `feedwright deliveries replay` re-queues it.");
     d.state = DeliveryState::Parked;
     d.last_error = Some(why.to_string());
-    store.put_delivery(key, d)
+    store.put_delivery(d.clone(), None).await.map(|_| ())
 }
 
 /// Sends one delivery and reads the answer.
@@ -331,7 +321,7 @@ pub async fn send(
 /// Delivers every due message of every webhook once (`once`): what a daemon tick would do. The
 /// webhooks go side by side, so a slow one does not hold the others up.
 pub async fn deliver_all(
-    store: Arc<dyn Store>,
+    store: Store,
     fetcher: &Fetcher,
     hooks: &[Webhook],
     metrics: Arc<crate::serve::Metrics>,
@@ -344,7 +334,7 @@ pub async fn deliver_all(
             hook.clone(),
             metrics.clone(),
         );
-        set.spawn(async move { pass(store.as_ref(), &fetcher, &hook, &metrics).await });
+        set.spawn(async move { pass(&store, &fetcher, &hook, &metrics).await });
     }
     let mut delivered = 0;
     while let Some(joined) = set.join_next().await {
@@ -361,7 +351,7 @@ pub async fn deliver_all(
 /// The daemon's worker for one webhook: passes whenever woken (a commit added deliveries) or when
 /// the next delivery is due, until `stop` turns true.
 pub async fn worker(
-    store: Arc<dyn Store>,
+    store: Store,
     fetcher: Fetcher,
     hook: Webhook,
     wake: Arc<tokio::sync::Notify>,
@@ -373,7 +363,7 @@ pub async fn worker(
         let notified = wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        let next = match pass(store.as_ref(), &fetcher, &hook, &metrics).await {
+        let next = match pass(&store, &fetcher, &hook, &metrics).await {
             Ok(p) => p.next,
             Err(e) => {
                 warn!(webhook = %hook.name, error = %e, "Cannot read the outbox; trying again in a minute.");
@@ -395,9 +385,9 @@ pub async fn worker(
 }
 
 /// Counts of a webhook's deliveries by state, and its hold.
-pub fn counts(store: &dyn Store, hook: &Webhook) -> (usize, usize, usize, Option<HookHold>) {
+pub fn counts(store: &Store, hook: &Webhook) -> (usize, usize, usize, Option<HookHold>) {
     let all = store.deliveries(&hook.name).unwrap_or_default();
-    let n = |s: DeliveryState| all.iter().filter(|(_, d)| d.state == s).count();
+    let n = |s: DeliveryState| all.iter().filter(|d| d.state == s).count();
     (
         n(DeliveryState::Queued),
         n(DeliveryState::Retrying),
@@ -407,21 +397,21 @@ pub fn counts(store: &dyn Store, hook: &Webhook) -> (usize, usize, usize, Option
 }
 
 /// Re-queues parked deliveries of `hook` created at or after `since`, and lifts a hold; how many.
-pub fn replay(
-    store: &dyn Store,
+pub async fn replay(
+    store: &Store,
     hook: &Webhook,
     since: Option<DateTime<Utc>>,
 ) -> Result<usize, StoreError> {
-    clear_hold(store, hook)?;
+    clear_hold(store, hook).await?;
     let mut n = 0;
-    for (key, mut d) in store.deliveries(&hook.name)? {
+    for mut d in store.deliveries(&hook.name)? {
         if d.state == DeliveryState::Parked && since.is_none_or(|s| d.created >= s) {
             d.state = DeliveryState::Queued;
             d.attempts = 0;
             d.next_at = Utc::now();
             // A replayed chat message counts its age from now.
             d.created = Utc::now();
-            store.put_delivery(&key, &d)?;
+            store.put_delivery(d, None).await?;
             n += 1;
         }
     }
@@ -508,7 +498,7 @@ mod tests {
     async fn a_chat_message_older_than_max_age_is_parked_not_posted() {
         use crate::notify::testing::{hook, message};
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::SledStore::open(dir.path()).unwrap();
+        let store = crate::store::Store::open_dir(dir.path()).unwrap();
         // Nothing listens there: parking must happen before any request.
         let h = hook(WebhookKind::Slack, "http://127.0.0.1:9/hook", None);
         let old = Utc::now() - chrono::Duration::hours(30);
@@ -522,12 +512,12 @@ mod tests {
             state: DeliveryState::Queued,
             last_error: None,
         };
-        store.put_delivery(b"test\0k", &d).unwrap();
+        store.enqueue(vec![d]).await.unwrap();
         let fetcher = Fetcher::new(&crate::config::FetchSettings::default()).unwrap();
         let metrics = crate::serve::Metrics::default();
         let p = pass(&store, &fetcher, &h, &metrics).await.unwrap();
         assert_eq!(p.delivered, 0);
-        let (_, d) = store.deliveries("test").unwrap().remove(0);
+        let d = store.deliveries("test").unwrap().remove(0);
         assert_eq!(d.state, DeliveryState::Parked);
         assert!(d.last_error.unwrap().contains("max_age"));
         assert_eq!(counts(&store, &h).2, 1);

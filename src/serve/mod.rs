@@ -34,7 +34,9 @@ pub type SharedConfig = Arc<std::sync::RwLock<Arc<Config>>>;
 #[derive(Clone)]
 pub struct AppState {
     pub cache: Cache,
-    pub store: Arc<dyn Store>,
+    pub store: Store,
+    /// The scheduler loop's last turn.
+    pub heartbeat: Arc<Heartbeat>,
     pub config: SharedConfig,
     pub metrics: Arc<Metrics>,
 }
@@ -90,15 +92,50 @@ async fn opml(State(st): State<AppState>, headers: HeaderMap) -> Response {
     }
 }
 
+/// How long the store may take to answer `/healthz`'s small write.
+const HEALTH_BOUND: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The scheduler loop counts as stuck when it has not turned for this long (it turns every 2 s).
+const LOOP_STUCK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// When the daemon's scheduler loop last turned.
+#[derive(Debug)]
+pub struct Heartbeat(std::sync::Mutex<std::time::Instant>);
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Heartbeat(std::sync::Mutex::new(std::time::Instant::now()))
+    }
+}
+
+impl Heartbeat {
+    pub fn beat(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = std::time::Instant::now();
+    }
+
+    pub fn age(&self) -> std::time::Duration {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).elapsed()
+    }
+}
+
+/// 200 while the scheduler loop turns and the store answers a small write in time; 503 with
+/// the reason otherwise.
 async fn healthz(State(st): State<AppState>) -> Response {
-    let store_ok = st.store.state("health-check").is_ok();
-    let status = if store_ok {
+    let problem = match st.store.check(HEALTH_BOUND).await {
+        Err(why) => Some(format!("store unavailable: {why}")),
+        Ok(()) if st.heartbeat.age() > LOOP_STUCK => Some(format!(
+            "the scheduler has not turned for {} s",
+            st.heartbeat.age().as_secs()
+        )),
+        Ok(()) => None,
+    };
+    let status = if problem.is_none() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = serde_json::json!({
-        "status": if store_ok { "ok" } else { "store unavailable" },
+        "status": problem.as_deref().unwrap_or("ok"),
         "feeds": st.config().feeds.len(),
         "published_files": st.cache.paths().len(),
     });
@@ -113,8 +150,7 @@ async fn healthz(State(st): State<AppState>) -> Response {
 async fn metrics(State(st): State<AppState>) -> Response {
     let mut queue: Vec<(String, &'static str, u64)> = Vec::new();
     for hook in &st.config().webhooks {
-        let (queued, retrying, parked, hold) =
-            crate::notify::outbox::counts(st.store.as_ref(), hook);
+        let (queued, retrying, parked, hold) = crate::notify::outbox::counts(&st.store, hook);
         queue.push((hook.name.clone(), "queued", queued as u64));
         queue.push((hook.name.clone(), "retrying", retrying as u64));
         queue.push((hook.name.clone(), "parked", parked as u64));
@@ -126,9 +162,7 @@ async fn metrics(State(st): State<AppState>) -> Response {
     text.push_str("# HELP feedwright_source_broken 1 while a source is broken (health alerts).\n# TYPE feedwright_source_broken gauge\n");
     for feed in &st.config().feeds {
         for (i, source) in feed.sources.iter().enumerate() {
-            let broken = crate::health::load(st.store.as_ref(), feed, i)
-                .broken
-                .is_some();
+            let broken = crate::health::load(&st.store, feed, i).broken.is_some();
             let url = source
                 .url()
                 .as_str()

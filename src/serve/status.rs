@@ -39,9 +39,9 @@ pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
         .iter()
         .map(|feed| {
             let count = st.store.count(&feed.id).ok();
-            let run = last_run(st.store.as_ref(), &feed.id);
+            let run = last_run(&st.store, &feed.id);
             let broken: String = (0..feed.sources.len())
-                .filter_map(|i| crate::health::load(st.store.as_ref(), feed, i).broken)
+                .filter_map(|i| crate::health::load(&st.store, feed, i).broken)
                 .map(|(why, since)| {
                     format!(
                         "<div class=\"failed\">broken since {}</div><div class=\"err\">{}</div>",
@@ -57,7 +57,7 @@ pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
             )
         })
         .collect();
-    let hooks = webhooks(&config, st.store.as_ref());
+    let hooks = webhooks(&config, &st.store);
     Html(format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
@@ -132,7 +132,7 @@ fn row(
     )
 }
 
-fn webhooks(config: &crate::config::Config, store: &dyn crate::store::Store) -> String {
+fn webhooks(config: &crate::config::Config, store: &crate::store::Store) -> String {
     if config.webhooks.is_empty() {
         return "<h2>Webhooks</h2><p class=\"muted\">None configured.</p>\n".into();
     }

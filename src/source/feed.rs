@@ -44,7 +44,7 @@ pub async fn read(
     spec: &FeedSource,
     (feed, tz): (&FeedId, Tz),
     fetcher: &Fetcher,
-    store: Option<&dyn Store>,
+    store: Option<&Store>,
     conditional: bool,
 ) -> Result<SourceOutput, FeedError> {
     let reader = spec.fingerprint(tz);

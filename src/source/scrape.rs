@@ -49,7 +49,7 @@ pub struct Crawl<'a> {
     pub tz: Tz,
     pub fetcher: &'a Fetcher,
     /// `None` when the store is held by another process (`preview` beside the daemon).
-    pub store: Option<&'a dyn Store>,
+    pub store: Option<&'a Store>,
     pub now: DateTime<Utc>,
     detail: Option<Arc<FieldRules>>,
     formats: Arc<Vec<String>>,
@@ -101,7 +101,7 @@ impl<'a> Crawl<'a> {
         feed: &'a FeedId,
         tz: Tz,
         fetcher: &'a Fetcher,
-        store: Option<&'a dyn Store>,
+        store: Option<&'a Store>,
     ) -> Self {
         let detail = spec.detail.clone().map(Arc::new);
         let formats = Arc::new(spec.date_formats.clone());

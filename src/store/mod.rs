@@ -1,21 +1,45 @@
-//! The store remembers every item of every feed, the keys of items pruned away, and the HTTP
-//! validators of every URL. `Store` is the contract; `SledStore` is the only implementation.
-//! A run's items are committed in one transaction and flushed before any side effect (publishing,
-//! notifying), so a crash repeats work and never loses it.
+//! The store remembers every item of every feed, the keys of items pruned away, the HTTP
+//! validators of every page, small typed records (last runs, schedule clocks, source health,
+//! webhook holds, backfill cursors) and the webhook outbox.
+//!
+//! - [`Store`] is the handle the rest of feedwright uses. Every write goes to one writer thread
+//!   (`writer.rs`) and returns only once it is durable on disk: no caller flushes, and no two
+//!   writes ever overlap. Reads go straight to the backend from any thread.
+//! - `policy.rs` decides what an item is (identity, precedence, tombstones, the `updated` rule)
+//!   over the small transaction interface of `backend.rs`, the same for every backend.
+//! - `sled/` is the embedded backend; [`contract`] is the suite of behaviour tests any backend
+//!   must pass.
+//!
+//! A run's items, their deliveries and the records that describe them are committed in one
+//! transaction before anything is published or sent, so a crash repeats work and never loses it.
 
+mod backend;
+#[cfg(test)]
+pub mod contract;
+mod export;
 mod lock;
+mod policy;
+pub mod records;
 mod sled;
+mod writer;
 
-use std::future::Future;
-use std::path::PathBuf;
-use std::pin::Pin;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub use self::backend::{Backend, Dumped, Tx};
+pub use self::export::{Exported, ImportError};
 pub use self::lock::StateLock;
-pub use self::sled::{Exported, ImportError, SCHEMA_VERSION, SledStore};
+pub use self::records::{
+    BackfillCursor, HookHold, NextRun, Record, RecordKind, RecordWrite, RunRecord, SourceHealth,
+};
+pub use self::sled::{SCHEMA_VERSION, SledBackend};
+pub use self::writer::Pending;
+use self::writer::Writer;
+use crate::model::delivery::Delivery;
 use crate::model::{FeedId, Item, StoredItem, Validators};
-use crate::notify::Delivery;
 
 /// What committing one item did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +52,12 @@ pub enum Upsert {
     Unchanged,
 }
 
+/// Builds the deliveries for a run's new items (in page order) at the run's time. The pipeline
+/// makes it (it knows the webhooks); the commit calls it inside the transaction, once it knows
+/// which items are new.
+pub type Announce = Box<dyn Fn(&[&Item], DateTime<Utc>) -> Vec<Delivery> + Send + Sync>;
+
 /// One run's findings, committed together.
-#[derive(Debug, Clone)]
 pub struct RunCommit {
     /// Items in the order the source lists them (newest first on most sites).
     pub items: Vec<Item>,
@@ -37,11 +65,12 @@ pub struct RunCommit {
     pub validators: Vec<(String, Validators)>,
     /// The run's time: `first_seen` of new items.
     pub now: DateTime<Utc>,
-    /// Small records to set (`Some`) or delete (`None`) with the items, e.g. a backfill's cursor.
-    pub state: Vec<(String, Option<Vec<u8>>)>,
-    /// Webhooks to tell about the run's new items: their deliveries enter the outbox in the same
-    /// transaction as the items.
-    pub announce: Option<crate::notify::Announce>,
+    /// Records to set or delete with the items (source health, a backfill's cursor).
+    pub records: Vec<RecordWrite>,
+    /// Deliveries to queue with the items (health alerts).
+    pub deliveries: Vec<Delivery>,
+    /// The deliveries for the run's new items enter the outbox in the same transaction.
+    pub announce: Option<Announce>,
 }
 
 impl RunCommit {
@@ -51,7 +80,8 @@ impl RunCommit {
             items,
             validators: Vec::new(),
             now,
-            state: Vec::new(),
+            records: Vec::new(),
+            deliveries: Vec::new(),
             announce: None,
         }
     }
@@ -86,9 +116,9 @@ pub enum StoreError {
         supported: u32,
     },
     #[error(
-        "cannot open the store at {dir}: {source}\n  hint: if it is damaged, move {dir} aside and restore from `feedwright export` output with `feedwright import`"
+        "cannot open the store at {dir}: {reason}\n  hint: if it is damaged, move {dir} aside and restore from `feedwright export` output with `feedwright import`"
     )]
-    Open { dir: PathBuf, source: ::sled::Error },
+    Open { dir: PathBuf, reason: String },
     #[error(
         "cannot use the state directory {dir}: {source}\n  hint: create it and make it writable by this user"
     )]
@@ -96,49 +126,261 @@ pub enum StoreError {
         dir: PathBuf,
         source: std::io::Error,
     },
-    #[error("store error: {0}")]
-    Db(#[from] ::sled::Error),
     #[error(
-        "a stored record is damaged ({what}): {source}\n  hint: `feedwright export` keeps what is readable; move the state directory aside and `import` it"
+        "{context}: {source}\n  hint: a full disk is the usual cause: free space in the state directory's file system"
     )]
-    Corrupt {
-        what: String,
-        source: serde_json::Error,
+    Io {
+        context: String,
+        source: std::io::Error,
     },
+    #[error("the store failed: {0}")]
+    Backend(String),
+    #[error(
+        "the store cannot write since an earlier error ({why})\n  hint: free space or fix the disk; restarting feedwright opens the store afresh (under systemd it restarts by itself)"
+    )]
+    Failed { why: String },
+    #[error("the store's writer thread is gone (the process is stopping)")]
+    WriterGone,
+    #[error(
+        "a stored record is damaged ({what}): {reason}\n  hint: `feedwright export` keeps what is readable; move the state directory aside and `import` it"
+    )]
+    Corrupt { what: String, reason: String },
+    /// A backend's own signal to retry a transaction; never leaves the backend.
+    #[error("transaction conflict")]
+    Conflict,
 }
 
-/// The boxed future `flush_async` returns (keeps the trait object-safe).
-pub type FlushFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
+impl StoreError {
+    /// Whether waiting can heal it (exit 75, which systemd restarts): the disk was full or
+    /// failed a write, not a damaged or foreign store.
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            StoreError::Io { .. } | StoreError::Failed { .. } => true,
+            StoreError::Dir { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+}
 
-/// What the rest of feedwright needs from a store.
-pub trait Store: Send + Sync {
-    /// Records a run's items and validators in one transaction.
-    fn commit(&self, feed: &FeedId, run: &RunCommit) -> Result<CommitReport, StoreError>;
-    /// The newest `limit` items of a feed, newest first (one range scan).
-    fn items(&self, feed: &FeedId, limit: usize) -> Result<Vec<StoredItem>, StoreError>;
-    /// One stored item.
-    fn get(&self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError>;
-    /// A record set through `RunCommit::state` or `put_state`.
-    fn state(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
-    /// Sets a small record outside any run's transaction (bookkeeping such as a feed's last run);
-    /// durable with the next flush.
-    fn put_state(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
-    /// How many items a feed holds.
-    fn count(&self, feed: &FeedId) -> Result<usize, StoreError>;
-    /// Whether this key was ever seen in this feed, even if pruned since.
-    fn is_known(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError>;
-    /// Stored validators of a URL.
-    fn validators(&self, feed: &FeedId, url: &str) -> Result<Validators, StoreError>;
+/// The store: typed reads from any thread, writes through the one writer.
+#[derive(Clone)]
+pub struct Store {
+    // (Dropped in this order: the writer's thread lets go of the backend last.)
+    backend: Arc<dyn Backend>,
+    writer: Arc<Writer>,
+    /// `{state_dir}/db`, for messages.
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.dir.display())
+    }
+}
+
+impl Store {
+    /// The one way to open the configured store: locks `state_dir`, opens the sled database in
+    /// `{state_dir}/db`, migrates an older schema, and starts the writer.
+    pub fn open(settings: &crate::config::Settings) -> Result<Store, StoreError> {
+        Store::open_dir(&settings.state_dir)
+    }
+
+    /// `open` for a state directory given alone (tests, tools).
+    pub fn open_dir(state_dir: &Path) -> Result<Store, StoreError> {
+        let backend = SledBackend::open(state_dir)?;
+        let dir = backend.dir().to_path_buf();
+        Store::with_backend(Arc::new(backend), dir)
+    }
+
+    /// A store over any backend (`dir` names it in messages).
+    pub fn with_backend(backend: Arc<dyn Backend>, dir: PathBuf) -> Result<Store, StoreError> {
+        let writer = Arc::new(Writer::start(backend.clone())?);
+        Ok(Store {
+            backend,
+            writer,
+            dir,
+        })
+    }
+
+    /// Where the store lives, for messages.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    // --- writes: each one transaction, durable when its `Pending` yields `Ok` ---
+
+    /// Records a run: its items (new, updated or unchanged by the policy), their deliveries,
+    /// its records and validators.
+    pub fn commit(&self, feed: &FeedId, run: RunCommit) -> Pending<CommitReport> {
+        let feed = feed.clone();
+        self.writer.run(move |backend| {
+            let mut report = CommitReport::default();
+            backend.transact(&mut |tx| {
+                report = policy::commit(tx, &feed, &run)?;
+                Ok(())
+            })?;
+            Ok(report)
+        })
+    }
+
     /// Removes all but the newest `keep` items of a feed; their keys stay remembered.
-    fn prune(&self, feed: &FeedId, keep: usize) -> Result<usize, StoreError>;
-    /// A webhook's deliveries in order (oldest first), with their outbox keys.
-    fn deliveries(&self, webhook: &str) -> Result<Vec<(Vec<u8>, Delivery)>, StoreError>;
-    /// Adds deliveries to the outbox outside a run (health alerts), after everything queued so far.
-    fn enqueue(&self, deliveries: &[Delivery]) -> Result<(), StoreError>;
-    /// Rewrites a delivery (after an attempt).
-    fn put_delivery(&self, key: &[u8], delivery: &Delivery) -> Result<(), StoreError>;
+    pub fn prune(&self, feed: &FeedId, keep: usize) -> Pending<usize> {
+        let feed = feed.clone();
+        self.writer.run(move |backend| {
+            let doomed = backend.beyond(&feed, keep)?;
+            if doomed.is_empty() {
+                return Ok(0);
+            }
+            let at = Utc::now().timestamp_millis();
+            backend.transact(&mut |tx| policy::prune(tx, &feed, &doomed, at))?;
+            Ok(doomed.len())
+        })
+    }
+
+    /// Sets a record.
+    pub fn put<R: Record>(&self, key: &str, record: &R) -> Pending<()> {
+        self.write_records(vec![RecordWrite::put(key, record)])
+    }
+
+    /// Deletes a record.
+    pub fn delete<R: Record>(&self, key: &str) -> Pending<()> {
+        self.write_records(vec![RecordWrite::delete::<R>(key)])
+    }
+
+    fn write_records(&self, writes: Vec<RecordWrite>) -> Pending<()> {
+        self.writer.run(move |backend| {
+            backend.transact(&mut |tx| {
+                for w in &writes {
+                    tx.put_record(w.kind, &w.key, w.value.as_deref())?;
+                }
+                Ok(())
+            })
+        })
+    }
+
+    /// Queues deliveries outside a run, after everything queued so far.
+    pub fn enqueue(&self, deliveries: Vec<Delivery>) -> Pending<()> {
+        self.writer.run(move |backend| {
+            backend.transact(&mut |tx| deliveries.iter().try_for_each(|d| tx.enqueue(d)))
+        })
+    }
+
+    /// Rewrites a queued delivery (after an attempt) and, with it, a webhook's hold; `false`
+    /// when the delivery is no longer queued (its rewrite is dropped then, the hold is not).
+    pub fn put_delivery(&self, d: Delivery, hold: Option<RecordWrite>) -> Pending<bool> {
+        self.writer.run(move |backend| {
+            let mut found = false;
+            backend.transact(&mut |tx| {
+                found = tx.put_delivery(&d)?;
+                if let Some(h) = &hold {
+                    tx.put_record(h.kind, &h.key, h.value.as_deref())?;
+                }
+                Ok(())
+            })?;
+            Ok(found)
+        })
+    }
+
     /// Removes a delivered one.
-    fn remove_delivery(&self, key: &[u8]) -> Result<(), StoreError>;
-    /// Makes everything committed so far durable.
-    fn flush_async(&self) -> FlushFuture<'_>;
+    pub fn remove_delivery(&self, webhook: &str, id: &str) -> Pending<()> {
+        let (webhook, id) = (webhook.to_string(), id.to_string());
+        self.writer
+            .run(move |backend| backend.transact(&mut |tx| tx.remove_delivery(&webhook, &id)))
+    }
+
+    /// A small durable write through the writer: `Ok` proves the store answers and can write.
+    pub fn ping(&self) -> Pending<()> {
+        self.writer.run(|backend| backend.probe())
+    }
+
+    /// Whether the store is making progress: it has not failed for good, and a small durable
+    /// write through the writer answers within `bound`. A write that succeeded in the last
+    /// second counts, so frequent checks (every `/healthz`) cost at most one write a second.
+    pub async fn check(&self, bound: Duration) -> Result<(), String> {
+        if let Some(why) = self.failed() {
+            return Err(why);
+        }
+        if self.writer.state.wrote_within(Duration::from_secs(1)) {
+            return Ok(());
+        }
+        match tokio::time::timeout(bound, self.ping()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "it did not answer within {} s (a write has been running for {} s)",
+                bound.as_secs(),
+                self.busy_for().unwrap_or_default().as_secs()
+            )),
+        }
+    }
+
+    /// Why the store can no longer write, once a write failed for good (a full disk with sled).
+    pub fn failed(&self) -> Option<String> {
+        self.writer.state.failed()
+    }
+
+    /// How long the write now running has taken; `None` while the writer is idle.
+    pub fn busy_for(&self) -> Option<Duration> {
+        self.writer.state.busy_for()
+    }
+
+    // --- reads ---
+
+    /// The newest `limit` items of a feed, newest first (one range scan).
+    pub fn items(&self, feed: &FeedId, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
+        self.backend.items(feed, limit)
+    }
+
+    /// One stored item.
+    pub fn get(&self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError> {
+        self.backend.get(feed, key)
+    }
+
+    /// How many items a feed holds.
+    pub fn count(&self, feed: &FeedId) -> Result<usize, StoreError> {
+        self.backend.count(feed)
+    }
+
+    /// Whether this key was ever seen in this feed, even if pruned since.
+    pub fn is_known(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError> {
+        Ok(self.backend.get(feed, key)?.is_some() || self.backend.is_tombstoned(feed, key)?)
+    }
+
+    /// Stored validators of a URL read for a feed.
+    pub fn validators(&self, feed: &FeedId, url: &str) -> Result<Validators, StoreError> {
+        Ok(self.backend.validators(feed, url)?.unwrap_or_default())
+    }
+
+    /// A webhook's deliveries in order, oldest first.
+    pub fn deliveries(&self, webhook: &str) -> Result<Vec<Delivery>, StoreError> {
+        self.backend.deliveries(webhook)
+    }
+
+    /// A typed record.
+    pub fn record<R: Record>(&self, key: &str) -> Result<Option<R>, StoreError> {
+        match self.backend.record(R::KIND, key)? {
+            Some(bytes) => records::decode_record(key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes every record as JSON Lines (see `export.rs`).
+    pub fn export(&self, out: &mut impl std::io::Write) -> Result<Exported, StoreError> {
+        export::export(self.backend.as_ref(), out)
+    }
+
+    /// Reads an export into this store, which must be empty; everything in one transaction.
+    pub async fn import(
+        &self,
+        input: impl std::io::BufRead,
+        file: &Path,
+    ) -> Result<usize, ImportError> {
+        let records = export::read(input, file)?;
+        let dir = self.dir.display().to_string();
+        let count = self
+            .writer
+            .run(move |backend| Ok(export::import(backend, records, dir)))
+            .await??;
+        Ok(count)
+    }
 }

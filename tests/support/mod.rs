@@ -98,9 +98,15 @@ pub struct Daemon {
 impl Project {
     /// Starts the daemon and waits until it serves (its log names the port).
     pub fn start_daemon(&self) -> Daemon {
+        self.start_daemon_with(&[])
+    }
+
+    /// `start_daemon` with more environment variables.
+    pub fn start_daemon_with(&self, env: &[(&str, &str)]) -> Daemon {
         use std::io::BufRead;
         let mut child = self
             .command(&["run"])
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stderr(std::process::Stdio::piped())

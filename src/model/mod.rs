@@ -1,5 +1,7 @@
 //! The nouns every stage shares: feed ids, items and their keys, HTTP validators.
 
+pub mod delivery;
+
 use std::fmt;
 
 use chrono::{DateTime, Utc};

@@ -1,0 +1,108 @@
+//! What a storage backend provides: reads, and one transaction interface small enough that every
+//! rule about items (identity, precedence, tombstones, the `updated` rule) is decided above it, in
+//! `policy.rs`, the same for every backend. A backend stores what it is told, in order, atomically.
+
+use super::StoreError;
+use super::records::RecordKind;
+use crate::model::delivery::Delivery;
+use crate::model::{FeedId, StoredItem, Validators};
+
+/// One store's data. Reads may come from any thread at any time; `transact` is called by the
+/// store's one writer thread only (see `writer.rs`), never concurrently with itself.
+pub trait Backend: Send + Sync + 'static {
+    /// The newest `limit` items of a feed, newest first.
+    fn items(&self, feed: &FeedId, limit: usize) -> Result<Vec<StoredItem>, StoreError>;
+    /// The items after the newest `keep`, oldest last (what pruning removes).
+    fn beyond(&self, feed: &FeedId, keep: usize) -> Result<Vec<StoredItem>, StoreError>;
+    fn get(&self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError>;
+    fn count(&self, feed: &FeedId) -> Result<usize, StoreError>;
+    /// Whether the key belongs to an item pruned away (its tombstone).
+    fn is_tombstoned(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError>;
+    fn validators(&self, feed: &FeedId, url: &str) -> Result<Option<Validators>, StoreError>;
+    /// A webhook's deliveries, in the order they were queued.
+    fn deliveries(&self, webhook: &str) -> Result<Vec<Delivery>, StoreError>;
+    /// A record's stored form (version and JSON).
+    fn record(&self, kind: RecordKind, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Whether the store holds nothing at all (import's precondition); else what it holds.
+    fn holds(&self) -> Result<Option<&'static str>, StoreError>;
+    /// Every record, for export; a record that cannot be read is passed as `Err` with its name.
+    fn dump(
+        &self,
+        sink: &mut dyn FnMut(Result<Dumped, String>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// Runs `work` as one atomic transaction, durable on disk when this returns `Ok`. `work` may
+    /// be called more than once (a backend may retry); only its last call's writes count.
+    fn transact(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// A small write made durable: proves the store can still write (health checks).
+    fn probe(&self) -> Result<(), StoreError>;
+}
+
+/// The writes (and the reads they depend on) of one transaction.
+pub trait Tx {
+    fn item(&mut self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError>;
+    /// The key of the item stored with this canonical link under another key (a guid).
+    fn key_by_link(&mut self, feed: &FeedId, link: &str) -> Result<Option<String>, StoreError>;
+    fn is_tombstoned(&mut self, feed: &FeedId, key: &str) -> Result<bool, StoreError>;
+    /// Stores `item`; `replaces` is its stored version, whose place in the order it takes.
+    fn put_item(
+        &mut self,
+        item: &StoredItem,
+        replaces: Option<&StoredItem>,
+    ) -> Result<(), StoreError>;
+    fn remove_item(&mut self, item: &StoredItem) -> Result<(), StoreError>;
+    /// Remembers a key forever (Unix millis of its pruning), so it is never new again.
+    fn tombstone(&mut self, feed: &FeedId, key: &str, at_millis: i64) -> Result<(), StoreError>;
+    fn put_link(&mut self, feed: &FeedId, link: &str, key: &str) -> Result<(), StoreError>;
+    fn put_validators(
+        &mut self,
+        feed: &FeedId,
+        url: &str,
+        v: &Validators,
+    ) -> Result<(), StoreError>;
+    /// Sets (`Some`) or deletes (`None`) a record's stored form.
+    fn put_record(
+        &mut self,
+        kind: RecordKind,
+        key: &str,
+        value: Option<&[u8]>,
+    ) -> Result<(), StoreError>;
+    /// Queues a delivery after everything queued to its webhook so far; one with the id of a
+    /// queued one replaces it in its place.
+    fn enqueue(&mut self, d: &Delivery) -> Result<(), StoreError>;
+    /// Rewrites a queued delivery, found by webhook and id; `false` when it is not queued.
+    fn put_delivery(&mut self, d: &Delivery) -> Result<bool, StoreError>;
+    fn remove_delivery(&mut self, webhook: &str, id: &str) -> Result<(), StoreError>;
+    /// A number greater than every one drawn before (orders items of runs in one second).
+    fn next_run_id(&mut self) -> Result<u64, StoreError>;
+}
+
+/// One record of a whole-store dump.
+#[derive(Debug, Clone)]
+pub enum Dumped {
+    Item(StoredItem),
+    Tombstone {
+        feed: FeedId,
+        key: String,
+        at_millis: i64,
+    },
+    Link {
+        feed: FeedId,
+        link: String,
+        key: String,
+    },
+    Validators {
+        feed: FeedId,
+        url: String,
+        validators: Validators,
+    },
+    Record {
+        kind: RecordKind,
+        key: String,
+        value: Vec<u8>,
+    },
+    /// Deliveries come in queue order.
+    Delivery(Delivery),
+}

@@ -1,0 +1,698 @@
+//! The embedded backend, on sled 0.34. Trees and key layout (`\0` separates the feed id, which
+//! cannot contain it):
+//! - `meta`:       `schema_version` → u32 BE; `run_seq`, `outbox_seq` → u64 BE (the counters)
+//! - `items`:      feed `\0` key → JSON `StoredItem`
+//! - `order`:      feed `\0` inverted-time(8) inverted-run(8) seq(4) key → key; a forward scan is
+//!   newest first, ties broken by the later run, then by the page's order
+//! - `seen`:       feed `\0` key → pruning millis: tombstones of items pruned away
+//! - `links`:      feed `\0` canonical link → key, for items keyed by something else than their link
+//! - `validators`: feed `\0` URL → JSON `Validators`
+//! - `records`:    kind `\0` key → version(4) JSON: the typed records (schema 3)
+//! - `outbox`:     webhook `\0` seq(8) → JSON `Delivery`, in queue order (schema 3)
+//! - `outbox_ids`: webhook `\0` delivery id → seq(8), to find a delivery by its id (schema 3)
+//!
+//! Why reads may run on any thread while the writer writes: every sled read and write takes
+//! sled's concurrency-control lock (shared for single-key operations, exclusive for a
+//! transaction's commit), so a read sees a whole transaction or none of it. A read never holds
+//! that lock while it waits for anything else, so it cannot close a cycle. What deadlocked
+//! sled 0.34 was flushes run concurrently (asynchronous flushes on sled's IO pool); here only the
+//! writer thread flushes, synchronously, after its own transaction, and sled's background
+//! flusher is off (`flush_every_ms(None)`): nothing else ever flushes.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
+use sled::{Transactional, Tree};
+
+use super::backend::{Backend, Dumped, Tx};
+use super::records::{RecordKind, from_state};
+use super::{StateLock, StoreError};
+use crate::model::delivery::Delivery;
+use crate::model::{FeedId, StoredItem, Validators};
+
+/// The layout version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 3;
+const SCHEMA_KEY: &[u8] = b"schema_version";
+const RUN_SEQ: &[u8] = b"run_seq";
+const OUTBOX_SEQ: &[u8] = b"outbox_seq";
+const PROBE: &[u8] = b"probe";
+
+/// The trees a transaction sees, by position in [`SledBackend::trees`].
+const META: usize = 0;
+const ITEMS: usize = 1;
+const ORDER: usize = 2;
+const SEEN: usize = 3;
+const LINKS: usize = 4;
+const VALIDATORS: usize = 5;
+const RECORDS: usize = 6;
+const OUTBOX: usize = 7;
+const OUTBOX_IDS: usize = 8;
+const TREES: [&str; 9] = [
+    "meta",
+    "items",
+    "order",
+    "seen",
+    "links",
+    "validators",
+    "records",
+    "outbox",
+    "outbox_ids",
+];
+
+/// The sled-backed store, holding the state directory's lock.
+pub struct SledBackend {
+    /// `{state_dir}/db`, for messages.
+    dir: PathBuf,
+    db: sled::Db,
+    trees: Vec<Tree>,
+    /// The last run id and outbox place drawn (the writer's own; persisted with each commit).
+    run_seq: AtomicU64,
+    outbox_seq: AtomicU64,
+    _lock: StateLock,
+}
+
+fn err(context: &str) -> impl Fn(sled::Error) -> StoreError + '_ {
+    move |e| match e {
+        sled::Error::Io(source) => StoreError::Io {
+            context: context.to_string(),
+            source,
+        },
+        other => StoreError::Backend(format!("{context}: {other}")),
+    }
+}
+
+fn db_err(e: sled::Error) -> StoreError {
+    err("the store failed")(e)
+}
+
+/// Opens sled's database in `dir`. Our state lock is held, so no other process has it; a busy
+/// file lock can only be a store of this process that was just dropped and whose sled threads
+/// have not let go of the file yet (they do within milliseconds), so that is waited out.
+fn open_db(dir: &Path) -> sled::Result<sled::Db> {
+    remove_unfinished_snapshots(dir);
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        // A small page cache: feeds are read in short range scans, and the daemon should stay
+        // small. No background flusher: the writer flushes after every write (see above).
+        let opened = sled::Config::new()
+            .path(dir)
+            .cache_capacity(8 << 20)
+            .flush_every_ms(None)
+            .open();
+        match opened {
+            Err(sled::Error::Io(e))
+                if e.to_string().starts_with("could not acquire lock")
+                    && waited < std::time::Duration::from_secs(2) =>
+            {
+                let step = std::time::Duration::from_millis(10);
+                std::thread::sleep(step);
+                waited += step;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// sled 0.34 writes a snapshot to `snap.{lsn}.generating` and renames it only once it is
+/// complete and synced, but on opening it reads the newest `snap.*` file, unfinished ones
+/// included. One cut short (a full disk, a crash) is then "corrupt" and the store no longer
+/// opens. An unfinished snapshot holds nothing the log does not: it is removed before opening.
+fn remove_unfinished_snapshots(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return; // a new store
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    tracing::warn!(file = %entry.path().display(), "Removed a store snapshot that was cut short (a full disk or a crash); the store's log has its contents.")
+                }
+                Err(e) => {
+                    tracing::warn!(file = %entry.path().display(), error = %e, "Cannot remove a store snapshot that was cut short; opening may fail.")
+                }
+            }
+        }
+    }
+}
+
+fn u64_at(tree: &Tree, key: &[u8]) -> Result<u64, StoreError> {
+    Ok(tree
+        .get(key)
+        .map_err(db_err)?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map_or(0, u64::from_be_bytes))
+}
+
+impl SledBackend {
+    /// Locks `state_dir`, opens `{state_dir}/db`, checks its schema version and migrates an
+    /// older one.
+    pub fn open(state_dir: &Path) -> Result<SledBackend, StoreError> {
+        let lock = StateLock::acquire(state_dir)?;
+        let dir = state_dir.join("db");
+        // An I/O error (a full disk) is temporary; anything else is the store's own trouble.
+        let open_err = |e: sled::Error| match e {
+            sled::Error::Io(source) => StoreError::Io {
+                context: format!("cannot open the store at {}", dir.display()),
+                source,
+            },
+            e => StoreError::Open {
+                dir: dir.clone(),
+                reason: e.to_string(),
+            },
+        };
+        let db = open_db(&dir).map_err(open_err)?;
+        let trees = TREES
+            .iter()
+            .map(|name| db.open_tree(name).map_err(open_err))
+            .collect::<Result<Vec<_>, _>>()?;
+        let found = check_schema(&trees[META], &dir)?;
+        // Run ids drawn by schema 2 came from sled's id generator: start above them.
+        let run_seq = u64_at(&trees[META], RUN_SEQ)?.max(db.generate_id().map_err(db_err)?);
+        let backend = SledBackend {
+            run_seq: AtomicU64::new(run_seq),
+            outbox_seq: AtomicU64::new(u64_at(&trees[META], OUTBOX_SEQ)?),
+            dir,
+            db,
+            trees,
+            _lock: lock,
+        };
+        if found < 2 {
+            backend.index_links()?;
+        }
+        if found < 3 {
+            backend.migrate_2_to_3()?;
+        }
+        if found < SCHEMA_VERSION {
+            backend.trees[META]
+                .insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
+                .map_err(db_err)?;
+            backend.db.flush().map_err(db_err)?;
+        }
+        Ok(backend)
+    }
+
+    /// One transaction over every tree, then a synchronous flush: durable on `Ok`.
+    fn run_tx(
+        &self,
+        work: &mut dyn FnMut(&mut SledTx<'_>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let work = std::cell::RefCell::new(work);
+        let start = (
+            self.run_seq.load(Ordering::Acquire),
+            self.outbox_seq.load(Ordering::Acquire),
+        );
+        let trees: Vec<&Tree> = self.trees.iter().collect();
+        let done = trees.as_slice().transaction(|view| {
+            let mut tx = SledTx {
+                trees: view,
+                run_seq: start.0,
+                outbox_seq: start.1,
+            };
+            match (work.borrow_mut())(&mut tx) {
+                Ok(()) => Ok((tx.run_seq, tx.outbox_seq)),
+                Err(StoreError::Conflict) => Err(ConflictableTransactionError::Conflict),
+                Err(e) => Err(ConflictableTransactionError::Abort(e)),
+            }
+        });
+        let (run_seq, outbox_seq) = done.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => err("cannot commit to the store")(e),
+        })?;
+        self.run_seq.store(run_seq, Ordering::Release);
+        self.outbox_seq.store(outbox_seq, Ordering::Release);
+        // Durable before the writer replies. Synchronous, on the writer thread: never
+        // concurrent with another flush or transaction.
+        self.db
+            .flush()
+            .map_err(err("cannot write the store to disk"))?;
+        Ok(())
+    }
+
+    /// `{state_dir}/db`.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Schema 1 → 2: the `links` index of every stored item not keyed by its link.
+    fn index_links(&self) -> Result<(), StoreError> {
+        for entry in self.trees[ITEMS].iter() {
+            let (k, v) = entry.map_err(db_err)?;
+            let stored: StoredItem = decode(&v, || format!("item {}", lossy(&k)))?;
+            let key = &stored.item.key;
+            if let Some(link) = super::policy::canonical_link(&stored.item).filter(|l| l != key) {
+                self.trees[LINKS]
+                    .insert(item_key(&stored.feed, &link), key.as_bytes())
+                    .map_err(db_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Schema 2 → 3, in one transaction: the untyped `state` tree becomes typed records, and the
+    /// outbox, keyed by run and place, is keyed by queue place with an index of delivery ids
+    /// (its order is kept). The `state` tree is dropped after.
+    fn migrate_2_to_3(&self) -> Result<(), StoreError> {
+        let state = self.db.open_tree("state").map_err(db_err)?;
+        let old_state: Vec<(sled::IVec, sled::IVec)> =
+            state.iter().collect::<Result<_, _>>().map_err(db_err)?;
+        let old_outbox: Vec<(sled::IVec, sled::IVec)> = self.trees[OUTBOX]
+            .iter()
+            .collect::<Result<_, _>>()
+            .map_err(db_err)?;
+        let mut deliveries = Vec::with_capacity(old_outbox.len());
+        for (k, v) in &old_outbox {
+            deliveries.push((
+                k,
+                decode::<Delivery>(v, || format!("delivery {}", lossy(k)))?,
+            ));
+        }
+        self.run_tx(&mut |tx| {
+            for (k, v) in &old_state {
+                if let Some((kind, key, bytes)) = from_state(&String::from_utf8_lossy(k), v) {
+                    tx.put_record(kind, &key, Some(&bytes))?;
+                }
+            }
+            for (old_key, d) in &deliveries {
+                tx.remove_raw(OUTBOX, old_key)?;
+                tx.enqueue(d)?;
+            }
+            Ok(())
+        })?;
+        self.db.drop_tree("state").map_err(db_err)?;
+        Ok(())
+    }
+}
+
+/// The store's schema version (this build's for a new store); refuses a newer one.
+fn check_schema(meta: &Tree, dir: &Path) -> Result<u32, StoreError> {
+    match meta.get(SCHEMA_KEY).map_err(db_err)? {
+        None => {
+            meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
+                .map_err(db_err)?;
+            Ok(SCHEMA_VERSION)
+        }
+        Some(v) => {
+            let found = v
+                .as_ref()
+                .try_into()
+                .map(u32::from_be_bytes)
+                .unwrap_or(u32::MAX);
+            if found > SCHEMA_VERSION {
+                return Err(StoreError::SchemaTooNew {
+                    dir: dir.to_path_buf(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            Ok(found)
+        }
+    }
+}
+
+fn lossy(k: &[u8]) -> String {
+    String::from_utf8_lossy(k).replace('\0', "/")
+}
+
+fn prefix(first: &str) -> Vec<u8> {
+    let mut k = first.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+fn item_key(feed: &FeedId, key: &str) -> Vec<u8> {
+    let mut k = prefix(feed.as_str());
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+fn record_key(kind: RecordKind, key: &str) -> Vec<u8> {
+    let mut k = prefix(kind.name());
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+fn outbox_key(webhook: &str, seq: u64) -> Vec<u8> {
+    let mut k = prefix(webhook);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Newest first: the order-preserving u64 of the time in millis, inverted.
+fn order_key(s: &StoredItem) -> Vec<u8> {
+    let millis = s.published().timestamp_millis();
+    let inverted = !((millis as u64) ^ (1 << 63));
+    let mut k = prefix(s.feed.as_str());
+    k.extend_from_slice(&inverted.to_be_bytes());
+    k.extend_from_slice(&(!s.run).to_be_bytes());
+    k.extend_from_slice(&s.seq.to_be_bytes());
+    k.extend_from_slice(s.item.key.as_bytes());
+    k
+}
+
+/// A key's first part and the rest after the `\0`.
+fn split_key(k: &[u8]) -> Option<(String, &[u8])> {
+    let at = k.iter().position(|b| *b == 0)?;
+    Some((String::from_utf8(k[..at].to_vec()).ok()?, &k[at + 1..]))
+}
+
+fn split_feed_key(k: &[u8]) -> Option<(FeedId, String)> {
+    let (feed, rest) = split_key(k)?;
+    Some((FeedId::new(&feed)?, String::from_utf8(rest.to_vec()).ok()?))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: impl Fn() -> String,
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        what: what(),
+        reason: e.to_string(),
+    })
+}
+
+fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    // Our own plain structs of strings and numbers always serialize.
+    serde_json::to_vec(v).expect("serializable") // NOTE(unwrap): see above
+}
+
+/// One open sled transaction over every tree, with the counters it draws from.
+struct SledTx<'t> {
+    trees: &'t [TransactionalTree],
+    run_seq: u64,
+    outbox_seq: u64,
+}
+
+fn tx_err(e: UnabortableTransactionError) -> StoreError {
+    match e {
+        UnabortableTransactionError::Conflict => StoreError::Conflict,
+        UnabortableTransactionError::Storage(e) => db_err(e),
+    }
+}
+
+impl SledTx<'_> {
+    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        self.trees[tree].get(key).map_err(tx_err)
+    }
+
+    fn insert(&self, tree: usize, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.trees[tree].insert(key, value).map_err(tx_err)?;
+        Ok(())
+    }
+
+    fn remove_raw(&self, tree: usize, key: &[u8]) -> Result<(), StoreError> {
+        self.trees[tree].remove(key).map_err(tx_err)?;
+        Ok(())
+    }
+}
+
+impl Tx for SledTx<'_> {
+    fn item(&mut self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError> {
+        match self.get(ITEMS, &item_key(feed, key))? {
+            Some(b) => Ok(Some(decode(&b, || format!("item {key} of feed {feed}"))?)),
+            None => Ok(None),
+        }
+    }
+
+    fn key_by_link(&mut self, feed: &FeedId, link: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .get(LINKS, &item_key(feed, link))?
+            .map(|k| String::from_utf8_lossy(&k).into_owned()))
+    }
+
+    fn is_tombstoned(&mut self, feed: &FeedId, key: &str) -> Result<bool, StoreError> {
+        Ok(self.get(SEEN, &item_key(feed, key))?.is_some())
+    }
+
+    fn put_item(
+        &mut self,
+        item: &StoredItem,
+        replaces: Option<&StoredItem>,
+    ) -> Result<(), StoreError> {
+        let order = order_key(item);
+        if let Some(old) = replaces.map(order_key).filter(|o| *o != order) {
+            self.remove_raw(ORDER, &old)?;
+        }
+        self.insert(ORDER, &order, item.item.key.as_bytes())?;
+        self.insert(ITEMS, &item_key(&item.feed, &item.item.key), &encode(item))
+    }
+
+    fn remove_item(&mut self, item: &StoredItem) -> Result<(), StoreError> {
+        self.remove_raw(ORDER, &order_key(item))?;
+        self.remove_raw(ITEMS, &item_key(&item.feed, &item.item.key))
+    }
+
+    fn tombstone(&mut self, feed: &FeedId, key: &str, at_millis: i64) -> Result<(), StoreError> {
+        self.insert(SEEN, &item_key(feed, key), &at_millis.to_be_bytes())
+    }
+
+    fn put_link(&mut self, feed: &FeedId, link: &str, key: &str) -> Result<(), StoreError> {
+        self.insert(LINKS, &item_key(feed, link), key.as_bytes())
+    }
+
+    fn put_validators(
+        &mut self,
+        feed: &FeedId,
+        url: &str,
+        v: &Validators,
+    ) -> Result<(), StoreError> {
+        self.insert(VALIDATORS, &item_key(feed, url), &encode(v))
+    }
+
+    fn put_record(
+        &mut self,
+        kind: RecordKind,
+        key: &str,
+        value: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        match value {
+            Some(v) => self.insert(RECORDS, &record_key(kind, key), v),
+            None => self.remove_raw(RECORDS, &record_key(kind, key)),
+        }
+    }
+
+    fn enqueue(&mut self, d: &Delivery) -> Result<(), StoreError> {
+        let id_key = item_key_str(&d.webhook, &d.id);
+        let seq = match self.get(OUTBOX_IDS, &id_key)? {
+            Some(seq) => seq_of(&seq),
+            None => {
+                self.outbox_seq += 1;
+                self.insert(OUTBOX_IDS, &id_key, &self.outbox_seq.to_be_bytes())?;
+                self.insert(META, OUTBOX_SEQ, &self.outbox_seq.to_be_bytes())?;
+                self.outbox_seq
+            }
+        };
+        self.insert(OUTBOX, &outbox_key(&d.webhook, seq), &encode(d))
+    }
+
+    fn put_delivery(&mut self, d: &Delivery) -> Result<bool, StoreError> {
+        match self.get(OUTBOX_IDS, &item_key_str(&d.webhook, &d.id))? {
+            Some(seq) => {
+                self.insert(OUTBOX, &outbox_key(&d.webhook, seq_of(&seq)), &encode(d))?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn remove_delivery(&mut self, webhook: &str, id: &str) -> Result<(), StoreError> {
+        let id_key = item_key_str(webhook, id);
+        if let Some(seq) = self.get(OUTBOX_IDS, &id_key)? {
+            self.remove_raw(OUTBOX, &outbox_key(webhook, seq_of(&seq)))?;
+            self.remove_raw(OUTBOX_IDS, &id_key)?;
+        }
+        Ok(())
+    }
+
+    fn next_run_id(&mut self) -> Result<u64, StoreError> {
+        self.run_seq += 1;
+        self.insert(META, RUN_SEQ, &self.run_seq.to_be_bytes())?;
+        Ok(self.run_seq)
+    }
+}
+
+fn item_key_str(first: &str, rest: &str) -> Vec<u8> {
+    let mut k = prefix(first);
+    k.extend_from_slice(rest.as_bytes());
+    k
+}
+
+fn seq_of(v: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(v).map_or(0, u64::from_be_bytes)
+}
+
+impl Backend for SledBackend {
+    fn items(&self, feed: &FeedId, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.trees[ORDER]
+            .scan_prefix(prefix(feed.as_str()))
+            .take(limit)
+        {
+            let (_, key) = entry.map_err(db_err)?;
+            let key = String::from_utf8_lossy(&key).into_owned();
+            if let Some(item) = self.get(feed, &key)? {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    fn beyond(&self, feed: &FeedId, keep: usize) -> Result<Vec<StoredItem>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.trees[ORDER]
+            .scan_prefix(prefix(feed.as_str()))
+            .skip(keep)
+        {
+            let (_, key) = entry.map_err(db_err)?;
+            if let Some(item) = self.get(feed, &String::from_utf8_lossy(&key))? {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    fn get(&self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError> {
+        match self.trees[ITEMS].get(item_key(feed, key)).map_err(db_err)? {
+            Some(b) => Ok(Some(decode(&b, || format!("item {key} of feed {feed}"))?)),
+            None => Ok(None),
+        }
+    }
+
+    fn count(&self, feed: &FeedId) -> Result<usize, StoreError> {
+        Ok(self.trees[ORDER].scan_prefix(prefix(feed.as_str())).count())
+    }
+
+    fn is_tombstoned(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError> {
+        self.trees[SEEN]
+            .contains_key(item_key(feed, key))
+            .map_err(db_err)
+    }
+
+    fn validators(&self, feed: &FeedId, url: &str) -> Result<Option<Validators>, StoreError> {
+        match self.trees[VALIDATORS]
+            .get(item_key(feed, url))
+            .map_err(db_err)?
+        {
+            Some(b) => decode(&b, || format!("validators of {url}")).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn deliveries(&self, webhook: &str) -> Result<Vec<Delivery>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.trees[OUTBOX].scan_prefix(prefix(webhook)) {
+            let (_, v) = entry.map_err(db_err)?;
+            out.push(decode(&v, || format!("a delivery to {webhook}"))?);
+        }
+        Ok(out)
+    }
+
+    fn record(&self, kind: RecordKind, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.trees[RECORDS]
+            .get(record_key(kind, key))
+            .map_err(db_err)?
+            .map(|v| v.to_vec()))
+    }
+
+    fn holds(&self) -> Result<Option<&'static str>, StoreError> {
+        for (tree, what) in [
+            (ITEMS, "it holds items"),
+            (SEEN, "it remembers pruned items"),
+            (RECORDS, "it holds run records"),
+            (OUTBOX, "it holds webhook deliveries"),
+            (VALIDATORS, "it holds HTTP validators"),
+        ] {
+            if !self.trees[tree].is_empty() {
+                return Ok(Some(what));
+            }
+        }
+        Ok(None)
+    }
+
+    fn dump(
+        &self,
+        sink: &mut dyn FnMut(Result<Dumped, String>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for entry in self.trees[ITEMS].iter() {
+            let (k, v) = entry.map_err(db_err)?;
+            let item = serde_json::from_slice::<StoredItem>(&v);
+            sink(
+                item.map(Dumped::Item)
+                    .map_err(|e| format!("item {}: {e}", lossy(&k))),
+            )?;
+        }
+        for entry in self.trees[SEEN].iter() {
+            let (k, v) = entry.map_err(db_err)?;
+            let at_millis = <[u8; 8]>::try_from(v.as_ref()).map_or(0, i64::from_be_bytes);
+            let d = split_feed_key(&k).map(|(feed, key)| Dumped::Tombstone {
+                feed,
+                key,
+                at_millis,
+            });
+            sink(d.ok_or_else(|| format!("seen key {}", lossy(&k))))?;
+        }
+        for entry in self.trees[LINKS].iter() {
+            let (k, v) = entry.map_err(db_err)?;
+            let d = split_feed_key(&k)
+                .zip(String::from_utf8(v.to_vec()).ok())
+                .map(|((feed, link), key)| Dumped::Link { feed, link, key });
+            sink(d.ok_or_else(|| format!("link {}", lossy(&k))))?;
+        }
+        for entry in self.trees[VALIDATORS].iter() {
+            let (k, v) = entry.map_err(db_err)?;
+            let d = split_feed_key(&k)
+                .zip(serde_json::from_slice::<Validators>(&v).ok())
+                .map(|((feed, url), validators)| Dumped::Validators {
+                    feed,
+                    url,
+                    validators,
+                });
+            sink(d.ok_or_else(|| format!("validators {}", lossy(&k))))?;
+        }
+        for entry in self.trees[RECORDS].iter() {
+            let (k, v) = entry.map_err(db_err)?;
+            let d = split_key(&k).and_then(|(kind, key)| {
+                Some(Dumped::Record {
+                    kind: RecordKind::from_name(&kind)?,
+                    key: String::from_utf8(key.to_vec()).ok()?,
+                    value: v.to_vec(),
+                })
+            });
+            sink(d.ok_or_else(|| format!("record {}", lossy(&k))))?;
+        }
+        for entry in self.trees[OUTBOX].iter() {
+            let (k, v) = entry.map_err(db_err)?;
+            let d = serde_json::from_slice::<Delivery>(&v);
+            sink(
+                d.map(Dumped::Delivery)
+                    .map_err(|e| format!("delivery {}: {e}", lossy(&k))),
+            )?;
+        }
+        Ok(())
+    }
+
+    fn transact(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.run_tx(&mut |tx| work(tx))
+    }
+
+    fn probe(&self) -> Result<(), StoreError> {
+        let now = chrono::Utc::now().timestamp_millis().to_be_bytes();
+        self.trees[META]
+            .insert(PROBE, &now)
+            .map_err(err("cannot write to the store"))?;
+        self.db
+            .flush()
+            .map_err(err("cannot write the store to disk"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

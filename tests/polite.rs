@@ -48,9 +48,11 @@ fn the_minimum_delay_between_requests_to_a_host_holds() {
     assert_eq!(arrivals.len(), 5, "{arrivals:?}");
     for pair in arrivals.windows(2) {
         let gap = pair[1].1 - pair[0].1;
-        // The server sees each request a little after it starts; allow for that jitter.
+        // The server sees each request a little after it starts; allow for that jitter (on a
+        // loaded 2-core machine it passed 10 ms: 139.86 ms was seen). Without the delay the gaps
+        // are a few ms.
         assert!(
-            gap >= Duration::from_millis(140),
+            gap >= Duration::from_millis(120),
             "{gap:?} between {} and {}",
             pair[0].0,
             pair[1].0

@@ -4,15 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::k2;
 use crate::support::server::Site;
-use crate::support::{Project, text};
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use crate::support::{Project, text, wait_for};
 
 #[test]
 fn run_publishes_every_feed_at_start_and_stops_on_sigterm() {

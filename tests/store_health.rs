@@ -6,7 +6,7 @@ use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
 use crate::support::server::Site;
-use crate::support::{Project, http, text};
+use crate::support::{Project, http, text, wait_for};
 
 /// A feed whose every fetch brings a new item (the test rewrites `/rss` before each run).
 fn rss_feed(url: &str, schedule: &str) -> String {
@@ -30,14 +30,6 @@ fn put_rss(site: &Site, n: usize) {
     }
     doc.push_str("</channel></rss>");
     site.put_bytes("/rss", "application/rss+xml", doc.into_bytes());
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

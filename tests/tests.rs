@@ -17,5 +17,6 @@ mod polite;
 mod preview;
 mod scrape;
 mod serve;
+mod stall;
 mod store_health;
 mod webhooks;

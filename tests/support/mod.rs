@@ -87,6 +87,15 @@ impl Project {
     }
 }
 
+/// Polls `done` until it holds; fails naming `what` after `timeout`.
+pub fn wait_for(what: &str, timeout: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// A running `feedwright run`, killed when dropped.
 pub struct Daemon {
     pub child: std::process::Child,

@@ -187,6 +187,7 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         records: health.records,
         deliveries: health.deliveries,
         announce,
+        keep: None,
     };
     if let Err(e) = commit_and_publish(rt, feed, run, alerts, &mut report).await {
         warn!(feed = %feed.id, error = %e, "Run failed; keeping previous items.");
@@ -315,20 +316,19 @@ async fn commit_and_publish(
     alerts: bool,
     report: &mut RunReport,
 ) -> Result<(), String> {
-    // Durable when it returns: the items, their deliveries and the health records.
+    // Durable when it returns: the items, their deliveries and the health records; then
+    // retention: items beyond `keep` leave the store, their keys stay remembered.
+    let run = RunCommit {
+        keep: Some(feed.keep),
+        ..run
+    };
     let commit = rt
         .store
         .commit(&feed.id, run)
         .await
         .map_err(|e| e.to_string())?;
-    // Retention: items beyond `keep` leave the store; their keys stay remembered.
-    let pruned = rt
-        .store
-        .prune(&feed.id, feed.keep)
-        .await
-        .map_err(|e| e.to_string())?;
-    if pruned > 0 {
-        info!(feed = %feed.id, pruned, keep = feed.keep, "Old items pruned.");
+    if commit.pruned > 0 {
+        info!(feed = %feed.id, pruned = commit.pruned, keep = feed.keep, "Old items pruned.");
     }
     report.new = commit.count(Upsert::New);
     if report.new > 0 || alerts {

@@ -30,13 +30,16 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         sink: &mut dyn FnMut(Result<Dumped, String>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
-    /// Runs `work` as one atomic transaction, durable on disk when this returns `Ok`. `work` may
-    /// be called more than once (a backend may retry); only its last call's writes count.
+    /// Runs `work` as one atomic transaction. `work` may be called more than once (a backend may
+    /// retry); only its last call's writes count. Durable after the next `sync`.
     fn transact(
         &self,
         work: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
-    /// A small write made durable: proves the store can still write (health checks).
+    /// Makes every transaction so far durable on disk. The writer calls it after each batch of
+    /// writes, before it replies to any of them.
+    fn sync(&self) -> Result<(), StoreError>;
+    /// A small write (durable after `sync`): proves the store can still write (health checks).
     fn probe(&self) -> Result<(), StoreError>;
 }
 

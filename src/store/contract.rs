@@ -44,6 +44,7 @@ macro_rules! contract_tests {
             an_entry_whose_guid_changed_is_found_by_its_canonical_link,
             a_scraped_copy_after_a_guid_keyed_one_is_not_new,
             pruned_items_are_remembered_and_never_new_again,
+            a_commit_with_keep_prunes_what_it_pushed_out,
             feeds_do_not_see_each_other,
             validators_are_committed_with_the_run,
             updated_moves_strictly_forward,
@@ -243,6 +244,27 @@ pub fn pruned_items_are_remembered_and_never_new_again(f: &Factory) {
     let r = store.commit(&feed(), run(items)).wait().unwrap();
     assert_eq!(r.count(Upsert::New), 0);
     assert_eq!(store.count(&feed()).unwrap(), 1);
+}
+
+pub fn a_commit_with_keep_prunes_what_it_pushed_out(f: &Factory) {
+    let dir = tmp();
+    let store = (f.open)(dir.path());
+    let dated = |k: &str, d: &str| item(k, k, Some(d));
+    let first = vec![dated("a", "2021-01-02T00:00:00Z")];
+    store.commit(&feed(), run(first)).wait().unwrap();
+    let mut r = run(vec![
+        dated("b", "2021-01-03T00:00:00Z"),
+        dated("c", "2021-01-01T00:00:00Z"),
+    ]);
+    r.keep = Some(2);
+    let report = store.commit(&feed(), r).wait().unwrap();
+    assert_eq!(report.count(Upsert::New), 2);
+    assert_eq!(report.pruned, 1);
+    assert_eq!(keys(&store), ["b", "a"]);
+    assert!(
+        store.is_known(&feed(), "c").unwrap(),
+        "the pruned key stays known"
+    );
 }
 
 pub fn feeds_do_not_see_each_other(f: &Factory) {

@@ -71,6 +71,9 @@ pub struct RunCommit {
     pub deliveries: Vec<Delivery>,
     /// The deliveries for the run's new items enter the outbox in the same transaction.
     pub announce: Option<Announce>,
+    /// Retention: after the commit, all but the newest `keep` items leave (their keys stay
+    /// remembered), in the same write, made durable with it.
+    pub keep: Option<usize>,
 }
 
 impl RunCommit {
@@ -83,6 +86,7 @@ impl RunCommit {
             records: Vec::new(),
             deliveries: Vec::new(),
             announce: None,
+            keep: None,
         }
     }
 }
@@ -91,6 +95,8 @@ impl RunCommit {
 #[derive(Debug, Clone, Default)]
 pub struct CommitReport {
     pub outcomes: Vec<(String, Upsert)>,
+    /// Items pruned after the commit (`RunCommit::keep`).
+    pub pruned: usize,
 }
 
 impl CommitReport {
@@ -148,6 +154,17 @@ pub enum StoreError {
     /// A backend's own signal to retry a transaction; never leaves the backend.
     #[error("transaction conflict")]
     Conflict,
+}
+
+/// Prunes on the writer thread: the items beyond the newest `keep`, in one transaction.
+fn prune(backend: &dyn Backend, feed: &FeedId, keep: usize) -> Result<usize, StoreError> {
+    let doomed = backend.beyond(feed, keep)?;
+    if doomed.is_empty() {
+        return Ok(0);
+    }
+    let at = Utc::now().timestamp_millis();
+    backend.transact(&mut |tx| policy::prune(tx, feed, &doomed, at))?;
+    Ok(doomed.len())
 }
 
 impl StoreError {
@@ -219,6 +236,9 @@ impl Store {
                 report = policy::commit(tx, &feed, &run)?;
                 Ok(())
             })?;
+            if let Some(keep) = run.keep {
+                report.pruned = prune(backend, &feed, keep)?;
+            }
             Ok(report)
         })
     }
@@ -226,15 +246,7 @@ impl Store {
     /// Removes all but the newest `keep` items of a feed; their keys stay remembered.
     pub fn prune(&self, feed: &FeedId, keep: usize) -> Pending<usize> {
         let feed = feed.clone();
-        self.writer.run(move |backend| {
-            let doomed = backend.beyond(&feed, keep)?;
-            if doomed.is_empty() {
-                return Ok(0);
-            }
-            let at = Utc::now().timestamp_millis();
-            backend.transact(&mut |tx| policy::prune(tx, &feed, &doomed, at))?;
-            Ok(doomed.len())
-        })
+        self.writer.run(move |backend| prune(backend, &feed, keep))
     }
 
     /// Sets a record.

@@ -48,7 +48,10 @@ pub fn commit(tx: &mut dyn Tx, feed: &FeedId, run: &RunCommit) -> Result<CommitR
     for r in &run.records {
         tx.put_record(r.kind, &r.key, r.value.as_deref())?;
     }
-    Ok(CommitReport { outcomes })
+    Ok(CommitReport {
+        outcomes,
+        pruned: 0,
+    })
 }
 
 /// Inserts or updates one item.

@@ -196,7 +196,7 @@ impl SledBackend {
         Ok(backend)
     }
 
-    /// One transaction over every tree, then a synchronous flush: durable on `Ok`.
+    /// One transaction over every tree (durable after `sync`).
     fn run_tx(
         &self,
         work: &mut dyn FnMut(&mut SledTx<'_>) -> Result<(), StoreError>,
@@ -225,11 +225,6 @@ impl SledBackend {
         })?;
         self.run_seq.store(run_seq, Ordering::Release);
         self.outbox_seq.store(outbox_seq, Ordering::Release);
-        // Durable before the writer replies. Synchronous, on the writer thread: never
-        // concurrent with another flush or transaction.
-        self.db
-            .flush()
-            .map_err(err("cannot write the store to disk"))?;
         Ok(())
     }
 
@@ -284,6 +279,7 @@ impl SledBackend {
             Ok(())
         })?;
         self.db.drop_tree("state").map_err(db_err)?;
+        self.db.flush().map_err(db_err)?;
         Ok(())
     }
 }
@@ -682,14 +678,19 @@ impl Backend for SledBackend {
         self.run_tx(&mut |tx| work(tx))
     }
 
+    fn sync(&self) -> Result<(), StoreError> {
+        // Synchronous, on the writer thread: never concurrent with another flush or transaction.
+        self.db
+            .flush()
+            .map_err(err("cannot write the store to disk"))?;
+        Ok(())
+    }
+
     fn probe(&self) -> Result<(), StoreError> {
         let now = chrono::Utc::now().timestamp_millis().to_be_bytes();
         self.trees[META]
             .insert(PROBE, &now)
             .map_err(err("cannot write to the store"))?;
-        self.db
-            .flush()
-            .map_err(err("cannot write the store to disk"))?;
         Ok(())
     }
 }

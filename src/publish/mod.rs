@@ -9,7 +9,7 @@ pub mod rss;
 
 use std::borrow::Cow;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
@@ -75,6 +75,10 @@ pub struct Rendered {
     pub name: String,
     pub format: Format,
     pub body: String,
+    /// Where `publish` wrote it (`None` when only rendered): the server reads it from there.
+    pub written: Option<PathBuf>,
+    /// Whether `publish` changed the file (its bytes differ from what it held).
+    pub changed: bool,
 }
 
 /// The URL a feed is served at, `{public_url}/feeds/{id}.{ext}`.
@@ -164,6 +168,8 @@ pub fn render_all(feed: &FeedSpec, items: &[StoredItem], out: &Out<'_>) -> Vec<R
             name: format!("{}.{}", feed.id, format.ext()),
             format,
             body: format.render(feed, items, out),
+            written: None,
+            changed: true,
         })
         .collect()
 }
@@ -175,12 +181,13 @@ pub fn publish(
     items: &[StoredItem],
     out: &Out<'_>,
 ) -> std::io::Result<(Vec<Rendered>, usize)> {
-    let files = render_all(feed, items, out);
+    let mut files = render_all(feed, items, out);
     let mut changed = 0;
-    for file in &files {
-        if write_if_changed(&dir.join(&file.name), file.body.as_bytes())? {
-            changed += 1;
-        }
+    for file in &mut files {
+        let path = dir.join(&file.name);
+        file.changed = write_if_changed(&path, file.body.as_bytes())?;
+        changed += usize::from(file.changed);
+        file.written = Some(path);
     }
     Ok((files, changed))
 }
@@ -194,7 +201,7 @@ pub fn ttl_minutes(feed: &FeedSpec) -> Option<u32> {
 
 /// Replaces `path` with `bytes` atomically (temp file, fsync, rename) unless it already holds them.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
-    if std::fs::read(path).is_ok_and(|old| old == bytes) {
+    if holds(path, bytes) {
         return Ok(false);
     }
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -208,6 +215,30 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(true)
+}
+
+/// Whether the file at `path` holds exactly `bytes`: its length first, then its bytes a block at
+/// a time. A daemon compares each of its 3,000 files (1,000 feeds) on every run; reading each one
+/// whole into a fresh buffer was 180 KB of garbage per file, 16 runs at a time.
+fn holds(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if file.metadata().map(|m| m.len()).ok() != u64::try_from(bytes.len()).ok() {
+        return false;
+    }
+    let mut block = [0u8; 16 * 1024];
+    let mut rest = bytes;
+    loop {
+        match file.read(&mut block) {
+            Ok(0) => return rest.is_empty(),
+            Ok(n) if n <= rest.len() && block[..n] == rest[..n] => rest = &rest[n..],
+            Ok(_) => return false,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -241,6 +272,54 @@ mod tests {
         assert!(!write_if_changed(&p, b"one").unwrap());
         assert!(write_if_changed(&p, b"two").unwrap());
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        // Longer than a block, differing only in the last byte, or by length.
+        let mut big = vec![b'a'; 40_000];
+        assert!(write_if_changed(&p, &big).unwrap());
+        assert!(!write_if_changed(&p, &big).unwrap());
+        big[39_999] = b'b';
+        assert!(write_if_changed(&p, &big).unwrap());
+        big.push(b'c');
+        assert!(write_if_changed(&p, &big).unwrap());
+        assert!(!write_if_changed(&p, &big).unwrap());
+        assert!(write_if_changed(&p, b"").unwrap());
+        assert!(!write_if_changed(&p, b"").unwrap());
+    }
+
+    #[test]
+    fn publish_says_where_each_file_is_and_whether_it_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), "state_dir = \"/nonexistent\"\n").unwrap();
+        let path = dir.path().join("news.toml");
+        std::fs::write(
+            &path,
+            "[[source]]\nkind = \"feed\"\nurl = \"https://x.test/rss\"\n",
+        )
+        .unwrap();
+        let cfg =
+            crate::config::validate::load_one_feed(&dir.path().join("s.toml"), &path, |_| None)
+                .unwrap();
+        let public_url = url::Url::parse("http://feeds.test").unwrap();
+        let out = Out {
+            public_url: &public_url,
+            hubs: &[],
+        };
+        let public = dir.path().join("public");
+        let (files, changed) = publish(&public, &cfg.feeds[0], &[], &out).unwrap();
+        assert_eq!(changed, 3);
+        for f in &files {
+            let written = f.written.as_ref().unwrap();
+            assert_eq!(written, &public.join(&f.name));
+            assert_eq!(std::fs::read_to_string(written).unwrap(), f.body);
+            assert!(f.changed);
+        }
+        let (again, changed) = publish(&public, &cfg.feeds[0], &[], &out).unwrap();
+        assert_eq!(changed, 0);
+        assert!(again.iter().all(|f| !f.changed && f.written.is_some()));
+        assert!(
+            render_all(&cfg.feeds[0], &[], &out)
+                .iter()
+                .all(|f| f.written.is_none())
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The HTTP server (`[http] listen`): the published feeds from memory with real caching
-//! (`cache.rs`), a status page, OPML, `/healthz` and `/metrics` (`metrics.rs`). Only paths in the
+//! The HTTP server (`[http] listen`): the published feeds with real caching (`cache.rs`: from
+//! their files, hot copies in memory), a status page, OPML, `/healthz` and `/metrics` (`metrics.rs`). Only paths in the
 //! published set answer; anything else is 404, so no request can reach a file by its name.
 
 pub mod cache;
+mod hot;
 pub mod metrics;
 mod status;
 pub mod websub;
@@ -19,6 +20,7 @@ use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 
 pub use self::cache::Cache;
+use self::cache::FilePut;
 pub use self::metrics::Metrics;
 use crate::config::Config;
 use crate::publish::{Format, Rendered, ttl_minutes};
@@ -79,15 +81,15 @@ async fn feed_file(
     UrlPath(file): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    match st.cache.get(&format!("/feeds/{file}")) {
-        Some(entry) => entry.respond(&headers),
+    match st.cache.respond(&format!("/feeds/{file}"), &headers).await {
+        Some(response) => response,
         None => not_found().await,
     }
 }
 
 async fn opml(State(st): State<AppState>, headers: HeaderMap) -> Response {
-    match st.cache.get("/feeds.opml") {
-        Some(entry) => entry.respond(&headers),
+    match st.cache.respond("/feeds.opml", &headers).await {
+        Some(response) => response,
         None => not_found().await,
     }
 }
@@ -191,38 +193,51 @@ async fn not_found() -> Response {
         .into_response()
 }
 
-/// Puts a feed's freshly rendered files in the cache.
+/// Puts a feed's freshly rendered files in the cache: those written to disk are served from
+/// there, others from memory.
 pub fn put_feed(cache: &Cache, feed: &crate::config::FeedSpec, files: Vec<Rendered>) {
     let max_age = ttl_minutes(feed).map_or(DEFAULT_MAX_AGE, |m| m.saturating_mul(60));
     let now = Utc::now();
     for file in files {
         let path = format!("/feeds/{}", file.name);
-        cache.put(
-            &path,
-            file.format.media_type(),
-            file.body.into_bytes(),
-            now,
-            max_age,
-        );
+        let media_type = file.format.media_type();
+        match &file.written {
+            Some(on_disk) => cache.put_file(
+                &path,
+                FilePut {
+                    media_type,
+                    file: on_disk,
+                    body: file.body.as_bytes(),
+                    changed: file.changed,
+                    modified: now,
+                    max_age,
+                },
+            ),
+            None => cache.put(&path, media_type, file.body.into_bytes(), now, max_age),
+        }
     }
 }
 
 /// Loads what is already published in `public_dir` for these feeds (a restarted daemon serves at
-/// once), dated by the files' times, and renders the OPML list.
+/// once), dated by the files' times, and renders the OPML list. Only the files' hashes stay in
+/// memory; their bytes are read again when asked for.
 pub fn load_published(cache: &Cache, config: &Config) {
     let dir = config.settings.public_dir();
     for feed in &config.feeds {
         let max_age = ttl_minutes(feed).map_or(DEFAULT_MAX_AGE, |m| m.saturating_mul(60));
         for format in Format::ALL {
             let name = format!("{}.{}", feed.id, format.ext());
-            if let Some((body, modified)) = read_with_time(&dir.join(&name)) {
-                cache.put(
-                    &format!("/feeds/{name}"),
-                    format.media_type(),
-                    body,
+            let file = dir.join(&name);
+            if let Some((body, modified)) = read_with_time(&file) {
+                let put = FilePut {
+                    media_type: format.media_type(),
+                    file: &file,
+                    body: &body,
+                    changed: true,
                     modified,
                     max_age,
-                );
+                };
+                cache.put_file(&format!("/feeds/{name}"), put);
             }
         }
     }

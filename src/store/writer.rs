@@ -111,7 +111,15 @@ impl Drop for Writer {
     fn drop(&mut self) {
         self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
         let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(t) = thread.filter(|t| t.thread().id() != std::thread::current().id()) {
+        let Some(t) = thread.filter(|t| t.thread().id() != std::thread::current().id()) else {
+            return;
+        };
+        // A wedged writer would hold the process forever: after a few seconds it is left.
+        let start = Instant::now();
+        while !t.is_finished() && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if t.is_finished() {
             let _ = t.join();
         }
     }

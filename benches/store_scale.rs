@@ -562,14 +562,23 @@ fn unchanged_case(origin: &Origin, loaded: Option<Project>) {
     let d = Daemon::start(&p);
     let w = watch(&d, origin, window, |_| {});
     let Some(from) = w.all_done.map(next_minute) else {
-        println!("   NOT every feed finished its first run in the window; nothing to measure");
+        println!(
+            "   NOT every feed finished its first run in the window ({} stalled); nothing to measure",
+            w.stalled
+        );
         d.stop(Duration::from_secs(20));
         return;
     };
     let Some((share, span)) = w.cpu_share(from) else {
-        println!(
-            "   the window ended before a whole minute after the first cycle (raise FEEDWRIGHT_BENCH_UNCHANGED_SECS)"
-        );
+        match w.stalled {
+            0 => println!(
+                "   the window ended before a whole minute after the first cycle (raise FEEDWRIGHT_BENCH_UNCHANGED_SECS)"
+            ),
+            n => println!(
+                "   stalled runs: {n}, before a whole minute after the first cycle  (target: no stall: {})",
+                verdict(false)
+            ),
+        }
         d.stop(Duration::from_secs(20));
         return;
     };

@@ -59,7 +59,7 @@ fn run_publishes_every_feed_at_start_and_stops_on_sigterm() {
 }
 
 /// A feed file for `url` (an RSS source) on `schedule`, without jitter.
-fn rss_feed(url: &str, schedule: &str) -> String {
+pub fn rss_feed(url: &str, schedule: &str) -> String {
     format!(
         "schedule = \"{schedule}\"\njitter = \"0s\"\n[[source]]\nkind = \"feed\"\nurl = \"{url}\"\n"
     )
@@ -183,18 +183,13 @@ fn next_run_times_survive_a_restart() {
 
 #[test]
 fn systemd_hears_ready_only_once_the_port_accepts_the_watchdog_and_stopping_on_sigterm() {
-    use std::os::unix::net::UnixDatagram;
     let site = rss_site();
     let project = Project::serving("");
     project.write(
         "feeds/one.toml",
         &rss_feed(&site.url("/rss"), "*/30 * * * *"),
     );
-    let sock_dir = tempfile::tempdir().unwrap();
-    let sock_path = sock_dir.path().join("notify.sock");
-    let sock = UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let (_sock_dir, sock_path, sock) = crate::support::notify_socket();
     let mut child = project
         .command(&["run"])
         .env("NOTIFY_SOCKET", &sock_path)

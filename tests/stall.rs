@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::{Daemon, Project, text};
+use crate::support::{Daemon, Project, tail, text};
 
 /// Feeds in the project, each an RSS source of its own on the churning site.
 const FEEDS: usize = 320;
@@ -83,7 +83,11 @@ fn the_daemon_keeps_finishing_runs_of_hundreds_of_per_second_feeds() {
             tail(&daemon.log(), 40)
         );
     }
-    stop_within_timeout(daemon);
+    assert_eq!(
+        daemon.stop_within(Duration::from_secs(30)),
+        Some(0),
+        "the daemon stopped with an error after SIGTERM"
+    );
     assert!(stored_items(&project, 0) >= TOP + NEW_PER_FETCH);
 }
 
@@ -205,36 +209,8 @@ fn stored_items(project: &Project, i: usize) -> usize {
     items.len()
 }
 
-/// SIGTERM, then a clean exit within 30 s.
-fn stop_within_timeout(mut daemon: Daemon) {
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &daemon.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = daemon.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the daemon did not exit within 30 s of SIGTERM: the store stalled. Log tail:\n{}",
-            tail(&daemon.log(), 40)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(0), "{}", tail(&daemon.log(), 40));
-}
-
 fn read(path: &Path) -> String {
     String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
-}
-
-/// The last `n` lines of `s`.
-fn tail(s: &str, n: usize) -> String {
-    let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// A site of `n` RSS feeds at `/f/{i}.xml` that change on every fetch: fetch `k` of a feed holds

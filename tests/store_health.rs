@@ -2,18 +2,11 @@
 //! makes `/healthz` answer 503; a store that cannot write (a full disk) stops the daemon with an
 //! exit code systemd restarts, and once space is back a restart picks up where it left off.
 
-use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
+use crate::daemon::rss_feed;
 use crate::support::server::Site;
 use crate::support::{Project, http, text, wait_for};
-
-/// A feed whose every fetch brings a new item (the test rewrites `/rss` before each run).
-fn rss_feed(url: &str, schedule: &str) -> String {
-    format!(
-        "schedule = \"{schedule}\"\njitter = \"0s\"\n[[source]]\nkind = \"feed\"\nurl = \"{url}\"\n"
-    )
-}
 
 /// `/rss` with items 0..=n, each with a few KiB of text, so a run that brings many new items
 /// makes the store grow (sled writes into space it already holds until a segment is full).
@@ -41,11 +34,7 @@ fn a_wedged_store_stops_the_watchdog_and_makes_healthz_say_503() {
         "feeds/one.toml",
         &rss_feed(&site.url("/rss"), "*/30 * * * *"),
     );
-    let sock_dir = tempfile::tempdir().unwrap();
-    let sock_path = sock_dir.path().join("notify.sock");
-    let sock = UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let (_sock_dir, sock_path, sock) = crate::support::notify_socket();
     let mut daemon = project.start_daemon_with(&[
         ("NOTIFY_SOCKET", sock_path.to_str().unwrap()),
         // WatchdogSec= of 0.4 s: the loop checks the store every 0.2 s.

@@ -49,7 +49,7 @@ impl Daemon {
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                read_line(&strip_ansi(&line), &sink);
+                read_line(&crate::support::strip_ansi(&line), &sink);
             }
         });
         let daemon = Daemon {
@@ -121,21 +121,4 @@ fn finish(line: &str) -> Option<Finish> {
         new: field("new")?.parse().ok()?,
         updated: field("updated")?.parse().ok()?,
     })
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

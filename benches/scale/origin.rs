@@ -69,21 +69,10 @@ fn path(i: usize) -> String {
 impl Origin {
     /// Starts serving `feeds` feeds of `ITEMS` items each.
     pub fn start(feeds: usize) -> Origin {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared::default());
         let state = shared.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = axum::Router::new().fallback(answer).with_state(state);
-                axum::serve(listener, app).await.unwrap();
-            });
+        let addr = crate::support::server::serve_app(move || {
+            axum::Router::new().fallback(answer).with_state(state)
         });
         let origin = Origin {
             base: format!("http://{addr}"),

@@ -103,14 +103,9 @@ impl Entry {
         modified: DateTime<Utc>,
         max_age: u32,
     ) -> Entry {
-        Entry {
-            media_type,
-            len: body.len(),
-            tag: tag(&body),
-            plain: Plain::Memory(Bytes::from(body)),
-            modified: modified.with_timezone(&Utc),
-            max_age,
-        }
+        let (len, tag) = (body.len(), tag(&body));
+        let plain = Plain::Memory(Bytes::from(body));
+        Entry::with(media_type, (len, tag, plain), modified, max_age)
     }
 
     /// A published file: `body` is what `file` holds; only its hash and length are kept.
@@ -121,12 +116,22 @@ impl Entry {
         modified: DateTime<Utc>,
         max_age: u32,
     ) -> Entry {
+        let plain = (body.len(), tag(body), Plain::File(file));
+        Entry::with(media_type, plain, modified, max_age)
+    }
+
+    fn with(
+        media_type: &'static str,
+        (len, tag, plain): (usize, String, Plain),
+        modified: DateTime<Utc>,
+        max_age: u32,
+    ) -> Entry {
         Entry {
             media_type,
-            len: body.len(),
-            tag: tag(body),
-            plain: Plain::File(file),
-            modified: modified.with_timezone(&Utc),
+            len,
+            tag,
+            plain,
+            modified,
             max_age,
         }
     }

@@ -16,8 +16,9 @@ pub trait Backend: Send + Sync + 'static {
     fn beyond(&self, feed: &FeedId, keep: usize) -> Result<Vec<StoredItem>, StoreError>;
     fn get(&self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError>;
     fn count(&self, feed: &FeedId) -> Result<usize, StoreError>;
-    /// Whether the key belongs to an item pruned away (its tombstone).
-    fn is_tombstoned(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError>;
+    /// Whether the key is stored, or belongs to an item pruned away (its tombstone). Asked for
+    /// every listing entry of a crawl: a presence check, no item is read.
+    fn is_known(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError>;
     fn validators(&self, feed: &FeedId, url: &str) -> Result<Option<Validators>, StoreError>;
     /// A webhook's deliveries, in the order they were queued.
     fn deliveries(&self, webhook: &str) -> Result<Vec<Delivery>, StoreError>;

@@ -355,7 +355,7 @@ impl Store {
 
     /// Whether this key was ever seen in this feed, even if pruned since.
     pub fn is_known(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError> {
-        Ok(self.backend.get(feed, key)?.is_some() || self.backend.is_tombstoned(feed, key)?)
+        self.backend.is_known(feed, key)
     }
 
     /// Stored validators of a URL read for a feed.
@@ -394,5 +394,69 @@ impl Store {
             .run(move |backend| Ok(export::import(backend, records, dir)))
             .await??;
         Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod layering {
+    //! The store's place in the house, checked on the source: it depends on nothing above it,
+    //! sled stays inside its backend, and nothing flushes on its own.
+
+    use std::path::{Path, PathBuf};
+
+    fn sources(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(sources(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    fn src() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    }
+
+    /// Lines of code (not comments) of `path` that contain `needle`, other than as a path within
+    /// the crate (`self::sled::`, `super::sled::` name our own module, not the crate).
+    fn uses(path: &Path, needle: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .filter(|l| {
+                l.match_indices(needle)
+                    .any(|(i, _)| !(l[..i].ends_with("self::") || l[..i].ends_with("super::")))
+            })
+            .map(|l| format!("{}: {}", path.display(), l.trim()))
+            .collect()
+    }
+
+    #[test]
+    fn the_store_imports_nothing_above_it() {
+        let mut found = Vec::new();
+        for file in sources(&src().join("store")) {
+            for layer in ["notify", "pipeline", "serve", "daemon"] {
+                found.extend(uses(&file, &format!("crate::{layer}")));
+            }
+        }
+        assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn sled_stays_inside_its_backend_and_nothing_flushes_on_its_own() {
+        // (Spelt in parts, so this file does not find itself.)
+        let (sled, flush) = (["sled", "::"].concat(), ["flush", "_async"].concat());
+        let mut found = Vec::new();
+        for file in sources(&src()) {
+            if !file.starts_with(src().join("store/sled")) {
+                found.extend(uses(&file, &sled));
+            }
+            found.extend(uses(&file, &flush));
+        }
+        assert!(found.is_empty(), "{found:#?}");
     }
 }

@@ -87,6 +87,17 @@ impl Project {
     }
 }
 
+/// A datagram socket standing in for systemd's `NOTIFY_SOCKET` (reads time out after 20 s),
+/// with its path and the directory that holds it.
+pub fn notify_socket() -> (tempfile::TempDir, PathBuf, std::os::unix::net::UnixDatagram) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    (dir, path, sock)
+}
+
 /// Polls `done` until it holds; fails naming `what` after `timeout`.
 pub fn wait_for(what: &str, timeout: std::time::Duration, mut done: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
@@ -182,7 +193,13 @@ impl Daemon {
     }
 
     /// SIGTERM, then the exit code.
-    pub fn stop(mut self) -> Option<i32> {
+    pub fn stop(self) -> Option<i32> {
+        self.stop_within(std::time::Duration::from_secs(15))
+    }
+
+    /// SIGTERM, then the exit code; fails with the log's tail when the daemon is still running
+    /// after `timeout`.
+    pub fn stop_within(mut self, timeout: std::time::Duration) -> Option<i32> {
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -191,10 +208,13 @@ impl Daemon {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.code();
             }
-            assert!(
-                start.elapsed() < std::time::Duration::from_secs(15),
-                "no exit after SIGTERM"
-            );
+            if start.elapsed() >= timeout {
+                panic!(
+                    "no exit within {} s of SIGTERM. Log tail:\n{}",
+                    timeout.as_secs(),
+                    tail(&self.log(), 40)
+                );
+            }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
@@ -207,8 +227,15 @@ impl Drop for Daemon {
     }
 }
 
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::new();
+/// The last `n` lines of `s`.
+pub fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// `s` without terminal colour codes.
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
         if c == '\u{1b}' {

@@ -64,80 +64,88 @@ pub struct Site {
     state: Arc<Mutex<State>>,
 }
 
+/// Serves the router `app` makes on a free port of 127.0.0.1, from a thread of its own with its
+/// own runtime (so it answers however busy the test is); returns the address.
+pub fn serve_app(app: impl FnOnce() -> axum::Router + Send + 'static) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app()).await.unwrap();
+        });
+    });
+    addr
+}
+
 impl Site {
     pub fn start() -> Site {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = axum::Router::new().fallback(move |req: Request<Body>| {
-                    let state = shared.clone();
-                    async move {
-                        let key = path_and_query(&req);
-                        let (delay, endless) = {
-                            let mut st = state.lock().unwrap();
-                            st.arrivals.push((key.clone(), std::time::Instant::now()));
-                            st.in_flight += 1;
-                            st.max_in_flight = st.max_in_flight.max(st.in_flight);
-                            let delay = st.delays.get(&key).copied().or(st.delay_all);
-                            (delay, st.endless.contains(&key))
-                        };
-                        if let Some(d) = delay {
-                            tokio::time::sleep(d).await;
-                        }
-                        state.lock().unwrap().in_flight -= 1;
-                        if endless {
-                            state.lock().unwrap().hits.push((key, 200));
-                            return endless_body();
-                        }
-                        let (parts, body) = req.into_parts();
-                        let method = parts.method.clone();
-                        if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
-                            let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-                            let path = parts
-                                .uri
-                                .path_and_query()
-                                .map_or("/".to_string(), |p| p.to_string());
-                            let text = String::from_utf8_lossy(&bytes).into_owned();
-                            let headers = parts
-                                .headers
-                                .iter()
-                                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                                .collect();
-                            let mut st = state.lock().unwrap();
-                            if method == axum::http::Method::POST {
-                                st.posts.push((path.clone(), text));
-                            }
-                            st.received.push(Received {
-                                method: method.to_string(),
-                                path: path.clone(),
-                                headers,
-                                body: bytes.to_vec(),
-                                at: std::time::Instant::now(),
-                            });
-                            let scripted = st.scripts.get_mut(&path).and_then(|q| q.pop_front());
-                            if let Some((status, headers)) = scripted {
-                                st.hits.push((path, status));
-                                let mut b = Response::builder().status(status);
-                                for (k, v) in headers {
-                                    b = b.header(k, v);
-                                }
-                                return b.body(Body::empty()).unwrap();
-                            }
-                        }
-                        answer(&state, &Request::from_parts(parts, Body::empty()))
+        let addr = serve_app(move || {
+            axum::Router::new().fallback(move |req: Request<Body>| {
+                let state = shared.clone();
+                async move {
+                    let key = path_and_query(&req);
+                    let (delay, endless) = {
+                        let mut st = state.lock().unwrap();
+                        st.arrivals.push((key.clone(), std::time::Instant::now()));
+                        st.in_flight += 1;
+                        st.max_in_flight = st.max_in_flight.max(st.in_flight);
+                        let delay = st.delays.get(&key).copied().or(st.delay_all);
+                        (delay, st.endless.contains(&key))
+                    };
+                    if let Some(d) = delay {
+                        tokio::time::sleep(d).await;
                     }
-                });
-                axum::serve(listener, app).await.unwrap();
-            });
+                    state.lock().unwrap().in_flight -= 1;
+                    if endless {
+                        state.lock().unwrap().hits.push((key, 200));
+                        return endless_body();
+                    }
+                    let (parts, body) = req.into_parts();
+                    let method = parts.method.clone();
+                    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+                        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+                        let path = parts
+                            .uri
+                            .path_and_query()
+                            .map_or("/".to_string(), |p| p.to_string());
+                        let text = String::from_utf8_lossy(&bytes).into_owned();
+                        let headers = parts
+                            .headers
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                            .collect();
+                        let mut st = state.lock().unwrap();
+                        if method == axum::http::Method::POST {
+                            st.posts.push((path.clone(), text));
+                        }
+                        st.received.push(Received {
+                            method: method.to_string(),
+                            path: path.clone(),
+                            headers,
+                            body: bytes.to_vec(),
+                            at: std::time::Instant::now(),
+                        });
+                        let scripted = st.scripts.get_mut(&path).and_then(|q| q.pop_front());
+                        if let Some((status, headers)) = scripted {
+                            st.hits.push((path, status));
+                            let mut b = Response::builder().status(status);
+                            for (k, v) in headers {
+                                b = b.header(k, v);
+                            }
+                            return b.body(Body::empty()).unwrap();
+                        }
+                    }
+                    answer(&state, &Request::from_parts(parts, Body::empty()))
+                }
+            })
         });
         Site { addr, state }
     }

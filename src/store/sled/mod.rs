@@ -18,17 +18,25 @@
 //! sled 0.34 was flushes run concurrently (asynchronous flushes on sled's IO pool); here only the
 //! writer thread flushes, synchronously, after its own transaction, and sled's background
 //! flusher is off (`flush_every_ms(None)`): nothing else ever flushes.
+//!
+//! `keys.rs` builds those keys, `tx.rs` is the transaction the policy writes through, and
+//! `migrate.rs` opens older layouts.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use sled::transaction::{
-    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
-};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::{Transactional, Tree};
 
+mod keys;
+mod migrate;
+mod tx;
+
+use self::keys::{item_key, lossy, prefix, record_key, split_feed_key, split_key};
+use self::migrate::{check_schema, remove_unfinished_snapshots};
+use self::tx::SledTx;
 use super::backend::{Backend, Dumped, Tx};
-use super::records::{RecordKind, from_state};
+use super::records::RecordKind;
 use super::{StateLock, StoreError};
 use crate::model::delivery::Delivery;
 use crate::model::{FeedId, StoredItem, Validators};
@@ -112,30 +120,6 @@ fn open_db(dir: &Path) -> sled::Result<sled::Db> {
                 waited += step;
             }
             other => return other,
-        }
-    }
-}
-
-/// sled 0.34 writes a snapshot to `snap.{lsn}.generating` and renames it only once it is
-/// complete and synced, but on opening it reads the newest `snap.*` file, unfinished ones
-/// included. One cut short (a full disk, a crash) is then "corrupt" and the store no longer
-/// opens. An unfinished snapshot holds nothing the log does not: it is removed before opening.
-fn remove_unfinished_snapshots(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return; // a new store
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with("snap.") && name.ends_with(".generating") {
-            match std::fs::remove_file(entry.path()) {
-                Ok(()) => {
-                    tracing::warn!(file = %entry.path().display(), "Removed a store snapshot that was cut short (a full disk or a crash); the store's log has its contents.")
-                }
-                Err(e) => {
-                    tracing::warn!(file = %entry.path().display(), error = %e, "Cannot remove a store snapshot that was cut short; opening may fail.")
-                }
-            }
         }
     }
 }
@@ -232,133 +216,6 @@ impl SledBackend {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
-
-    /// Schema 1 → 2: the `links` index of every stored item not keyed by its link.
-    fn index_links(&self) -> Result<(), StoreError> {
-        for entry in self.trees[ITEMS].iter() {
-            let (k, v) = entry.map_err(db_err)?;
-            let stored: StoredItem = decode(&v, || format!("item {}", lossy(&k)))?;
-            let key = &stored.item.key;
-            if let Some(link) = super::policy::canonical_link(&stored.item).filter(|l| l != key) {
-                self.trees[LINKS]
-                    .insert(item_key(&stored.feed, &link), key.as_bytes())
-                    .map_err(db_err)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Schema 2 → 3, in one transaction: the untyped `state` tree becomes typed records, and the
-    /// outbox, keyed by run and place, is keyed by queue place with an index of delivery ids
-    /// (its order is kept). The `state` tree is dropped after.
-    fn migrate_2_to_3(&self) -> Result<(), StoreError> {
-        let state = self.db.open_tree("state").map_err(db_err)?;
-        let old_state: Vec<(sled::IVec, sled::IVec)> =
-            state.iter().collect::<Result<_, _>>().map_err(db_err)?;
-        let old_outbox: Vec<(sled::IVec, sled::IVec)> = self.trees[OUTBOX]
-            .iter()
-            .collect::<Result<_, _>>()
-            .map_err(db_err)?;
-        let mut deliveries = Vec::with_capacity(old_outbox.len());
-        for (k, v) in &old_outbox {
-            deliveries.push((
-                k,
-                decode::<Delivery>(v, || format!("delivery {}", lossy(k)))?,
-            ));
-        }
-        self.run_tx(&mut |tx| {
-            for (k, v) in &old_state {
-                if let Some((kind, key, bytes)) = from_state(&String::from_utf8_lossy(k), v) {
-                    tx.put_record(kind, &key, Some(&bytes))?;
-                }
-            }
-            for (old_key, d) in &deliveries {
-                tx.remove_raw(OUTBOX, old_key)?;
-                tx.enqueue(d)?;
-            }
-            Ok(())
-        })?;
-        self.db.drop_tree("state").map_err(db_err)?;
-        self.db.flush().map_err(db_err)?;
-        Ok(())
-    }
-}
-
-/// The store's schema version (this build's for a new store); refuses a newer one.
-fn check_schema(meta: &Tree, dir: &Path) -> Result<u32, StoreError> {
-    match meta.get(SCHEMA_KEY).map_err(db_err)? {
-        None => {
-            meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())
-                .map_err(db_err)?;
-            Ok(SCHEMA_VERSION)
-        }
-        Some(v) => {
-            let found = v
-                .as_ref()
-                .try_into()
-                .map(u32::from_be_bytes)
-                .unwrap_or(u32::MAX);
-            if found > SCHEMA_VERSION {
-                return Err(StoreError::SchemaTooNew {
-                    dir: dir.to_path_buf(),
-                    found,
-                    supported: SCHEMA_VERSION,
-                });
-            }
-            Ok(found)
-        }
-    }
-}
-
-fn lossy(k: &[u8]) -> String {
-    String::from_utf8_lossy(k).replace('\0', "/")
-}
-
-fn prefix(first: &str) -> Vec<u8> {
-    let mut k = first.as_bytes().to_vec();
-    k.push(0);
-    k
-}
-
-fn item_key(feed: &FeedId, key: &str) -> Vec<u8> {
-    let mut k = prefix(feed.as_str());
-    k.extend_from_slice(key.as_bytes());
-    k
-}
-
-fn record_key(kind: RecordKind, key: &str) -> Vec<u8> {
-    let mut k = prefix(kind.name());
-    k.extend_from_slice(key.as_bytes());
-    k
-}
-
-fn outbox_key(webhook: &str, seq: u64) -> Vec<u8> {
-    let mut k = prefix(webhook);
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
-}
-
-/// Newest first: the order-preserving u64 of the time in millis, inverted.
-fn order_key(s: &StoredItem) -> Vec<u8> {
-    let millis = s.published().timestamp_millis();
-    let inverted = !((millis as u64) ^ (1 << 63));
-    let mut k = prefix(s.feed.as_str());
-    k.extend_from_slice(&inverted.to_be_bytes());
-    k.extend_from_slice(&(!s.run).to_be_bytes());
-    k.extend_from_slice(&s.seq.to_be_bytes());
-    k.extend_from_slice(s.item.key.as_bytes());
-    k
-}
-
-/// A key's first part and the rest after the `\0`.
-fn split_key(k: &[u8]) -> Option<(String, &[u8])> {
-    let at = k.iter().position(|b| *b == 0)?;
-    Some((String::from_utf8(k[..at].to_vec()).ok()?, &k[at + 1..]))
-}
-
-fn split_feed_key(k: &[u8]) -> Option<(FeedId, String)> {
-    let (feed, rest) = split_key(k)?;
-    Some((FeedId::new(&feed)?, String::from_utf8(rest.to_vec()).ok()?))
 }
 
 fn decode<T: serde::de::DeserializeOwned>(
@@ -374,151 +231,6 @@ fn decode<T: serde::de::DeserializeOwned>(
 fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
     // Our own plain structs of strings and numbers always serialize.
     serde_json::to_vec(v).expect("serializable") // NOTE(unwrap): see above
-}
-
-/// One open sled transaction over every tree, with the counters it draws from.
-struct SledTx<'t> {
-    trees: &'t [TransactionalTree],
-    run_seq: u64,
-    outbox_seq: u64,
-}
-
-fn tx_err(e: UnabortableTransactionError) -> StoreError {
-    match e {
-        UnabortableTransactionError::Conflict => StoreError::Conflict,
-        UnabortableTransactionError::Storage(e) => db_err(e),
-    }
-}
-
-impl SledTx<'_> {
-    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
-        self.trees[tree].get(key).map_err(tx_err)
-    }
-
-    fn insert(&self, tree: usize, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.trees[tree].insert(key, value).map_err(tx_err)?;
-        Ok(())
-    }
-
-    fn remove_raw(&self, tree: usize, key: &[u8]) -> Result<(), StoreError> {
-        self.trees[tree].remove(key).map_err(tx_err)?;
-        Ok(())
-    }
-}
-
-impl Tx for SledTx<'_> {
-    fn item(&mut self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError> {
-        match self.get(ITEMS, &item_key(feed, key))? {
-            Some(b) => Ok(Some(decode(&b, || format!("item {key} of feed {feed}"))?)),
-            None => Ok(None),
-        }
-    }
-
-    fn key_by_link(&mut self, feed: &FeedId, link: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .get(LINKS, &item_key(feed, link))?
-            .map(|k| String::from_utf8_lossy(&k).into_owned()))
-    }
-
-    fn is_tombstoned(&mut self, feed: &FeedId, key: &str) -> Result<bool, StoreError> {
-        Ok(self.get(SEEN, &item_key(feed, key))?.is_some())
-    }
-
-    fn put_item(
-        &mut self,
-        item: &StoredItem,
-        replaces: Option<&StoredItem>,
-    ) -> Result<(), StoreError> {
-        let order = order_key(item);
-        if let Some(old) = replaces.map(order_key).filter(|o| *o != order) {
-            self.remove_raw(ORDER, &old)?;
-        }
-        self.insert(ORDER, &order, item.item.key.as_bytes())?;
-        self.insert(ITEMS, &item_key(&item.feed, &item.item.key), &encode(item))
-    }
-
-    fn remove_item(&mut self, item: &StoredItem) -> Result<(), StoreError> {
-        self.remove_raw(ORDER, &order_key(item))?;
-        self.remove_raw(ITEMS, &item_key(&item.feed, &item.item.key))
-    }
-
-    fn tombstone(&mut self, feed: &FeedId, key: &str, at_millis: i64) -> Result<(), StoreError> {
-        self.insert(SEEN, &item_key(feed, key), &at_millis.to_be_bytes())
-    }
-
-    fn put_link(&mut self, feed: &FeedId, link: &str, key: &str) -> Result<(), StoreError> {
-        self.insert(LINKS, &item_key(feed, link), key.as_bytes())
-    }
-
-    fn put_validators(
-        &mut self,
-        feed: &FeedId,
-        url: &str,
-        v: &Validators,
-    ) -> Result<(), StoreError> {
-        self.insert(VALIDATORS, &item_key(feed, url), &encode(v))
-    }
-
-    fn put_record(
-        &mut self,
-        kind: RecordKind,
-        key: &str,
-        value: Option<&[u8]>,
-    ) -> Result<(), StoreError> {
-        match value {
-            Some(v) => self.insert(RECORDS, &record_key(kind, key), v),
-            None => self.remove_raw(RECORDS, &record_key(kind, key)),
-        }
-    }
-
-    fn enqueue(&mut self, d: &Delivery) -> Result<(), StoreError> {
-        let id_key = item_key_str(&d.webhook, &d.id);
-        let seq = match self.get(OUTBOX_IDS, &id_key)? {
-            Some(seq) => seq_of(&seq),
-            None => {
-                self.outbox_seq += 1;
-                self.insert(OUTBOX_IDS, &id_key, &self.outbox_seq.to_be_bytes())?;
-                self.insert(META, OUTBOX_SEQ, &self.outbox_seq.to_be_bytes())?;
-                self.outbox_seq
-            }
-        };
-        self.insert(OUTBOX, &outbox_key(&d.webhook, seq), &encode(d))
-    }
-
-    fn put_delivery(&mut self, d: &Delivery) -> Result<bool, StoreError> {
-        match self.get(OUTBOX_IDS, &item_key_str(&d.webhook, &d.id))? {
-            Some(seq) => {
-                self.insert(OUTBOX, &outbox_key(&d.webhook, seq_of(&seq)), &encode(d))?;
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
-
-    fn remove_delivery(&mut self, webhook: &str, id: &str) -> Result<(), StoreError> {
-        let id_key = item_key_str(webhook, id);
-        if let Some(seq) = self.get(OUTBOX_IDS, &id_key)? {
-            self.remove_raw(OUTBOX, &outbox_key(webhook, seq_of(&seq)))?;
-            self.remove_raw(OUTBOX_IDS, &id_key)?;
-        }
-        Ok(())
-    }
-
-    fn next_run_id(&mut self) -> Result<u64, StoreError> {
-        self.run_seq += 1;
-        self.insert(META, RUN_SEQ, &self.run_seq.to_be_bytes())?;
-        Ok(self.run_seq)
-    }
-}
-
-fn item_key_str(first: &str, rest: &str) -> Vec<u8> {
-    let mut k = prefix(first);
-    k.extend_from_slice(rest.as_bytes());
-    k
-}
-
-fn seq_of(v: &[u8]) -> u64 {
-    <[u8; 8]>::try_from(v).map_or(0, u64::from_be_bytes)
 }
 
 impl Backend for SledBackend {
@@ -562,10 +274,10 @@ impl Backend for SledBackend {
         Ok(self.trees[ORDER].scan_prefix(prefix(feed.as_str())).count())
     }
 
-    fn is_tombstoned(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError> {
-        self.trees[SEEN]
-            .contains_key(item_key(feed, key))
-            .map_err(db_err)
+    fn is_known(&self, feed: &FeedId, key: &str) -> Result<bool, StoreError> {
+        let key = item_key(feed, key);
+        Ok(self.trees[ITEMS].contains_key(&key).map_err(db_err)?
+            || self.trees[SEEN].contains_key(&key).map_err(db_err)?)
     }
 
     fn validators(&self, feed: &FeedId, url: &str) -> Result<Option<Validators>, StoreError> {

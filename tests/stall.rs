@@ -10,8 +10,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::support::{Daemon, Project, tail, text};
@@ -57,7 +57,9 @@ fn once_again_and_again_over_hundreds_of_committing_feeds_never_hangs() {
 fn the_daemon_keeps_finishing_runs_of_hundreds_of_per_second_feeds() {
     let site = Churn::start(FEEDS);
     let project = churn_project(&site, "* * * * * *");
-    let mut daemon = start_daemon(&project);
+    // 16 runtime workers, as on a 16-core machine (one per core): 16 runs then commit in parallel
+    // rather than two at a time, which is what made sled stall within seconds for the reporter.
+    let mut daemon = project.start_daemon_with(&[("TOKIO_WORKER_THREADS", "16")]);
     let start = Instant::now();
     let mut finished = Finished::default();
     let mut last_progress = Instant::now();
@@ -107,36 +109,6 @@ fn churn_project(site: &Churn, schedule: &str) -> Project {
         );
     }
     project
-}
-
-/// `feedwright run` with its log collected. The runtime gets 16 worker threads, as on a machine
-/// with 16 cores (it takes one per core): 16 runs then commit and flush in parallel rather than
-/// two at a time, which is what made sled stall within seconds on the reporter's machine.
-fn start_daemon(project: &Project) -> Daemon {
-    let mut child = project
-        .command(&["run"])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .env("TOKIO_WORKER_THREADS", "16")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            sink.lock().unwrap().push(line);
-        }
-    });
-    let mut daemon = Daemon {
-        child,
-        addr: String::new(),
-        log,
-    };
-    daemon.wait_for_log("feedwright started");
-    daemon
 }
 
 /// Feed runs the daemon has logged as finished (committed, flushed and published).

@@ -121,7 +121,8 @@ impl Project {
         self.start_daemon_with(&[])
     }
 
-    /// `start_daemon` with more environment variables.
+    /// `start_daemon` with more environment variables; for a project without a server, waits
+    /// for the start only (and `addr` stays empty).
     pub fn start_daemon_with(&self, env: &[(&str, &str)]) -> Daemon {
         use std::io::BufRead;
         let mut child = self
@@ -146,6 +147,12 @@ impl Project {
             addr: String::new(),
             log,
         };
+        let config = std::fs::read_to_string(self.config()).unwrap();
+        if config.contains("listen = \"\"") {
+            // No server (`Project::new`): started is all there is to wait for.
+            daemon.wait_for_log("feedwright started");
+            return daemon;
+        }
         let line = daemon.wait_for_log("Serving on http://");
         let start = line.find("http://").unwrap() + 7;
         let addr: String = line[start..]

@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{error, info, warn};
 
-use crate::cli::{Outcome, runtime};
 use crate::config::{Config, FeedSpec};
+use crate::error::Error;
 use crate::model::FeedId;
 use crate::pipeline::{RunReport, Runtime, run_feed};
 use crate::schedule;
@@ -185,12 +185,12 @@ async fn start_server(
     rt: &mut Runtime,
     shared: SharedConfig,
     heartbeat: Arc<Heartbeat>,
-) -> Result<Option<Server>, Outcome> {
+) -> Result<Option<Server>, Error> {
     let Some(addr) = cfg.settings.listen else {
         return Ok(None);
     };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        Outcome::Runtime(format!(
+        Error::Failed(format!(
             "cannot listen on {addr}: {e}\n  hint: another process may use the port; change [http] listen in {}, or set it to \"\" to run without the server",
             cfg.path.display()
         ))
@@ -198,7 +198,7 @@ async fn start_server(
     let local = listener.local_addr().map_or(addr, |a| a);
     let cache = Cache::default();
     crate::serve::load_published(&cache, cfg);
-    rt.served = Some(cache.clone());
+    rt.served = Some(Arc::new(cache.clone()));
     let state = AppState {
         cache: cache.clone(),
         store: rt.store.clone(),
@@ -222,8 +222,8 @@ enum Signal {
 }
 
 /// Runs until a stop signal.
-pub async fn run(cfg: Config) -> Result<(), Outcome> {
-    let mut rt = runtime(&cfg)?;
+pub async fn run(cfg: Config) -> Result<(), Error> {
+    let mut rt = Runtime::open(&cfg)?;
     write_opml(&cfg);
     let shared: SharedConfig = Arc::new(std::sync::RwLock::new(Arc::new(cfg.clone())));
     let heartbeat = Arc::new(Heartbeat::default());
@@ -318,7 +318,7 @@ pub async fn run(cfg: Config) -> Result<(), Outcome> {
         // once space is freed.
         Some(why) => {
             error!(store = %rt.store.dir().display(), "The store cannot write any more; stopping so that a restart opens it afresh.");
-            Err(Outcome::Store(crate::store::StoreError::Failed { why }))
+            Err(Error::Store(crate::store::StoreError::Failed { why }))
         }
         None => Ok(()),
     }
@@ -368,7 +368,7 @@ impl Workers {
 async fn shut_down(
     runs: &mut JoinSet<(FeedId, RunReport)>,
     server: Option<Server>,
-) -> Result<(), Outcome> {
+) -> Result<(), Error> {
     systemd::stopping();
     info!(
         running = runs.len(),
@@ -468,11 +468,11 @@ struct Signals {
 }
 
 impl Signals {
-    fn new() -> Result<Signals, Outcome> {
+    fn new() -> Result<Signals, Error> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let err = |e: std::io::Error| Outcome::Runtime(format!("cannot watch signals: {e}"));
+            let err = |e: std::io::Error| Error::Failed(format!("cannot watch signals: {e}"));
             Ok(Signals {
                 term: signal(SignalKind::terminate()).map_err(err)?,
                 hup: signal(SignalKind::hangup()).map_err(err)?,
@@ -502,7 +502,7 @@ impl Signals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::last_run;
+    use crate::store::RunRecord;
 
     #[test]
     fn summary_reads_like_a_status_line() {
@@ -513,6 +513,6 @@ mod tests {
             s.summary(0, Utc::now()),
             "0 feed(s), 0 webhook(s), no runs scheduled"
         );
-        assert!(last_run(&store, &FeedId::new("x").unwrap()).is_none());
+        assert!(RunRecord::last(&store, &FeedId::new("x").unwrap()).is_none());
     }
 }

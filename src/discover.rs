@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::extract::date::{DateContext, parse_date};
 use crate::extract::text::collapse_whitespace;
-use crate::fetch::{Fetched, Fetcher, Scope};
+use crate::fetch::{FetchError, Fetched, Fetcher, Scope};
 use crate::model::Validators;
 
 /// A feed the site offers, verified.
@@ -99,13 +99,16 @@ pub struct Discovery {
 }
 
 /// Looks at `page`: declared and CMS feeds first, then the page's structure.
-pub async fn discover(fetcher: &Fetcher, page: &Url) -> Result<Discovery, String> {
+pub async fn discover(fetcher: &Fetcher, page: &Url) -> Result<Discovery, FetchError> {
     let fetched = fetcher
         .get(page, &Validators::default(), &Scope::Configured, None)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let Fetched::Body { url, body, .. } = fetched else {
-        return Err(format!("{page}: no body"));
+        // No validators were sent, so a 304 is the server's mistake.
+        return Err(FetchError::Status {
+            url: page.clone(),
+            status: reqwest::StatusCode::NOT_MODIFIED,
+        });
     };
     let (title, declared, proposal) = {
         let html = Html::parse_document(&body);

@@ -8,10 +8,9 @@
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
-use crate::config::FeedSpec;
-use crate::notify::{Delivery, DeliveryState, FeedRef, Message};
-use crate::pipeline::Runtime;
-use crate::source::{SourceOutput, Warning};
+use crate::config::{FeedSpec, Webhook};
+use crate::model::delivery::{Delivery, DeliveryState, FeedRef, Message};
+use crate::source::{SourceError, SourceOutput, Warning};
 use crate::store::records::source_key;
 use crate::store::{RecordWrite, Store};
 
@@ -38,7 +37,7 @@ impl Observed {
 /// What a run saw of a source.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Seen {
-    Failed(String),
+    Failed(Failure),
     /// Items found, with how many had a title and a date of their own.
     Found {
         items: usize,
@@ -47,6 +46,28 @@ pub enum Seen {
     },
     /// The source has not changed (304) since its last good run.
     Unchanged,
+}
+
+/// A failed run, as health judges it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The listing no longer matches the source's selectors: broken at once.
+    pub listing_changed: bool,
+    /// It may pass by itself (network, server errors): broken after `FAILURES_TO_BREAK` in a row.
+    /// A source that is gone (404, no longer a feed, refused) is broken at once.
+    pub transient: bool,
+    /// What a person reads in the alert.
+    pub message: String,
+}
+
+impl From<&SourceError> for Failure {
+    fn from(e: &SourceError) -> Failure {
+        Failure {
+            listing_changed: e.listing_changed(),
+            transient: e.is_transient(),
+            message: e.to_string(),
+        }
+    }
 }
 
 /// A change of state worth an alert.
@@ -66,16 +87,17 @@ pub fn judge(h: &mut Health, seen: &Seen, now: DateTime<Utc>) -> Option<Change> 
             None
         }
         Seen::Unchanged => return None,
-        Seen::Failed(e) => {
+        Seen::Failed(f) => {
             h.failures += 1;
-            let page_changed = e.contains("matched nothing");
-            (page_changed || h.failures >= FAILURES_TO_BREAK).then(|| {
-                if page_changed {
-                    format!("the listing changed: {}", first_line(e))
-                } else {
-                    format!("{} failed runs in a row: {}", h.failures, first_line(e))
-                }
-            })
+            let text = first_line(&f.message);
+            if f.listing_changed {
+                Some(format!("the listing changed: {text}"))
+            } else if !f.transient {
+                Some(format!("the source is gone: {text}"))
+            } else {
+                (h.failures >= FAILURES_TO_BREAK)
+                    .then(|| format!("{} failed runs in a row: {text}", h.failures))
+            }
         }
         Seen::Found { items: 0, .. } if h.last_good_items > 0 => {
             h.failures += 1;
@@ -134,9 +156,9 @@ fn first_line(e: &str) -> &str {
 }
 
 /// What a source's output says about it.
-pub fn seen(result: &Result<SourceOutput, String>) -> Seen {
+pub fn seen(result: &Result<SourceOutput, SourceError>) -> Seen {
     let out = match result {
-        Err(e) => return Seen::Failed(e.clone()),
+        Err(e) => return Seen::Failed(e.into()),
         Ok(out) => out,
     };
     if out.items.is_empty()
@@ -173,17 +195,18 @@ pub fn load(store: &Store, feed: &FeedSpec, source: usize) -> Health {
         .unwrap_or_default()
 }
 
-/// Judges a source's run: the health record to commit with the run when it changed, and an
-/// alert on a change of state. Both go into the run's one transaction, so a crash cannot keep
-/// the one without the other (an alert lost, or sent twice).
+/// Judges a source's run against its stored health `before`: the health record to commit with
+/// the run when it changed, and an alert to each of `webhooks` that takes alerts on a change of
+/// state. Both go into the run's one transaction, so a crash cannot keep the one without the other
+/// (an alert lost, or sent twice).
 pub fn observe(
-    rt: &Runtime,
     feed: &FeedSpec,
     source: usize,
-    result: &Result<SourceOutput, String>,
+    before: Health,
+    result: &Result<SourceOutput, SourceError>,
+    webhooks: &[Webhook],
 ) -> Observed {
     let mut out = Observed::default();
-    let before = load(&rt.store, feed, source);
     let mut h = before.clone();
     let now = Utc::now();
     let change = judge(&mut h, &seen(result), now);
@@ -213,8 +236,7 @@ pub fn observe(
         items: Vec::new(),
         alert: Some(text),
     };
-    out.deliveries = rt
-        .webhooks
+    out.deliveries = webhooks
         .iter()
         .filter(|w| w.alerts && w.takes(&feed.id))
         .map(|w| Delivery {
@@ -248,7 +270,11 @@ mod tests {
         let now = Utc::now();
         let mut h = Health::default();
         assert_eq!(judge(&mut h, &found(12, 12, 12), now), None);
-        let nothing = Seen::Failed("x: `items = \"div.item\"` matched nothing\n  hint: …".into());
+        let nothing = Seen::Failed(Failure {
+            listing_changed: true,
+            transient: false,
+            message: "x: `items = \"div.item\"` matched nothing\n  hint: …".into(),
+        });
         assert!(
             matches!(judge(&mut h, &nothing, now), Some(Change::Broke(w)) if w.contains("listing changed"))
         );
@@ -273,13 +299,33 @@ mod tests {
         let now = Utc::now();
         let mut h = Health::default();
         judge(&mut h, &found(5, 5, 5), now);
-        let down = Seen::Failed("connection refused".into());
+        let down = Seen::Failed(Failure {
+            listing_changed: false,
+            transient: true,
+            message: "connection refused".into(),
+        });
         assert_eq!(judge(&mut h, &down, now), None);
         assert_eq!(judge(&mut h, &down, now), None);
         assert!(
             matches!(judge(&mut h, &down, now), Some(Change::Broke(w)) if w.contains("3 failed runs"))
         );
         assert_eq!(judge(&mut h, &found(5, 5, 5), now), Some(Change::Recovered));
+    }
+
+    #[test]
+    fn a_source_that_is_gone_breaks_at_once() {
+        let now = Utc::now();
+        let mut h = Health::default();
+        judge(&mut h, &found(5, 5, 5), now);
+        let url = url::Url::parse("https://x.test/feed.xml").unwrap();
+        let gone = SourceError::NotAFeed {
+            url,
+            reason: "no root element".into(),
+        };
+        let seen = seen(&Err(gone));
+        assert!(
+            matches!(judge(&mut h, &seen, now), Some(Change::Broke(w)) if w.starts_with("the source is gone: https://x.test/feed.xml"))
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use feedwright::cli::{self, Cli, Outcome};
+use feedwright::cli::{self, Cli, Error};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,17 +23,19 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let outcome = runtime.block_on(cli::run(cli));
-    match &outcome {
-        Outcome::Ok | Outcome::SomeFeedsFailed => {}
-        Outcome::Config(e) => eprintln!(
+    let Err(error) = runtime.block_on(cli::run(cli)) else {
+        return ExitCode::SUCCESS;
+    };
+    match &error {
+        // Each failed feed was reported as it ended.
+        Error::SomeFeedsFailed => {}
+        Error::Config(e) => eprintln!(
             "{e}\n{} configuration error(s); nothing was started.",
             e.0.len()
         ),
-        Outcome::Store(e) => eprintln!("error: {e}"),
-        Outcome::Usage(m) | Outcome::Runtime(m) => eprintln!("error: {m}"),
+        e => eprintln!("error: {e}"),
     }
-    ExitCode::from(outcome.exit_code())
+    ExitCode::from(error.exit_code())
 }
 
 /// Logs to stderr, one line per event; without timestamps under systemd, whose journal adds them.

@@ -8,17 +8,15 @@ use std::sync::Arc;
 use chrono::{DateTime, SubsecRound, Utc};
 use tracing::{info, warn};
 
-use crate::config::{FeedSpec, FilterView, ScrapeSpec, Settings, SourceSpec};
+use crate::config::{FeedSpec, FilterView, Settings};
 use crate::extract::text::html_to_text;
 use crate::extract::url::canonical;
 use crate::fetch::Fetcher;
-use crate::model::{FeedId, Item};
+use crate::metrics::Metrics;
+use crate::model::{FeedId, Item, Validators};
 use crate::publish;
-use crate::serve::{Cache, Metrics};
-use crate::source::scrape::Crawl;
-use crate::source::{SourceOutput, Warning};
-pub use crate::store::RunRecord;
-use crate::store::{RunCommit, Store, Upsert};
+use crate::source::{Mode, SourceCx, SourceError, SourceOutput, Warning};
+use crate::store::{CommitReport, RunCommit, RunRecord, Store, StoreError, Upsert};
 
 /// What a run needs from the process.
 #[derive(Clone)]
@@ -27,7 +25,7 @@ pub struct Runtime {
     pub fetcher: Fetcher,
     pub settings: Settings,
     /// The server's copy of the published files, when a server runs in this process.
-    pub served: Option<Cache>,
+    pub served: Option<Arc<dyn publish::Served>>,
     pub metrics: Arc<Metrics>,
     /// The webhooks in force.
     pub webhooks: Arc<Vec<crate::config::Webhook>>,
@@ -36,27 +34,84 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// Opens the store and builds what runs need (no server: `served` is set by the daemon).
+    pub fn open(cfg: &crate::config::Config) -> Result<Runtime, RunError> {
+        let store = Store::open(&cfg.settings)?;
+        let fetcher = Fetcher::new(&cfg.settings.fetch)?;
+        Ok(Runtime {
+            store,
+            metrics: fetcher.metrics(),
+            fetcher,
+            settings: cfg.settings.clone(),
+            served: None,
+            webhooks: Arc::new(cfg.webhooks.clone()),
+            outbox_wake: Arc::default(),
+        })
+    }
+
     /// A feed's files were written: the server serves the new bytes from now on.
     fn published(&self, feed: &FeedSpec, files: Vec<publish::Rendered>) {
-        if let Some(cache) = &self.served {
-            crate::serve::put_feed(cache, feed, files);
+        if let Some(served) = &self.served {
+            served.put_feed(feed, files);
         }
     }
 
-    /// A crawl of one of `feed`'s scrape sources against this process's store and fetcher.
-    pub fn crawl<'a>(&'a self, feed: &'a FeedSpec, spec: &'a ScrapeSpec) -> Crawl<'a> {
-        Crawl::new(
-            spec,
-            &feed.id,
-            feed.timezone,
-            &self.fetcher,
-            Some(&self.store),
-        )
+    /// What reading source number `index` of `feed` needs.
+    pub fn source_cx<'a>(&'a self, feed: &'a FeedSpec, index: usize) -> SourceCx<'a> {
+        SourceCx {
+            feed,
+            index,
+            fetcher: &self.fetcher,
+            known: Some(self.store.known(&feed.id)),
+        }
     }
 }
 
+/// Why a run failed, or one of its sources did.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Source number `index` failed; the others went on.
+    #[error("{error}")]
+    Source {
+        index: usize,
+        error: Box<SourceError>,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client cannot be built.
+    #[error(transparent)]
+    Client(#[from] crate::fetch::FetchError),
+    #[error("cannot write the feed files in {dir}: {error}")]
+    Publish {
+        dir: std::path::PathBuf,
+        error: std::io::Error,
+    },
+}
+
+/// Runs feeds concurrently, at most `limit` at a time; reports come back in feed order.
+pub async fn run_many(rt: &Runtime, feeds: Vec<FeedSpec>, limit: usize) -> Vec<RunReport> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(limit.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for (i, feed) in feeds.into_iter().enumerate() {
+        let (rt, permits) = (rt.clone(), permits.clone());
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (i, run_feed(&rt, &feed).await)
+        });
+    }
+    let mut reports = Vec::new();
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(r) => reports.push(r),
+            Err(e) => tracing::error!(error = %e, "A feed run panicked; other feeds go on."),
+        }
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
 /// What one run of one feed did.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RunReport {
     pub feed: FeedId,
     pub new: usize,
@@ -68,7 +123,7 @@ pub struct RunReport {
     pub files_changed: usize,
     pub warnings: Vec<String>,
     /// Source or store failures; the feed failed when this is not empty.
-    pub errors: Vec<String>,
+    pub errors: Vec<RunError>,
 }
 
 impl RunReport {
@@ -90,11 +145,6 @@ impl RunReport {
     }
 }
 
-/// The last recorded run of a feed.
-pub fn last_run(store: &Store, feed: &FeedId) -> Option<RunRecord> {
-    store.record(feed.as_str()).ok()?
-}
-
 /// Runs one feed end to end, then records the run (status page, metrics).
 pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     let report = run_feed_inner(rt, feed).await;
@@ -104,7 +154,7 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         new: report.new,
         updated: report.updated,
         published: report.published,
-        errors: report.errors.clone(),
+        errors: report.errors.iter().map(ToString::to_string).collect(),
     };
     // For the status page only: nothing decides anything by it after a crash, so it is written
     // after the run's commit, and a store that cannot take it has already failed the run loudly.
@@ -160,131 +210,120 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     let mut outputs = Vec::new();
     let mut health = crate::health::Observed::default();
     for (i, source) in feed.sources.iter().enumerate() {
-        let result = run_source(rt, feed, source).await;
-        health.add(crate::health::observe(rt, feed, i, &result));
+        let result = source
+            .read_all(&rt.source_cx(feed, i), Mode::Scheduled)
+            .await;
+        let before = crate::health::load(&rt.store, feed, i);
+        health.add(crate::health::observe(
+            feed,
+            i,
+            before,
+            &result,
+            &rt.webhooks,
+        ));
         match result {
-            Ok(out) => outputs.push((i, out)),
-            Err(e) => {
-                warn!(feed = %feed.id, source = %source.url(), error = %e, "Source failed; keeping previous items.");
-                report.errors.push(e);
+            Ok(out) => outputs.push(out),
+            Err(error) => {
+                warn!(feed = %feed.id, source = %source.url(), error = %error, "Source failed; keeping previous items.");
+                report.errors.push(RunError::Source {
+                    index: i,
+                    error: Box::new(error),
+                });
             }
         }
     }
     if outputs.is_empty() && !feed.sources.is_empty() {
         // Every source failed: nothing to publish, but their health (and any alert) is kept.
-        if let Err(e) = commit_health(rt, feed, health, now).await {
+        let mut run = RunCommit::items(Vec::new(), now);
+        (run.records, run.deliveries) = (health.records, health.deliveries);
+        if let Err(e) = commit(rt, feed, run).await {
             warn!(feed = %feed.id, error = %e, "Cannot record the sources' health.");
             report.errors.push(e);
         }
         return report;
     }
-    let (items, validators) = merge(feed, outputs, &mut report.warnings);
-    let alerts = !health.deliveries.is_empty();
+    let collected = collect(feed, outputs, now);
+    report.warnings = collected.worth_saying();
     let run = RunCommit {
-        items,
-        validators,
+        items: collected.kept(),
+        validators: collected.validators,
         now,
         records: health.records,
         deliveries: health.deliveries,
         announce,
-        keep: None,
+        keep: Some(feed.keep),
     };
-    if let Err(e) = commit_and_publish(rt, feed, run, alerts, &mut report).await {
+    if let Err(e) = commit_and_publish(rt, feed, run, &mut report).await {
         warn!(feed = %feed.id, error = %e, "Run failed; keeping previous items.");
         report.errors.push(e);
     }
     report
 }
 
-/// Commits the sources' health alone (a run in which every source failed).
-async fn commit_health(
-    rt: &Runtime,
-    feed: &FeedSpec,
-    health: crate::health::Observed,
-    now: DateTime<Utc>,
-) -> Result<(), String> {
-    if health.records.is_empty() && health.deliveries.is_empty() {
-        return Ok(());
-    }
-    let alerts = !health.deliveries.is_empty();
-    let mut run = RunCommit::items(Vec::new(), now);
-    run.records = health.records;
-    run.deliveries = health.deliveries;
-    rt.store
-        .commit(&feed.id, run)
-        .await
-        .map_err(|e| e.to_string())?;
-    if alerts {
-        rt.outbox_wake.notify_waiters();
-    }
-    Ok(())
+/// What a feed's sources gave, joined: each story once, each marked with whether the filter keeps it.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// In source order, then page order; `true` when the feed's `[filter]` keeps the item.
+    pub items: Vec<(Item, bool)>,
+    pub validators: Vec<(String, Validators)>,
+    pub warnings: Vec<Warning>,
 }
 
-async fn run_source(
-    rt: &Runtime,
-    feed: &FeedSpec,
-    source: &SourceSpec,
-) -> Result<SourceOutput, String> {
-    match source {
-        SourceSpec::Scrape(spec) => {
-            let crawl = rt.crawl(feed, spec);
-            crawl.run().await.map_err(|e| e.to_string())
-        }
-        SourceSpec::Feed(spec) => {
-            let store = Some(&rt.store);
-            crate::source::feed::read(spec, (&feed.id, feed.timezone), &rt.fetcher, store, true)
-                .await
-                .map_err(|e| e.to_string())
-        }
-    }
-}
-
-/// Joins the sources' items in source order: of the entries that share a key or a canonical link,
-/// the first wins (the contract's "Identity"); the filter applies.
-fn merge(
-    feed: &FeedSpec,
-    outputs: Vec<(usize, SourceOutput)>,
-    warnings: &mut Vec<String>,
-) -> (Vec<Item>, Vec<(String, crate::model::Validators)>) {
-    let now = Utc::now();
-    let mut validators = Vec::new();
-    let mut per_source = Vec::with_capacity(outputs.len());
-    for (i, out) in outputs {
-        // An unchanged page is the good case of a conditional GET, not something to warn about.
-        let worth_saying = out
-            .warnings
+impl Collected {
+    /// The items the filter keeps, in order.
+    pub fn kept(&self) -> Vec<Item> {
+        self.items
             .iter()
-            .filter(|w| !matches!(w, Warning::NotModified { .. }));
-        warnings.extend(worth_saying.map(ToString::to_string));
-        validators.extend(out.validators);
-        per_source.push((i, out.items));
+            .filter(|(_, keep)| *keep)
+            .map(|(item, _)| item.clone())
+            .collect()
     }
-    let items = unique(per_source)
-        .into_iter()
-        .filter(|item| keeps(feed, item, now))
-        .collect();
-    (items, validators)
+
+    /// The warnings a person should read: an unchanged page is the good case of a conditional GET.
+    pub fn worth_saying(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .filter(|w| !matches!(w, Warning::NotModified { .. }))
+            .map(ToString::to_string)
+            .collect()
+    }
 }
 
-/// The items of each source (by its position in the feed's `[[source]]` list, in that order) as
-/// one list in which no two share a key or a canonical link: the first wins. Each item is marked
-/// with its source's position (a failed source leaves a gap; the others keep their places).
-pub fn unique(per_source: Vec<(usize, Vec<Item>)>) -> Vec<Item> {
+/// Joins the sources' outputs (in the feed's source order): of the entries that share a key or a
+/// canonical link, the first wins; the filter marks what it keeps at `now`.
+pub fn collect(feed: &FeedSpec, outputs: Vec<SourceOutput>, now: DateTime<Utc>) -> Collected {
+    let mut collected = Collected::default();
+    let mut per_source = Vec::with_capacity(outputs.len());
+    for out in outputs {
+        collected.validators.extend(out.validators);
+        collected.warnings.extend(out.warnings);
+        per_source.push(out.items);
+    }
+    collected.items = unique(per_source)
+        .into_iter()
+        .map(|item| {
+            let keep = keeps(feed, &item, now);
+            (item, keep)
+        })
+        .collect();
+    collected
+}
+
+/// The items of each source (in the feed's source order) as one list in which no two share a key
+/// or a canonical link: the first wins.
+fn unique(per_source: Vec<Vec<Item>>) -> Vec<Item> {
     let (mut keys, mut links) = (HashSet::new(), HashSet::new());
     let mut items = Vec::new();
-    for (i, source_items) in per_source {
-        for mut item in source_items {
-            item.source = u16::try_from(i).unwrap_or(u16::MAX);
-            let link = item
-                .link
-                .as_deref()
-                .and_then(|l| url::Url::parse(l).ok())
-                .map(|l| canonical(&l));
-            let first = keys.insert(item.key.clone());
-            let first_link = link.is_none_or(|l| links.insert(l));
-            if first && first_link {
-                items.push(item);
-            }
+    for item in per_source.into_iter().flatten() {
+        let link = item
+            .link
+            .as_deref()
+            .and_then(|l| url::Url::parse(l).ok())
+            .map(|l| canonical(&l));
+        let first = keys.insert(item.key.clone());
+        let first_link = link.is_none_or(|l| links.insert(l));
+        if first && first_link {
+            items.push(item);
         }
     }
     items
@@ -309,37 +348,38 @@ pub fn keeps(feed: &FeedSpec, item: &Item, now: DateTime<Utc>) -> bool {
     feed.filter.keeps(&view, now)
 }
 
+/// Commits a run (durable when it returns: items, deliveries and records in one transaction, then
+/// retention when `run.keep` says so) and wakes the delivery workers when it queued anything.
+pub async fn commit(
+    rt: &Runtime,
+    feed: &FeedSpec,
+    run: RunCommit,
+) -> Result<CommitReport, RunError> {
+    let alerts = !run.deliveries.is_empty();
+    let commit = rt.store.commit(&feed.id, run).await?;
+    if commit.pruned > 0 {
+        info!(feed = %feed.id, pruned = commit.pruned, keep = feed.keep, "Old items pruned.");
+    }
+    if alerts || commit.count(Upsert::New) > 0 {
+        // The deliveries are durable now: the workers may send them.
+        rt.outbox_wake.notify_waiters();
+    }
+    Ok(commit)
+}
+
 async fn commit_and_publish(
     rt: &Runtime,
     feed: &FeedSpec,
     run: RunCommit,
-    alerts: bool,
     report: &mut RunReport,
-) -> Result<(), String> {
-    // Durable when it returns: the items, their deliveries and the health records; then
-    // retention: items beyond `keep` leave the store, their keys stay remembered.
-    let run = RunCommit {
-        keep: Some(feed.keep),
-        ..run
-    };
-    let commit = rt
-        .store
-        .commit(&feed.id, run)
-        .await
-        .map_err(|e| e.to_string())?;
-    if commit.pruned > 0 {
-        info!(feed = %feed.id, pruned = commit.pruned, keep = feed.keep, "Old items pruned.");
-    }
+) -> Result<(), RunError> {
+    let commit = commit(rt, feed, run).await?;
     report.new = commit.count(Upsert::New);
-    if report.new > 0 || alerts {
-        // The deliveries are durable now: the workers may send them.
-        rt.outbox_wake.notify_waiters();
-    }
     report.updated = commit.count(Upsert::Updated);
     report.unchanged = commit.count(Upsert::Unchanged);
     (report.published, report.files_changed) = publish_feed(rt, feed)?;
     if report.files_changed > 0 {
-        crate::serve::websub::announce(rt, feed).await;
+        publish::websub::ping_hubs(&rt.fetcher, &rt.settings, feed).await;
     }
     info!(feed = %feed.id, new = report.new, updated = report.updated, published = report.published, "Feed run finished.");
     Ok(())
@@ -347,18 +387,18 @@ async fn commit_and_publish(
 
 /// Rewrites a feed's files from the store: the newest `max_items`, written atomically. Returns the
 /// items published and the files whose bytes changed.
-pub fn publish_feed(rt: &Runtime, feed: &FeedSpec) -> Result<(usize, usize), String> {
-    let items = rt
-        .store
-        .items(&feed.id, feed.max_items)
-        .map_err(|e| e.to_string())?;
+pub fn publish_feed(rt: &Runtime, feed: &FeedSpec) -> Result<(usize, usize), RunError> {
+    let items = rt.store.items(&feed.id, feed.max_items)?;
     let dir = rt.settings.public_dir();
     let out = publish::Out {
         public_url: &rt.settings.public_url,
         hubs: &rt.settings.websub_hubs,
     };
-    let (files, changed) = publish::publish(&dir, feed, &items, &out)
-        .map_err(|e| format!("cannot write the feed files in {}: {e}", dir.display()))?;
+    let (files, changed) =
+        publish::publish(&dir, feed, &items, &out).map_err(|error| RunError::Publish {
+            dir: dir.clone(),
+            error,
+        })?;
     rt.published(feed, files);
     Ok((items.len(), changed))
 }
@@ -368,11 +408,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_failed_source_does_not_move_the_others_places() {
-        // Source 0 failed: source 1's items keep place 1, so a stored copy from source 0 still wins.
+    fn the_first_source_wins_a_shared_key_or_link() {
         let mut a = Item::new("https://x.test/a", "A");
         a.link = Some("https://x.test/a".into());
-        let items = unique(vec![(1, vec![a.clone()]), (2, vec![a])]);
+        a.source = 1;
+        let mut same_link = Item::new("other-key", "A again");
+        same_link.link = Some("https://x.test/a#top".into());
+        same_link.source = 2;
+        let mut same_key = a.clone();
+        same_key.source = 2;
+        let items = unique(vec![vec![a], vec![same_link, same_key]]);
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].source, 1);
     }

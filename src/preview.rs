@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
-use crate::config::{FeedSpec, SourceSpec};
+use crate::config::FeedSpec;
 use crate::fetch::Fetcher;
 use crate::model::Item;
-use crate::source::Warning;
-use crate::source::scrape::{Crawl, Walk};
+use crate::pipeline::RunError;
+use crate::source::{Mode, SourceCx, Warning};
 use crate::store::Store;
 
 /// One item as previewed.
@@ -44,59 +44,38 @@ pub struct Preview {
     pub store_note: Option<String>,
 }
 
-/// Walks each source as a scheduled run would, without committing.
+/// Reads each source as a first run would, without committing.
 pub async fn preview(
     feed: &FeedSpec,
     fetcher: &Fetcher,
     store: Option<&Store>,
-) -> Result<Preview, String> {
-    let (mut per_source, mut warnings) = (Vec::new(), Vec::new());
-    for (i, source) in feed.sources.iter().enumerate() {
-        let mut items = Vec::new();
-        let spec = match source {
-            SourceSpec::Scrape(spec) => spec,
-            SourceSpec::Feed(spec) => {
-                let out = crate::source::feed::read(
-                    spec,
-                    (&feed.id, feed.timezone),
-                    fetcher,
-                    store,
-                    false,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-                per_source.push((i, out.items));
-                warnings.extend(out.warnings);
-                continue;
-            }
+) -> Result<Preview, RunError> {
+    let mut outputs = Vec::new();
+    for (index, source) in feed.sources.iter().enumerate() {
+        let cx = SourceCx {
+            feed,
+            index,
+            fetcher,
+            known: store.map(|s| s.known(&feed.id)),
         };
-        let crawl = Crawl::new(spec, &feed.id, feed.timezone, fetcher, store);
-        let walk = Walk {
-            start: (spec.url.clone(), 1),
-            max_pages: spec.max_pages,
-            stop_at_known: false,
-            conditional: false,
-        };
-        crawl
-            .walk(&walk, |page| {
-                items.extend(page.items);
-                warnings.extend(page.warnings);
-                Ok(())
-            })
+        let out = source
+            .read_all(&cx, Mode::Preview)
             .await
-            .map_err(|e| e.to_string())?;
-        per_source.push((i, items));
+            .map_err(|error| RunError::Source {
+                index,
+                error: Box::new(error),
+            })?;
+        outputs.push(out);
     }
     // As a run would: each story once, then the filter.
-    let now = chrono::Utc::now();
-    let items = crate::pipeline::unique(per_source)
+    let collected = crate::pipeline::collect(feed, outputs, chrono::Utc::now());
+    let items = collected
+        .items
         .into_iter()
-        .map(|i| {
-            let kept = crate::pipeline::keeps(feed, &i, now);
-            view(feed, store, i, kept)
-        })
+        .map(|(item, kept)| view(feed, store, item, kept))
         .collect();
-    let warnings = warnings
+    let warnings = collected
+        .warnings
         .into_iter()
         .map(|w: Warning| PreviewWarning {
             kind: w.kind(),

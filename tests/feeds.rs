@@ -167,7 +167,11 @@ fn html_is_not_a_feed() {
     let base = Url::parse("https://host.test/").unwrap();
     let cx = DateContext::zone(feedwright::zone::Tz::utc());
     let err = parse_feed("<html><body>hi</body></html>", &base, &cx).unwrap_err();
-    assert!(!err.is_empty());
+    assert!(
+        matches!(&err, feedwright::source::SourceError::NotAFeed { url, .. } if *url == base),
+        "{err:?}"
+    );
+    assert!(!err.is_transient() && !err.listing_changed());
 }
 
 // --- Round trips through the binary ---------------------------------------------------------

@@ -12,6 +12,7 @@ mod discover;
 mod export;
 mod feeds;
 mod golden;
+mod house;
 mod once;
 mod polite;
 mod preview;

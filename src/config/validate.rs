@@ -569,9 +569,9 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 self.duration(s, &key("max_age"))
             });
         let template = raw.template.as_ref().and_then(|t| {
-            let unknown: Vec<String> = crate::notify::placeholders(t.get_ref())
+            let unknown: Vec<String> = crate::model::template::placeholders(t.get_ref())
                 .into_iter()
-                .filter(|p| !crate::notify::PLACEHOLDERS.contains(&p.as_str()))
+                .filter(|p| !crate::model::template::PLACEHOLDERS.contains(&p.as_str()))
                 .collect();
             if unknown.is_empty() {
                 Some(t.get_ref().clone())

@@ -102,6 +102,32 @@ pub fn html_to_text(html: &str) -> String {
     collapse_whitespace(&frag.root_element().text().collect::<String>())
 }
 
+/// `text` cut at a word near `max` characters (counted as grapheme clusters, so an emoji with its
+/// modifiers or a letter with its accents is never split), with an ellipsis when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    use unicode_segmentation::UnicodeSegmentation;
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    // Room for the ellipsis; limits are counted in characters, and a grapheme has at least one.
+    let mut used = 0;
+    let mut end = 0;
+    for (i, g) in text.grapheme_indices(true) {
+        let n = g.chars().count();
+        if used + n > max.saturating_sub(1) {
+            break;
+        }
+        used += n;
+        end = i + g.len();
+    }
+    let head = &text[..end];
+    let at = head
+        .rfind(' ')
+        .filter(|&i| i > head.len() / 2)
+        .unwrap_or(head.len());
+    format!("{}…", head[..at].trim_end())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

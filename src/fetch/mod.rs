@@ -19,8 +19,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use crate::config::FetchSettings;
+use crate::metrics::Metrics;
 use crate::model::Validators;
-use crate::serve::Metrics;
 
 /// At most this many redirects are followed.
 const MAX_REDIRECTS: usize = 10;
@@ -97,6 +97,25 @@ pub enum FetchError {
         "{url}: the site asked us to wait (Retry-After) until {until}\n  hint: nothing to do; the feed runs again after that"
     )]
     Throttled { url: Url, until: String },
+}
+
+impl FetchError {
+    /// Whether asking again later may well succeed: the network failed, the server erred or was
+    /// busy, or asked us to wait. A page that is gone, refused or too large stays so.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            FetchError::Network { .. } | FetchError::Throttled { .. } => true,
+            FetchError::Status { status, .. } => {
+                status.is_server_error() || matches!(status.as_u16(), 408 | 425 | 429)
+            }
+            FetchError::TooLarge { .. }
+            | FetchError::OffSite { .. }
+            | FetchError::TooManyRedirects { .. }
+            | FetchError::Client(_)
+            | FetchError::Private { .. }
+            | FetchError::Robots { .. } => false,
+        }
+    }
 }
 
 /// The shared HTTP clients. Cloning shares the clients and the per-host limits.

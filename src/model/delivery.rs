@@ -41,7 +41,7 @@ impl Announced {
             .or(it.content.as_deref())
             .map(crate::extract::text::html_to_text)
             .filter(|t| !t.is_empty())
-            .map(|t| crate::notify::cut(&t, SUMMARY_MAX));
+            .map(|t| crate::extract::text::cut(&t, SUMMARY_MAX));
         Announced {
             key: it.key.clone(),
             title: it.title.clone(),

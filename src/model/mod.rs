@@ -1,6 +1,7 @@
 //! The nouns every stage shares: feed ids, items and their keys, HTTP validators.
 
 pub mod delivery;
+pub mod template;
 
 use std::fmt;
 

@@ -15,9 +15,11 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::config::{Webhook, WebhookKind};
+use crate::extract::text::cut;
 pub use crate::model::delivery::{
     Announced, Delivery, DeliveryState, FeedRef, Message, SUMMARY_MAX,
 };
+use crate::model::template::fill;
 
 /// What a run's commit announces: its new items, to these webhooks.
 #[derive(Debug, Clone)]
@@ -111,39 +113,6 @@ pub fn render(hook: &Webhook, msg: &Message, id: &str, now: DateTime<Utc>) -> Re
     }
 }
 
-/// The placeholders a webhook `template` may use.
-pub const PLACEHOLDERS: [&str; 5] = ["feed", "title", "link", "summary", "date"];
-
-/// The `{name}`s in a template.
-pub fn placeholders(template: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) => {
-                out.push(after[..close].to_string());
-                rest = &after[close + 1..];
-            }
-            None => break,
-        }
-    }
-    out
-}
-
-/// One item's text from a webhook's template (plain text; each kind escapes it).
-pub fn fill(template: &str, feed: &FeedRef, it: &Announced) -> String {
-    template
-        .replace("{feed}", &feed.title)
-        .replace("{title}", &it.title)
-        .replace("{link}", it.link.as_deref().unwrap_or(""))
-        .replace("{summary}", it.summary.as_deref().unwrap_or(""))
-        .replace(
-            "{date}",
-            &it.published.format("%Y-%m-%d %H:%M UTC").to_string(),
-        )
-}
-
 impl Message {
     /// Each item's text from `template`, when the webhook has one.
     pub fn templated(&self, template: Option<&str>) -> Option<Vec<String>> {
@@ -155,32 +124,6 @@ impl Message {
                 .collect(),
         )
     }
-}
-
-/// `text` cut at a word near `max` characters (counted as grapheme clusters, so an emoji with its
-/// modifiers or a letter with its accents is never split), with an ellipsis when cut.
-pub fn cut(text: &str, max: usize) -> String {
-    use unicode_segmentation::UnicodeSegmentation;
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    // Room for the ellipsis; limits are counted in characters, and a grapheme has at least one.
-    let mut used = 0;
-    let mut end = 0;
-    for (i, g) in text.grapheme_indices(true) {
-        let n = g.chars().count();
-        if used + n > max.saturating_sub(1) {
-            break;
-        }
-        used += n;
-        end = i + g.len();
-    }
-    let head = &text[..end];
-    let at = head
-        .rfind(' ')
-        .filter(|&i| i > head.len() / 2)
-        .unwrap_or(head.len());
-    format!("{}…", head[..at].trim_end())
 }
 
 #[cfg(test)]
@@ -281,7 +224,10 @@ mod tests {
             assert!(body.contains(want), "{kind:?}: {body}");
             assert!(body.contains("2026-04-21 04:14 UTC"), "{kind:?}: {body}");
         }
-        assert_eq!(placeholders("{a} and {title}"), ["a", "title"]);
+        assert_eq!(
+            crate::model::template::placeholders("{a} and {title}"),
+            ["a", "title"]
+        );
     }
 
     #[test]

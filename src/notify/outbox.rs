@@ -166,7 +166,7 @@ pub async fn pass(
     store: &Store,
     fetcher: &Fetcher,
     hook: &Webhook,
-    metrics: &crate::serve::Metrics,
+    metrics: &crate::metrics::Metrics,
 ) -> Result<Pass, StoreError> {
     let mut out = Pass::default();
     if hold(store, hook).is_some() {
@@ -324,7 +324,7 @@ pub async fn deliver_all(
     store: Store,
     fetcher: &Fetcher,
     hooks: &[Webhook],
-    metrics: Arc<crate::serve::Metrics>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> Result<usize, StoreError> {
     let mut set = tokio::task::JoinSet::new();
     for hook in hooks {
@@ -355,7 +355,7 @@ pub async fn worker(
     fetcher: Fetcher,
     hook: Webhook,
     wake: Arc<tokio::sync::Notify>,
-    metrics: Arc<crate::serve::Metrics>,
+    metrics: Arc<crate::metrics::Metrics>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     info!(webhook = %hook.name, kind = ?hook.kind, "Webhook worker started.");
@@ -514,7 +514,7 @@ mod tests {
         };
         store.enqueue(vec![d]).await.unwrap();
         let fetcher = Fetcher::new(&crate::config::FetchSettings::default()).unwrap();
-        let metrics = crate::serve::Metrics::default();
+        let metrics = crate::metrics::Metrics::default();
         let p = pass(&store, &fetcher, &h, &metrics).await.unwrap();
         assert_eq!(p.delivered, 0);
         let d = store.deliveries("test").unwrap().remove(0);

@@ -6,6 +6,7 @@ pub mod atom;
 pub mod json;
 pub mod opml;
 pub mod rss;
+pub mod websub;
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -16,6 +17,12 @@ use chrono::{DateTime, Utc};
 use crate::config::FeedSpec;
 use crate::extract::text::escape_html;
 use crate::model::{StoredItem, hex};
+
+/// Where a process also keeps the feeds it publishes (the server's memory), told after each
+/// write. The pipeline knows only this; the server implements it.
+pub trait Served: Send + Sync {
+    fn put_feed(&self, feed: &FeedSpec, files: Vec<Rendered>);
+}
 
 /// One output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

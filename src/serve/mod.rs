@@ -4,9 +4,8 @@
 
 pub mod cache;
 mod hot;
-pub mod metrics;
+
 mod status;
-pub mod websub;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,8 +20,8 @@ use tokio::net::TcpListener;
 
 pub use self::cache::Cache;
 use self::cache::FilePut;
-pub use self::metrics::Metrics;
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::publish::{Format, Rendered, ttl_minutes};
 use crate::store::Store;
 
@@ -193,9 +192,15 @@ async fn not_found() -> Response {
         .into_response()
 }
 
-/// Puts a feed's freshly rendered files in the cache: those written to disk are served from
-/// there, others from memory.
-pub fn put_feed(cache: &Cache, feed: &crate::config::FeedSpec, files: Vec<Rendered>) {
+impl crate::publish::Served for Cache {
+    /// Puts a feed's freshly rendered files in the cache: those written to disk are served from
+    /// there, others from memory.
+    fn put_feed(&self, feed: &crate::config::FeedSpec, files: Vec<Rendered>) {
+        put_feed(self, feed, files);
+    }
+}
+
+fn put_feed(cache: &Cache, feed: &crate::config::FeedSpec, files: Vec<Rendered>) {
     let max_age = ttl_minutes(feed).map_or(DEFAULT_MAX_AGE, |m| m.saturating_mul(60));
     let now = Utc::now();
     for file in files {

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use super::AppState;
 use crate::config::FeedSpec;
 use crate::extract::text::escape_html as esc;
-use crate::pipeline::{RunRecord, last_run};
 use crate::publish::Format;
+use crate::store::RunRecord;
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
 h1{font-size:1.6rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}\
@@ -39,7 +39,7 @@ pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
         .iter()
         .map(|feed| {
             let count = st.store.count(&feed.id).ok();
-            let run = last_run(&st.store, &feed.id);
+            let run = RunRecord::last(&st.store, &feed.id);
             let broken: String = (0..feed.sources.len())
                 .filter_map(|i| crate::health::load(&st.store, feed, i).broken)
                 .map(|(why, since)| {

@@ -9,47 +9,31 @@
 
 use std::collections::HashSet;
 
-use crate::zone::Tz;
 use feed_rs::model::{Entry, FeedType, Text};
 use url::Url;
 
-use super::{SourceOutput, Warning};
+use super::{PageDone, SourceCx, SourceError, Warning};
 use crate::config::FeedSource;
 use crate::extract::date::{DateContext, parse_date};
 use crate::extract::text::{
     collapse_whitespace, escape_html, html_to_text, sanitize_html, title_from_text,
 };
 use crate::extract::url::{absolutize, canonical};
-use crate::fetch::{FetchError, Fetched, Fetcher, Scope};
-use crate::model::{Enclosure, FeedId, Item, Validators, hash_key};
+use crate::fetch::{Fetched, Scope};
+use crate::model::{Enclosure, Item, Validators, hash_key};
 use crate::source::extract::TITLE_MAX;
-use crate::store::{Store, StoreError};
 
-/// Why a feed source failed.
-#[derive(Debug, thiserror::Error)]
-pub enum FeedError {
-    #[error(transparent)]
-    Fetch(#[from] FetchError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(
-        "{url} is not a feed feedwright can read: {reason}\n  hint: open the URL in a browser; if it is an HTML page, run `feedwright discover` on it or use kind = \"scrape\""
-    )]
-    NotAFeed { url: Url, reason: String },
-}
-
-/// Reads one feed source. With `conditional`, the stored validators are sent and a 304 means the
-/// source is unchanged: nothing is parsed and no items are returned.
+/// Reads one feed source as one page. With `conditional`, the stored validators are sent and a
+/// 304 means the source is unchanged: nothing is parsed and no items are returned.
 pub async fn read(
     spec: &FeedSource,
-    (feed, tz): (&FeedId, Tz),
-    fetcher: &Fetcher,
-    store: Option<&Store>,
+    cx: &SourceCx<'_>,
     conditional: bool,
-) -> Result<SourceOutput, FeedError> {
+) -> Result<PageDone, SourceError> {
+    let tz = cx.feed.timezone;
     let reader = spec.fingerprint(tz);
-    let stored = match (store, conditional) {
-        (Some(store), true) => store.validators(feed, spec.url.as_str())?,
+    let stored = match (cx.known, conditional) {
+        (Some(known), true) => known.validators(spec.url.as_str())?,
         _ => Validators::default(),
     };
     let sent = if stored.reader.as_deref() == Some(reader.as_str()) {
@@ -57,19 +41,25 @@ pub async fn read(
     } else {
         Validators::default()
     };
-    let mut out = SourceOutput {
-        pages: 1,
-        ..SourceOutput::default()
+    let mut page = PageDone {
+        number: 1,
+        url: spec.url.clone(),
+        items: Vec::new(),
+        validators: None,
+        next: None,
+        warnings: Vec::new(),
+        details: 0,
     };
-    let fetched = fetcher
+    let fetched = cx
+        .fetcher
         .get(&spec.url, &sent, &Scope::Configured, spec.encoding)
         .await?;
     let (url, body, mut validators) = match fetched {
         Fetched::NotModified => {
-            out.warnings.push(Warning::NotModified {
+            page.warnings.push(Warning::NotModified {
                 url: spec.url.clone(),
             });
-            return Ok(out);
+            return Ok(page);
         }
         Fetched::Body {
             url,
@@ -77,19 +67,23 @@ pub async fn read(
             validators,
         } => (url, body, validators),
     };
-    let cx = DateContext::zone(tz);
-    out.items = parse_feed(&body, &url, &cx).map_err(|reason| FeedError::NotAFeed {
-        url: spec.url.clone(),
-        reason,
+    let dates = DateContext::zone(tz);
+    page.items = parse_feed(&body, &url, &dates).map_err(|e| match e {
+        SourceError::NotAFeed { reason, .. } => SourceError::NotAFeed {
+            url: spec.url.clone(),
+            reason,
+        },
+        other => other,
     })?;
     validators.reader = Some(reader);
-    out.validators.push((spec.url.to_string(), validators));
-    Ok(out)
+    page.validators = Some(validators);
+    Ok(page)
 }
 
 /// The entries of a feed document as items, in the document's order. `base` is the URL the
 /// document came from; dates without an offset are in `cx`'s zone.
-pub fn parse_feed(body: &str, base: &Url, cx: &DateContext<'_>) -> Result<Vec<Item>, String> {
+/// A body no parser reads is [`SourceError::NotAFeed`].
+pub fn parse_feed(body: &str, base: &Url, cx: &DateContext<'_>) -> Result<Vec<Item>, SourceError> {
     let (tz, now) = (cx.tz, cx.now);
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
@@ -110,7 +104,10 @@ pub fn parse_feed(body: &str, base: &Url, cx: &DateContext<'_>) -> Result<Vec<It
     // decode it a second time.
     let feed = parser
         .parse(without_xml_declaration(body).as_bytes())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| SourceError::NotAFeed {
+            url: base.clone(),
+            reason: e.to_string(),
+        })?;
     let json = feed.feed_type == FeedType::JSON;
     let bases = if json {
         Vec::new()

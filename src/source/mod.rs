@@ -3,13 +3,79 @@
 
 pub mod extract;
 pub mod feed;
+pub mod poll;
 pub mod scrape;
+
+pub use poll::Mode;
 
 use std::fmt;
 
 use url::Url;
 
+use crate::config::FeedSpec;
+use crate::fetch::{FetchError, Fetcher};
 use crate::model::{Item, Validators};
+use crate::store::{Known, StoreError};
+
+/// What reading a source needs: its feed, its place in the feed's `[[source]]` list, the HTTP
+/// client, and (when the store can be read) what the feed already holds.
+#[derive(Clone, Copy)]
+pub struct SourceCx<'a> {
+    pub feed: &'a FeedSpec,
+    /// The source's position in the feed's list: items carry it, so that on a shared key or link
+    /// the earlier source wins.
+    pub index: usize,
+    pub fetcher: &'a Fetcher,
+    /// `None` when the store is held by another process (`preview` beside the daemon).
+    pub known: Option<Known<'a>>,
+}
+
+/// A listing page with its items completed.
+#[derive(Debug)]
+pub struct PageDone {
+    pub number: usize,
+    pub url: Url,
+    pub items: Vec<Item>,
+    pub validators: Option<Validators>,
+    /// Where the walk would go next.
+    pub next: Option<Url>,
+    pub warnings: Vec<Warning>,
+    pub details: usize,
+}
+
+/// Why a source failed in a run: the feed keeps its last good items, and source health judges it.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "{url}: `items = \"{selector}\"` matched nothing\n  hint: the page may have changed; run `feedwright preview` and compare the selector with the page's HTML"
+    )]
+    NoItems { url: Url, selector: String },
+    #[error(
+        "{url} is not a feed feedwright can read: {reason}\n  hint: open the URL in a browser; if it is an HTML page, run `feedwright discover` on it or use kind = \"scrape\""
+    )]
+    NotAFeed { url: Url, reason: String },
+}
+
+impl SourceError {
+    /// The listing no longer holds what the source's selectors describe: the site changed.
+    pub fn listing_changed(&self) -> bool {
+        matches!(self, SourceError::NoItems { .. })
+    }
+
+    /// Whether the same request may well succeed later (a network failure, a server error, a
+    /// request to wait, a full disk), as opposed to a source that is gone or never was one.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SourceError::Fetch(e) => e.is_transient(),
+            SourceError::Store(e) => e.is_temporary(),
+            SourceError::NoItems { .. } | SourceError::NotAFeed { .. } => false,
+        }
+    }
+}
 
 /// What one source produced in one run.
 #[derive(Debug, Default)]
@@ -24,6 +90,19 @@ pub struct SourceOutput {
     pub pages: usize,
     /// Detail pages fetched.
     pub details: usize,
+}
+
+impl SourceOutput {
+    /// Adds one page read to the output.
+    pub fn add(&mut self, page: PageDone) {
+        self.pages += 1;
+        self.details += page.details;
+        if let Some(v) = page.validators {
+            self.validators.push((page.url.to_string(), v));
+        }
+        self.items.extend(page.items);
+        self.warnings.extend(page.warnings);
+    }
 }
 
 /// Something a person should know about a run, shown by `once` and `preview`.

@@ -16,31 +16,18 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use super::extract::{Fields, ListingPage, apply, extract_detail, extract_listing};
-use super::{SourceOutput, Warning};
+use super::{PageDone, SourceCx, SourceError, Warning};
 use crate::config::{FieldRules, Paging, ScrapeSpec};
 use crate::extract::date::DateContext;
 use crate::fetch::{FetchError, Fetched, Fetcher, Scope, same_site};
 use crate::model::{FeedId, Item, Validators};
-use crate::store::{Store, StoreError};
+use crate::store::{Known, StoreError};
 
 /// Listing pages read ahead of the oldest page whose detail pages are still being fetched.
 const MAX_AHEAD: usize = 2;
 
 /// A detail page is tried this many times over successive runs before the listing's data is final.
 pub const MAX_DETAIL_ATTEMPTS: u8 = 3;
-
-/// Why a scrape source failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ScrapeError {
-    #[error(transparent)]
-    Fetch(#[from] FetchError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(
-        "{url}: `items = \"{selector}\"` matched nothing\n  hint: the page may have changed; run `feedwright preview` and compare the selector with the page's HTML"
-    )]
-    NoItems { url: Url, selector: String },
-}
 
 /// One source being read in one run.
 pub struct Crawl<'a> {
@@ -49,7 +36,7 @@ pub struct Crawl<'a> {
     pub tz: Tz,
     pub fetcher: &'a Fetcher,
     /// `None` when the store is held by another process (`preview` beside the daemon).
-    pub store: Option<&'a Store>,
+    pub known: Option<Known<'a>>,
     pub now: DateTime<Utc>,
     detail: Option<Arc<FieldRules>>,
     formats: Arc<Vec<String>>,
@@ -68,19 +55,6 @@ pub struct Walk {
     pub conditional: bool,
 }
 
-/// A listing page with its items completed.
-#[derive(Debug)]
-pub struct PageDone {
-    pub number: usize,
-    pub url: Url,
-    pub items: Vec<Item>,
-    pub validators: Option<Validators>,
-    /// Where the walk would go next.
-    pub next: Option<Url>,
-    pub warnings: Vec<Warning>,
-    pub details: usize,
-}
-
 /// What reading one listing page gave.
 enum Listing {
     Page(Box<(Url, ListingPage, Validators)>),
@@ -96,21 +70,15 @@ struct InFlight {
 }
 
 impl<'a> Crawl<'a> {
-    pub fn new(
-        spec: &'a ScrapeSpec,
-        feed: &'a FeedId,
-        tz: Tz,
-        fetcher: &'a Fetcher,
-        store: Option<&'a Store>,
-    ) -> Self {
+    pub fn new(spec: &'a ScrapeSpec, cx: &SourceCx<'a>) -> Self {
         let detail = spec.detail.clone().map(Arc::new);
         let formats = Arc::new(spec.date_formats.clone());
         Crawl {
             spec,
-            feed,
-            tz,
-            fetcher,
-            store,
+            feed: &cx.feed.id,
+            tz: cx.feed.timezone,
+            fetcher: cx.fetcher,
+            known: cx.known,
             now: Utc::now(),
             detail,
             formats,
@@ -125,38 +93,13 @@ impl<'a> Crawl<'a> {
         }
     }
 
-    /// A scheduled run: reads up to `max_pages`, stopping at stored items, conditionally.
-    pub async fn run(&self) -> Result<SourceOutput, ScrapeError> {
-        let walk = Walk {
-            start: (self.spec.url.clone(), 1),
-            max_pages: self.spec.max_pages,
-            stop_at_known: true,
-            conditional: true,
-        };
-        let mut out = SourceOutput::default();
-        let reader = self.spec.fingerprint(self.tz);
-        self.walk(&walk, |page| {
-            out.pages += 1;
-            out.details += page.details;
-            if let Some(mut v) = page.validators {
-                v.reader = Some(reader.clone());
-                out.validators.push((page.url.to_string(), v));
-            }
-            out.items.extend(page.items);
-            out.warnings.extend(page.warnings);
-            Ok(())
-        })
-        .await?;
-        Ok(out)
-    }
-
     /// Walks listing pages, handing each completed page to `on_page` in order. `Ok(true)` when the
     /// walk reached the archive's end (no next page, an empty page, or a missing one).
     pub async fn walk(
         &self,
         walk: &Walk,
-        mut on_page: impl FnMut(PageDone) -> Result<(), ScrapeError>,
-    ) -> Result<bool, ScrapeError> {
+        mut on_page: impl FnMut(PageDone) -> Result<(), SourceError>,
+    ) -> Result<bool, SourceError> {
         let (mut url, mut number) = walk.start.clone();
         let mut queue: VecDeque<InFlight> = VecDeque::new();
         let mut visited = HashSet::new();
@@ -230,7 +173,7 @@ impl<'a> Crawl<'a> {
         url: &Url,
         number: usize,
         read: usize,
-    ) -> Result<Listing, ScrapeError> {
+    ) -> Result<Listing, SourceError> {
         let fetched = match ahead.window {
             1 => self.fetch_listing(walk, url, number).await,
             _ => ahead.take(self, number).await,
@@ -255,7 +198,7 @@ impl<'a> Crawl<'a> {
             return Ok(Listing::Page(Box::new((final_url, listing, validators))));
         }
         if read == 0 && number == 1 {
-            return Err(ScrapeError::NoItems {
+            return Err(SourceError::NoItems {
                 url: final_url,
                 selector: self.spec.items.as_str().to_string(),
             });
@@ -270,8 +213,8 @@ impl<'a> Crawl<'a> {
         queue: &mut VecDeque<InFlight>,
         permit: &mut Option<OwnedSemaphorePermit>,
         next: &Url,
-        on_page: &mut impl FnMut(PageDone) -> Result<(), ScrapeError>,
-    ) -> Result<(), ScrapeError> {
+        on_page: &mut impl FnMut(PageDone) -> Result<(), SourceError>,
+    ) -> Result<(), SourceError> {
         let held = permit.take().is_some();
         while queue.len() > MAX_AHEAD {
             if let Some(flight) = queue.pop_front() {
@@ -308,8 +251,8 @@ impl<'a> Crawl<'a> {
     /// at a time, one per connection slot. Later runs read one page at a time, since they usually
     /// stop at the first.
     fn prefetcher(&self, walk: &Walk) -> Result<Ahead, StoreError> {
-        let first_run = match self.store {
-            Some(s) => s.count(self.feed)? == 0,
+        let first_run = match self.known {
+            Some(known) => known.is_empty()?,
             None => true,
         };
         let ahead = matches!(self.spec.paging, Paging::Template { .. })
@@ -323,10 +266,10 @@ impl<'a> Crawl<'a> {
     }
 
     fn stored_validators(&self, url: &Url) -> Result<Validators, StoreError> {
-        let Some(store) = self.store else {
+        let Some(known) = self.known else {
             return Ok(Validators::default());
         };
-        let v = store.validators(self.feed, url.as_str())?;
+        let v = known.validators(url.as_str())?;
         let reader = self.spec.fingerprint(self.tz);
         Ok(if v.reader.as_deref() == Some(reader.as_str()) {
             v
@@ -353,11 +296,8 @@ impl<'a> Crawl<'a> {
         });
         let (mut items, mut pending, mut any_known) = (Vec::new(), Vec::new(), false);
         for item in listing.items {
-            let (known, stored) = match self.store {
-                Some(s) => (
-                    s.is_known(self.feed, &item.key)?,
-                    s.get(self.feed, &item.key)?,
-                ),
+            let (known, stored) = match self.known {
+                Some(k) => (k.is_known(&item.key)?, k.stored(&item.key)?),
                 None => (false, None),
             };
             any_known |= known;
@@ -369,6 +309,11 @@ impl<'a> Crawl<'a> {
             }
             items.push(item);
         }
+        // Stored validators count only for the extraction that produced them.
+        let v = Validators {
+            reader: Some(self.spec.fingerprint(self.tz)),
+            ..v
+        };
         let page = PageDone {
             number,
             url,
@@ -518,8 +463,8 @@ fn empty_page(number: usize, url: Url, warnings: Vec<Warning>) -> PageDone {
 /// Hands over, in order, the pages at the front of the queue whose detail pages are all done.
 async fn drain_finished(
     queue: &mut VecDeque<InFlight>,
-    on_page: &mut impl FnMut(PageDone) -> Result<(), ScrapeError>,
-) -> Result<(), ScrapeError> {
+    on_page: &mut impl FnMut(PageDone) -> Result<(), SourceError>,
+) -> Result<(), SourceError> {
     while queue
         .front()
         .is_some_and(|f| f.pending.iter().all(|(_, h)| h.is_finished()))

@@ -179,6 +179,36 @@ impl StoreError {
     }
 }
 
+/// What a source may ask the store about one feed while it reads: which items it already holds,
+/// and the validators of the pages it read. Nothing else: a source never writes.
+#[derive(Clone, Copy)]
+pub struct Known<'a> {
+    store: &'a Store,
+    feed: &'a FeedId,
+}
+
+impl Known<'_> {
+    /// Whether this key was ever seen in the feed, even if pruned since.
+    pub fn is_known(&self, key: &str) -> Result<bool, StoreError> {
+        self.store.is_known(self.feed, key)
+    }
+
+    /// The stored copy of an item, if the feed still holds it.
+    pub fn stored(&self, key: &str) -> Result<Option<StoredItem>, StoreError> {
+        self.store.get(self.feed, key)
+    }
+
+    /// Whether the feed holds no item yet (its first run).
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.store.count(self.feed)? == 0)
+    }
+
+    /// The validators stored for a page of the feed.
+    pub fn validators(&self, url: &str) -> Result<Validators, StoreError> {
+        self.store.validators(self.feed, url)
+    }
+}
+
 /// The store: typed reads from any thread, writes through the one writer.
 #[derive(Clone)]
 pub struct Store {
@@ -361,6 +391,11 @@ impl Store {
     /// Stored validators of a URL read for a feed.
     pub fn validators(&self, feed: &FeedId, url: &str) -> Result<Validators, StoreError> {
         Ok(self.backend.validators(feed, url)?.unwrap_or_default())
+    }
+
+    /// The read-only view of one feed that a source needs.
+    pub fn known<'a>(&'a self, feed: &'a FeedId) -> Known<'a> {
+        Known { store: self, feed }
     }
 
     /// A webhook's deliveries in order, oldest first.

@@ -135,6 +135,13 @@ pub struct RunRecord {
     pub errors: Vec<String>,
 }
 
+impl RunRecord {
+    /// The last recorded run of a feed, if it ran and its record reads.
+    pub fn last(store: &super::Store, feed: &crate::model::FeedId) -> Option<RunRecord> {
+        store.record(feed.as_str()).ok()?
+    }
+}
+
 impl Record for RunRecord {
     const KIND: RecordKind = RecordKind::Run;
     const VERSION: u32 = 1;

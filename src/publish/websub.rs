@@ -5,23 +5,24 @@
 use tracing::{info, warn};
 use url::Url;
 
-use crate::config::FeedSpec;
-use crate::pipeline::Runtime;
-use crate::publish::{Format, self_url};
+use super::{Format, self_url};
+use crate::config::{FeedSpec, Settings};
+use crate::fetch::Fetcher;
 
-/// Tells every hub that `feed`'s files changed. A hub that fails is logged; the run goes on.
-pub async fn announce(rt: &Runtime, feed: &FeedSpec) {
-    for hub in &rt.settings.websub_hubs {
+/// Tells every hub of `settings` that `feed`'s files changed. A hub that fails is logged; the run
+/// goes on.
+pub async fn ping_hubs(fetcher: &Fetcher, settings: &Settings, feed: &FeedSpec) {
+    for hub in &settings.websub_hubs {
         for format in Format::ALL {
-            let topic = self_url(&rt.settings.public_url, feed, format);
-            ping(rt, hub, &topic).await;
+            let topic = self_url(&settings.public_url, feed, format);
+            ping(fetcher, hub, &topic).await;
         }
     }
 }
 
-async fn ping(rt: &Runtime, hub: &Url, topic: &str) {
+async fn ping(fetcher: &Fetcher, hub: &Url, topic: &str) {
     let fields = [("hub.mode", "publish"), ("hub.url", topic)];
-    match rt.fetcher.post_form(hub, &fields).await {
+    match fetcher.post_form(hub, &fields).await {
         Ok(status) if status.is_success() => {
             info!(hub = %hub, topic, "WebSub hub notified.");
         }

@@ -1,0 +1,209 @@
+//! `check`, `once`, `preview`, `backfill` and `discover`: the commands that read feeds.
+
+use std::path::Path;
+
+use chrono::Utc;
+
+use super::print::print_report;
+use super::{Error, select_feeds, unknown_feed};
+use crate::config;
+use crate::fetch::Fetcher;
+use crate::pipeline::{RunReport, Runtime, run_many};
+use crate::store::Store;
+
+pub(super) fn check(path: &Path) -> Result<(), Error> {
+    let cfg = config::load(path)?;
+    let now = Utc::now();
+    for feed in &cfg.feeds {
+        println!("{}  \"{}\"  ({})", feed.id, feed.title, feed.path.display());
+        for s in &feed.sources {
+            println!("  source {} {}", s.kind(), s.url());
+        }
+        let next: Vec<String> = feed
+            .schedule
+            .upcoming(now, feed.timezone, 2)
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} ({} UTC)",
+                    t.with_timezone(&feed.timezone).format("%Y-%m-%d %H:%M %Z"),
+                    t.format("%H:%M")
+                )
+            })
+            .collect();
+        println!(
+            "  schedule \"{}\" in {}: next {}",
+            feed.schedule.as_str(),
+            feed.timezone,
+            next.join(", ")
+        );
+    }
+    println!(
+        "{}: OK, {} feed(s), {} webhook(s)",
+        cfg.path.display(),
+        cfg.feeds.len(),
+        cfg.webhooks.len()
+    );
+    Ok(())
+}
+
+pub(super) async fn once(path: &Path, names: &[String]) -> Result<(), Error> {
+    let cfg = config::load(path)?;
+    let feeds = select_feeds(&cfg, names)?;
+    let rt = Runtime::open(&cfg)?;
+    let reports = run_many(
+        &rt,
+        feeds.into_iter().cloned().collect(),
+        cfg.settings.fetch.concurrency,
+    )
+    .await;
+    for r in &reports {
+        print_report(r);
+    }
+    // Notifications this run queued (and any left from before) go out now; what must wait for a
+    // retry stays in the outbox for the next `once` or the daemon.
+    if !cfg.webhooks.is_empty() {
+        deliver_now(&rt, &cfg).await?;
+    }
+    let dir = cfg.settings.public_dir();
+    crate::publish::write_opml(&dir, &cfg.feeds, &cfg.settings.public_url).map_err(Error::io(
+        format!("cannot write {}/feeds.opml", dir.display()),
+    ))?;
+    if reports.iter().any(RunReport::failed) {
+        Err(Error::SomeFeedsFailed)
+    } else {
+        Ok(())
+    }
+}
+
+/// `once`: delivers what the outbox holds now and prints what stays queued.
+async fn deliver_now(rt: &Runtime, cfg: &config::Config) -> Result<(), Error> {
+    let delivered = crate::notify::outbox::deliver_all(
+        rt.store.clone(),
+        &rt.fetcher,
+        &cfg.webhooks,
+        rt.metrics.clone(),
+    )
+    .await?;
+    println!("webhooks: {delivered} message(s) delivered");
+    for hook in &cfg.webhooks {
+        let (queued, retrying, parked, hold) = crate::notify::outbox::counts(&rt.store, hook);
+        if queued + retrying + parked > 0 || hold.is_some() {
+            println!(
+                "  {}: {queued} queued, {retrying} retrying, {parked} parked{}",
+                hook.name,
+                hold.map(|h| format!(", {} ({})", h.state, h.reason))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn preview(
+    path: &Path,
+    name: Option<&str>,
+    file: Option<&Path>,
+    json: bool,
+) -> Result<(), Error> {
+    let cfg = match file {
+        Some(f) => config::validate::load_one_feed(path, f, |k| std::env::var(k).ok())?,
+        None => config::load(path)?,
+    };
+    let feed = match name {
+        Some(n) => cfg.feed(n).ok_or_else(|| unknown_feed(&cfg, n))?,
+        None => cfg
+            .feeds
+            .first()
+            .ok_or_else(|| Error::Failed("the feed file holds no feed".into()))?,
+    };
+    let fetcher = Fetcher::new(&cfg.settings.fetch)?;
+    let (store, note) = match Store::open(&cfg.settings) {
+        Ok(s) => (Some(s), None),
+        Err(e) => (
+            None,
+            Some(format!(
+                "new and stored items are not told apart: {}",
+                e.to_string().lines().next().unwrap_or("")
+            )),
+        ),
+    };
+    let mut p = crate::preview::preview(feed, &fetcher, store.as_ref()).await?;
+    p.store_note = note;
+    if json {
+        println!("{}", super::print::json(&p));
+    } else {
+        crate::preview::print_table(&p);
+    }
+    Ok(())
+}
+
+pub(super) async fn backfill(path: &Path, name: &str, pages: Option<usize>) -> Result<(), Error> {
+    let cfg = config::load(path)?;
+    let feed = cfg.feed(name).ok_or_else(|| unknown_feed(&cfg, name))?;
+    let rt = Runtime::open(&cfg)?;
+    let r = crate::backfill::backfill(&rt, feed, pages).await?;
+    let state = if r.finished {
+        "the archive's end was reached"
+    } else {
+        "not finished; run it again to continue"
+    };
+    println!(
+        "{}: {} page(s), {} new item(s); {state}",
+        feed.id, r.pages, r.new
+    );
+    Ok(())
+}
+
+/// `discover URL [--write FILE [--force]]`.
+pub(super) async fn discover(
+    path: &Path,
+    url: &str,
+    write: Option<&Path>,
+    force: bool,
+) -> Result<(), Error> {
+    let page = url::Url::parse(url).map_err(|e| {
+        Error::Usage(format!(
+            "{url}: {e}\n  hint: give the page's full URL, https://…"
+        ))
+    })?;
+    // The settings' [fetch] when there are settings; defaults otherwise.
+    let settings = match config::load(path) {
+        Ok(cfg) => cfg.settings.fetch,
+        Err(_) => config::FetchSettings::default(),
+    };
+    let fetcher = Fetcher::new(&settings)?;
+    let found = crate::discover::discover(&fetcher, &page).await?;
+    for f in &found.feeds {
+        println!("feed offered: {} ({} entries)", f.url, f.entries);
+    }
+    let Some(draft) = crate::discover::draft(&found) else {
+        return Err(Error::Failed(format!(
+            "{page}: no feed offered and no repeated structure with links found\n  hint: open the page's listing of articles (a category or news page), not its front page"
+        )));
+    };
+    println!("\n{draft}");
+    // A preview of the draft, as `preview` would show it.
+    let dir = tempfile::tempdir().map_err(Error::io("cannot make a temporary directory"))?;
+    let (settings_file, feed_file) = (dir.path().join("s.toml"), dir.path().join("draft.toml"));
+    let io = || Error::io("cannot write the draft to a temporary directory");
+    std::fs::write(&settings_file, "state_dir = \"state\"\n").map_err(io())?;
+    std::fs::write(&feed_file, &draft).map_err(io())?;
+    let cfg = config::validate::load_one_feed(&settings_file, &feed_file, |_| None)?;
+    if let Some(feed) = cfg.feeds.first() {
+        let p = crate::preview::preview(feed, &fetcher, None).await?;
+        crate::preview::print_table(&p);
+    }
+    if let Some(out) = write {
+        if out.exists() && !force {
+            return Err(Error::Usage(format!(
+                "{} exists; not overwritten\n  hint: add --force, or choose another name",
+                out.display()
+            )));
+        }
+        std::fs::write(out, &draft)
+            .map_err(Error::io(format!("cannot write {}", out.display())))?;
+        println!("written to {}", out.display());
+    }
+    Ok(())
+}

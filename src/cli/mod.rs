@@ -1,0 +1,181 @@
+//! The command line: what it accepts (clap definitions, here), and one function per subcommand in
+//! the file of its group: `feeds` (check, once, preview, backfill, discover), `store` (items, status,
+//! export, import), `hooks` (notify-test, deliveries). Each returns `Result<(), Error>`; `main` prints
+//! the error and exits with its code. `print` formats what the commands show.
+
+mod feeds;
+mod hooks;
+mod print;
+mod store;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Config};
+pub use crate::error::Error;
+
+/// feedwright: feeds for sites that have none, merged, remembered, republished, announced.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// The settings file (default: $FEEDWRIGHT_CONFIG, ./config/feedwright.toml, /etc/feedwright/feedwright.toml).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The daemon: runs every feed on its schedule until SIGTERM or Ctrl-C.
+    Run,
+    /// Runs every (or the named) feed now, publishes, exits; exit 2 if any feed failed.
+    Once {
+        /// Feed ids (file stems in the feeds directory); default: all.
+        feeds: Vec<String>,
+    },
+    /// Validates the settings and every feed file; prints each feed's next two runs.
+    Check,
+    /// Fetches and extracts a feed without storing: items, dates, warnings.
+    Preview {
+        /// The feed id.
+        #[arg(required_unless_present = "file", conflicts_with = "file")]
+        feed: Option<String>,
+        /// A feed file outside the feeds directory.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Walks a feed's archive page by page and stores everything; resumable; never notifies.
+    Backfill {
+        feed: String,
+        /// Listing pages to read in this call (default: to the end).
+        #[arg(long)]
+        pages: Option<usize>,
+    },
+    /// Lists what is stored for a feed, newest first.
+    Items {
+        feed: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per feed: last run, outcome, items, next run; per webhook: queued, retrying, parked, held.
+    Status,
+    /// Sends a sample message to a webhook and prints the receiver's answer.
+    NotifyTest { webhook: String },
+    /// Finds a site's feeds, or drafts a scrape source from the page's structure.
+    Discover {
+        url: String,
+        /// Save the draft, e.g. feeds/news.toml (refuses to overwrite without --force).
+        #[arg(long)]
+        write: Option<PathBuf>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Writes the whole store to standard output as JSON Lines (a backup, or a move to another
+    /// version); the daemon must be stopped. Exit 1 when some record could not be read.
+    Export,
+    /// Reads an export into an empty store.
+    Import {
+        /// The file `export` wrote; `-` for standard input.
+        file: PathBuf,
+    },
+    /// The webhook outbox.
+    Deliveries {
+        #[command(subcommand)]
+        action: DeliveriesAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesAction {
+    /// Re-queues a webhook's parked deliveries (and lifts a pause or disable).
+    Replay {
+        webhook: String,
+        /// Only those created at or after this time (RFC 3339, e.g. 2026-11-28T10:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+    },
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    let path = config::discover(cli.config.as_deref());
+    match cli.command {
+        Command::Check => feeds::check(&path),
+        Command::Once { feeds } => feeds::once(&path, &feeds).await,
+        Command::Items { feed, limit, json } => store::items(&path, &feed, limit, json),
+        Command::Status => store::status(&path),
+        Command::NotifyTest { webhook } => hooks::notify_test(&path, &webhook).await,
+        Command::Discover { url, write, force } => {
+            feeds::discover(&path, &url, write.as_deref(), force).await
+        }
+        Command::Deliveries {
+            action: DeliveriesAction::Replay { webhook, since },
+        } => hooks::replay(&path, &webhook, since.as_deref()).await,
+        Command::Preview { feed, file, json } => {
+            feeds::preview(&path, feed.as_deref(), file.as_deref(), json).await
+        }
+        Command::Backfill { feed, pages } => feeds::backfill(&path, &feed, pages).await,
+        Command::Export => store::export(&path),
+        Command::Import { file } => store::import(&path, &file).await,
+        Command::Run => match config::load(&path) {
+            Ok(cfg) => crate::daemon::run(cfg).await,
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+/// Resolves feed names; empty means all.
+pub(crate) fn select_feeds<'a>(
+    cfg: &'a Config,
+    names: &[String],
+) -> Result<Vec<&'a config::FeedSpec>, Error> {
+    if names.is_empty() {
+        return Ok(cfg.feeds.iter().collect());
+    }
+    names
+        .iter()
+        .map(|n| cfg.feed(n).ok_or_else(|| unknown_feed(cfg, n)))
+        .collect()
+}
+
+pub(crate) fn unknown_feed(cfg: &Config, name: &str) -> Error {
+    let known: Vec<&str> = cfg.feeds.iter().map(|f| f.id.as_str()).collect();
+    Error::Usage(format!(
+        "there is no feed `{name}` in {}\n  hint: a feed's id is its file name; known feeds: {}",
+        cfg.settings.feeds_dir.display(),
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    ))
+}
+
+pub(crate) fn find_hook<'a>(
+    cfg: &'a config::Config,
+    webhook: &str,
+) -> Result<&'a config::Webhook, Error> {
+    cfg.webhooks
+        .iter()
+        .find(|w| w.name == webhook)
+        .ok_or_else(|| {
+            let known: Vec<&str> = cfg.webhooks.iter().map(|w| w.name.as_str()).collect();
+            Error::Usage(format!(
+                "there is no webhook `{webhook}` in {}\n  hint: known webhooks: {}",
+                cfg.path.display(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })
+}

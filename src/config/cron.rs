@@ -8,6 +8,21 @@ use std::str::FromStr;
 use crate::zone::Tz;
 use chrono::{DateTime, Utc};
 
+/// Why a schedule cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CronError {
+    #[error("`{expr}` has {fields} fields; a cron expression has 5 (or 6/7 with seconds and year)")]
+    Fields { expr: String, fields: usize },
+    #[error("`{expr}` is not a valid cron expression: {error}")]
+    Invalid { expr: String, error: cron::error::Error },
+    #[error(
+        "day-of-week `{field}` is not understood: use 0-7 (0 and 7 are Sunday) or SUN-SAT, with ranges, lists and steps"
+    )]
+    DayOfWeek { field: String },
+    #[error("day-of-week range `{range}` runs backwards")]
+    Backwards { range: String },
+}
+
 /// A parsed schedule: one cron schedule, or two whose union is the Unix meaning.
 #[derive(Debug, Clone)]
 pub struct Schedule {
@@ -17,24 +32,27 @@ pub struct Schedule {
 
 impl Schedule {
     /// Parses any accepted form; the error says what is wrong.
-    pub fn parse(expr: &str) -> Result<Schedule, String> {
+    pub fn parse(expr: &str) -> Result<Schedule, CronError> {
         let expr = expr.trim();
         let fields: Vec<&str> = expr.split_whitespace().collect();
         let translated = match fields.len() {
             1 if expr.starts_with('@') => vec![expr.to_string()],
             5 => unix_to_cron(&fields)?,
             6 | 7 => vec![fields.join(" ")],
-            n => {
-                return Err(format!(
-                    "`{expr}` has {n} fields; a cron expression has 5 (or 6/7 with seconds and year)"
-                ));
+            fields => {
+                return Err(CronError::Fields {
+                    expr: expr.to_string(),
+                    fields,
+                });
             }
         };
         let parts = translated
             .iter()
             .map(|e| {
-                cron::Schedule::from_str(e)
-                    .map_err(|err| format!("`{expr}` is not a valid cron expression: {err}"))
+                cron::Schedule::from_str(e).map_err(|error| CronError::Invalid {
+                    expr: expr.to_string(),
+                    error,
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Schedule {
@@ -74,7 +92,7 @@ impl Schedule {
 }
 
 /// `min hour dom month dow` → `0 min hour dom month dow`, split in two when dom and dow are both set.
-fn unix_to_cron(f: &[&str]) -> Result<Vec<String>, String> {
+fn unix_to_cron(f: &[&str]) -> Result<Vec<String>, CronError> {
     let dow = translate_dow(f[4])?;
     let restricted = |s: &str| s != "*" && s != "?";
     if restricted(f[2]) && restricted(f[4]) {
@@ -92,7 +110,7 @@ fn unix_to_cron(f: &[&str]) -> Result<Vec<String>, String> {
 const DAY_NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 /// Unix day-of-week (0-7, 0 and 7 = Sunday, names, ranges, lists, steps) as an explicit 1-7 list.
-fn translate_dow(field: &str) -> Result<String, String> {
+fn translate_dow(field: &str) -> Result<String, CronError> {
     if field == "*" || field == "?" {
         return Ok("*".into());
     }
@@ -112,7 +130,9 @@ fn translate_dow(field: &str) -> Result<String, String> {
             None => (day(range, field)?, day(range, field)?),
         };
         if lo > hi {
-            return Err(format!("day-of-week range `{range}` runs backwards"));
+            return Err(CronError::Backwards {
+                range: range.to_string(),
+            });
         }
         (lo..=hi).step_by(step).for_each(|d| days[d % 7] = true);
     }
@@ -124,7 +144,7 @@ fn translate_dow(field: &str) -> Result<String, String> {
 }
 
 /// 0-7 or a three-letter name; 7 stays 7 here so that `5-7` is a valid range (it maps to Sunday).
-fn day(s: &str, field: &str) -> Result<usize, String> {
+fn day(s: &str, field: &str) -> Result<usize, CronError> {
     if let Ok(n) = s.parse::<usize>() {
         return if n <= 7 { Ok(n) } else { Err(bad_dow(field)) };
     }
@@ -134,10 +154,10 @@ fn day(s: &str, field: &str) -> Result<usize, String> {
         .ok_or_else(|| bad_dow(field))
 }
 
-fn bad_dow(field: &str) -> String {
-    format!(
-        "day-of-week `{field}` is not understood: use 0-7 (0 and 7 are Sunday) or SUN-SAT, with ranges, lists and steps"
-    )
+fn bad_dow(field: &str) -> CronError {
+    CronError::DayOfWeek {
+        field: field.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -210,13 +230,17 @@ mod tests {
     fn other_forms_and_errors() {
         assert!(Schedule::parse("@hourly").is_ok());
         assert!(Schedule::parse("0 */5 * * * *").is_ok());
-        assert!(Schedule::parse("* * *").unwrap_err().contains("3 fields"));
+        assert!(matches!(
+            Schedule::parse("* * *"),
+            Err(CronError::Fields { fields: 3, .. })
+        ));
         assert!(Schedule::parse("61 * * * *").is_err());
-        assert!(
-            Schedule::parse("0 9 * * 8")
-                .unwrap_err()
-                .contains("day-of-week")
-        );
-        assert!(Schedule::parse("0 9 * * 5-2").is_err());
+        let eight = Schedule::parse("0 9 * * 8").unwrap_err();
+        assert!(matches!(&eight, CronError::DayOfWeek { field } if field == "8"));
+        assert!(eight.to_string().contains("day-of-week `8`"));
+        assert!(matches!(
+            Schedule::parse("0 9 * * 5-2"),
+            Err(CronError::Backwards { .. })
+        ));
     }
 }

@@ -3,9 +3,24 @@
 
 use std::path::Path;
 
-/// Replaces every `${NAME}` in `text` with the variable's value, through `lookup`.
-/// `Err(name)` names the first variable that is not set.
-pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+/// A `${NAME}` whose variable is not set.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("environment variable `{name}` is not set")]
+pub struct Unset {
+    pub name: String,
+}
+
+/// A `*_file` secret that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read `{}`: {error}", path.display())]
+pub struct Unreadable {
+    pub path: std::path::PathBuf,
+    pub error: std::io::Error,
+}
+
+/// Replaces every `${NAME}` in `text` with the variable's value, through `lookup`; the first
+/// variable that is not set is the error.
+pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, Unset> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -14,7 +29,9 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Str
         };
         let name = &rest[start + 2..start + 2 + len];
         out.push_str(&rest[..start]);
-        out.push_str(&lookup(name).ok_or_else(|| name.to_string())?);
+        out.push_str(&lookup(name).ok_or_else(|| Unset {
+            name: name.to_string(),
+        })?);
         rest = &rest[start + 3 + len..];
     }
     out.push_str(rest);
@@ -22,10 +39,13 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Str
 }
 
 /// The content of a secret file, without its trailing newline.
-pub fn read_secret(path: &Path) -> Result<String, String> {
+pub fn read_secret(path: &Path) -> Result<String, Unreadable> {
     std::fs::read_to_string(path)
         .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))
+        .map_err(|error| Unreadable {
+            path: path.to_path_buf(),
+            error,
+        })
 }
 
 #[cfg(test)]
@@ -37,6 +57,6 @@ mod tests {
         let env = |k: &str| (k == "HOOK").then(|| "https://h/1".to_string());
         assert_eq!(expand("${HOOK}?x=1", env).unwrap(), "https://h/1?x=1");
         assert_eq!(expand("plain $HOME {x}", env).unwrap(), "plain $HOME {x}");
-        assert_eq!(expand("a${NOPE}b", env).unwrap_err(), "NOPE");
+        assert_eq!(expand("a${NOPE}b", env).unwrap_err().name, "NOPE");
     }
 }

@@ -244,15 +244,12 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     pub(super) fn expand(&mut self, s: &Str, key: &str) -> Option<String> {
         let env = self.env;
         env::expand(s.get_ref(), env)
-            .map_err(|name| {
-                self.err(
-                    s.span(),
-                    key,
-                    format!("environment variable `{name}` is not set"),
-                    format!(
-                        "export {name}=… before starting feedwright, or write the value itself"
-                    ),
-                )
+            .map_err(|unset| {
+                let hint = format!(
+                    "export {}=… before starting feedwright, or write the value itself",
+                    unset.name
+                );
+                self.err(s.span(), key, unset.to_string(), hint)
             })
             .ok()
     }
@@ -346,7 +343,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     pub(super) fn schedule(&mut self, s: &Str, key: &str) -> Option<Schedule> {
         let hint = "use 5-field Unix cron such as \"*/30 * * * *\" (minute hour day month weekday) or @hourly / @daily";
         let schedule = Schedule::parse(s.get_ref())
-            .map_err(|m| self.err(s.span(), key, m, hint))
+            .map_err(|e| self.err(s.span(), key, e.to_string(), hint))
             .ok()?;
         if schedule.next_after(chrono::Utc::now(), Tz::utc()).is_none() {
             let msg = format!("`{}` never runs (no such date from now on)", s.get_ref());
@@ -626,7 +623,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .filter(|p| p.exists());
         let path = credential.unwrap_or_else(|| self.path(name));
         env::read_secret(&path)
-            .map_err(|m| self.err(f.span(), key, m, "make the file readable by feedwright (under systemd use LoadCredential= and %d/NAME)"))
+            .map_err(|e| self.err(f.span(), key, e.to_string(), "make the file readable by feedwright (under systemd use LoadCredential= and %d/NAME)"))
             .ok()
     }
 

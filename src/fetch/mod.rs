@@ -84,7 +84,10 @@ pub enum FetchError {
     #[error("{url}: more than {MAX_REDIRECTS} redirects")]
     TooManyRedirects { url: Url },
     #[error("cannot build the HTTP client: {0}")]
-    Client(String),
+    Client(Arc<reqwest::Error>),
+    /// A fetch that was started could not be finished (its task stopped, or no URL was left).
+    #[error("page {number}: {why}")]
+    Lost { number: usize, why: String },
     #[error(
         "{url}: redirected to {to}, a private or local address; not followed\n  hint: only a source configured on such an address may lead there"
     )]
@@ -112,6 +115,7 @@ impl FetchError {
             | FetchError::OffSite { .. }
             | FetchError::TooManyRedirects { .. }
             | FetchError::Client(_)
+            | FetchError::Lost { .. }
             | FetchError::Private { .. }
             | FetchError::Robots { .. } => false,
         }
@@ -125,7 +129,7 @@ pub struct Fetcher {
     http: reqwest::Client,
     /// For https URLs: built on first use, since reading the system's CA bundle costs a few
     /// milliseconds of CPU that a run over plain-http sites never needs.
-    https: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    https: Arc<OnceLock<Result<reqwest::Client, Arc<reqwest::Error>>>>,
     settings: Arc<FetchSettings>,
     max_body: u64,
     per_host: usize,
@@ -148,7 +152,7 @@ impl Fetcher {
         let http = builder(settings)
             .tls_certs_only(no_roots)
             .build()
-            .map_err(|e| FetchError::Client(e.to_string()))?;
+            .map_err(|e| FetchError::Client(Arc::new(e)))?;
         let (max_body, per_host) = (settings.max_body, settings.per_host_concurrency.max(1));
         let settings = Arc::new(settings.clone());
         Ok(Fetcher {
@@ -200,7 +204,7 @@ impl Fetcher {
         }
         let built = self
             .https
-            .get_or_init(|| builder(&self.settings).build().map_err(|e| e.to_string()));
+            .get_or_init(|| builder(&self.settings).build().map_err(Arc::new));
         built.as_ref().map_err(|e| FetchError::Client(e.clone()))
     }
 

@@ -435,8 +435,16 @@ impl Ahead {
         match self.handles.remove(&number) {
             Some(h) => h
                 .await
-                .unwrap_or_else(|e| Err(FetchError::Client(format!("page fetch stopped: {e}")))),
-            None => Err(FetchError::Client(format!("no URL for page {number}"))),
+                .unwrap_or_else(|e| {
+                    Err(FetchError::Lost {
+                        number,
+                        why: format!("the fetch stopped: {e}"),
+                    })
+                }),
+            None => Err(FetchError::Lost {
+                number,
+                why: "the paging template gives no URL for it".into(),
+            }),
         }
     }
 }

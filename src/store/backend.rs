@@ -7,6 +7,19 @@ use super::records::RecordKind;
 use crate::model::delivery::Delivery;
 use crate::model::{FeedId, StoredItem, Validators};
 
+/// A stored record that cannot be read, named with why (export leaves it out and says so).
+#[derive(Debug, thiserror::Error)]
+#[error("{what}")]
+pub struct Unreadable {
+    pub what: String,
+}
+
+impl Unreadable {
+    pub fn new(what: impl Into<String>) -> Unreadable {
+        Unreadable { what: what.into() }
+    }
+}
+
 /// One store's data. Reads may come from any thread at any time; `transact` is called by the
 /// store's one writer thread only (see `writer.rs`), never concurrently with itself.
 pub trait Backend: Send + Sync + 'static {
@@ -29,7 +42,7 @@ pub trait Backend: Send + Sync + 'static {
     /// Every record, for export; a record that cannot be read is passed as `Err` with its name.
     fn dump(
         &self,
-        sink: &mut dyn FnMut(Result<Dumped, String>) -> Result<(), StoreError>,
+        sink: &mut dyn FnMut(Result<Dumped, Unreadable>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
     /// Runs `work` as one atomic transaction. `work` may be called more than once (a backend may
     /// retry); only its last call's writes count. Durable after the next `sync`.

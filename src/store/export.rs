@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::backend::{Backend, Dumped, Tx};
+use super::backend::{Backend, Dumped, Tx, Unreadable};
 use super::records::{RecordKind, from_state, split_version};
 use super::{SCHEMA_VERSION, StoreError, policy};
 use crate::model::delivery::Delivery;
@@ -123,7 +123,7 @@ fn write_line(out: &mut dyn Write, r: &Line) -> Result<(), StoreError> {
 }
 
 /// The line a dumped record becomes.
-fn line(d: Dumped) -> Result<Line, String> {
+fn line(d: Dumped) -> Result<Line, Unreadable> {
     Ok(match d {
         Dumped::Item(item) => Line::Item { item },
         Dumped::Tombstone {
@@ -147,8 +147,10 @@ fn line(d: Dumped) -> Result<Line, String> {
         },
         Dumped::Record { kind, key, value } => {
             let name = || format!("{} record {key}", kind.name());
-            let (version, json) = split_version(&value).ok_or_else(name)?;
-            let value = serde_json::from_slice(json).map_err(|e| format!("{}: {e}", name()))?;
+            let (version, json) =
+                split_version(&value).ok_or_else(|| Unreadable::new(name()))?;
+            let value = serde_json::from_slice(json)
+                .map_err(|e| Unreadable::new(format!("{}: {e}", name())))?;
             Line::Record {
                 kind,
                 key,
@@ -180,7 +182,7 @@ pub fn export(backend: &dyn Backend, out: &mut dyn Write) -> Result<Exported, St
                 done.records += 1;
                 write_line(out, &l)?;
             }
-            Err(name) => done.unreadable.push(name),
+            Err(unreadable) => done.unreadable.push(unreadable.what),
         }
         Ok(())
     })?;

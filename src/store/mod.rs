@@ -151,6 +151,11 @@ pub enum StoreError {
         "a stored record is damaged ({what}): {reason}\n  hint: `feedwright export` keeps what is readable; move the state directory aside and `import` it"
     )]
     Corrupt { what: String, reason: String },
+    /// A health check's write did not come back in time.
+    #[error(
+        "it did not answer within {bound_secs} s (a write has been running for {busy_secs} s)"
+    )]
+    Stalled { bound_secs: u64, busy_secs: u64 },
     /// A backend's own signal to retry a transaction; never leaves the backend.
     #[error("transaction conflict")]
     Conflict,
@@ -338,21 +343,19 @@ impl Store {
     /// Whether the store is making progress: it has not failed for good, and a small durable
     /// write through the writer answers within `bound`. A write that succeeded in the last
     /// second counts, so frequent checks (every `/healthz`) cost at most one write a second.
-    pub async fn check(&self, bound: Duration) -> Result<(), String> {
+    pub async fn check(&self, bound: Duration) -> Result<(), StoreError> {
         if let Some(why) = self.failed() {
-            return Err(why);
+            return Err(StoreError::Failed { why });
         }
         if self.writer.state.wrote_within(Duration::from_secs(1)) {
             return Ok(());
         }
         match tokio::time::timeout(bound, self.ping()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!(
-                "it did not answer within {} s (a write has been running for {} s)",
-                bound.as_secs(),
-                self.busy_for().unwrap_or_default().as_secs()
-            )),
+            Ok(done) => done,
+            Err(_) => Err(StoreError::Stalled {
+                bound_secs: bound.as_secs(),
+                busy_secs: self.busy_for().unwrap_or_default().as_secs(),
+            }),
         }
     }
 

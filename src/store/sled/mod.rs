@@ -35,7 +35,7 @@ mod tx;
 use self::keys::{item_key, lossy, prefix, record_key, split_feed_key, split_key};
 use self::migrate::{check_schema, remove_unfinished_snapshots};
 use self::tx::SledTx;
-use super::backend::{Backend, Dumped, Tx};
+use super::backend::{Backend, Dumped, Tx, Unreadable};
 use super::records::RecordKind;
 use super::{StateLock, StoreError};
 use crate::model::delivery::Delivery;
@@ -323,14 +323,14 @@ impl Backend for SledBackend {
 
     fn dump(
         &self,
-        sink: &mut dyn FnMut(Result<Dumped, String>) -> Result<(), StoreError>,
+        sink: &mut dyn FnMut(Result<Dumped, Unreadable>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         for entry in self.trees[ITEMS].iter() {
             let (k, v) = entry.map_err(db_err)?;
             let item = serde_json::from_slice::<StoredItem>(&v);
             sink(
                 item.map(Dumped::Item)
-                    .map_err(|e| format!("item {}: {e}", lossy(&k))),
+                    .map_err(|e| Unreadable::new(format!("item {}: {e}", lossy(&k)))),
             )?;
         }
         for entry in self.trees[SEEN].iter() {
@@ -341,14 +341,14 @@ impl Backend for SledBackend {
                 key,
                 at_millis,
             });
-            sink(d.ok_or_else(|| format!("seen key {}", lossy(&k))))?;
+            sink(d.ok_or_else(|| Unreadable::new(format!("seen key {}", lossy(&k)))))?;
         }
         for entry in self.trees[LINKS].iter() {
             let (k, v) = entry.map_err(db_err)?;
             let d = split_feed_key(&k)
                 .zip(String::from_utf8(v.to_vec()).ok())
                 .map(|((feed, link), key)| Dumped::Link { feed, link, key });
-            sink(d.ok_or_else(|| format!("link {}", lossy(&k))))?;
+            sink(d.ok_or_else(|| Unreadable::new(format!("link {}", lossy(&k)))))?;
         }
         for entry in self.trees[VALIDATORS].iter() {
             let (k, v) = entry.map_err(db_err)?;
@@ -359,7 +359,7 @@ impl Backend for SledBackend {
                     url,
                     validators,
                 });
-            sink(d.ok_or_else(|| format!("validators {}", lossy(&k))))?;
+            sink(d.ok_or_else(|| Unreadable::new(format!("validators {}", lossy(&k)))))?;
         }
         for entry in self.trees[RECORDS].iter() {
             let (k, v) = entry.map_err(db_err)?;
@@ -370,14 +370,14 @@ impl Backend for SledBackend {
                     value: v.to_vec(),
                 })
             });
-            sink(d.ok_or_else(|| format!("record {}", lossy(&k))))?;
+            sink(d.ok_or_else(|| Unreadable::new(format!("record {}", lossy(&k)))))?;
         }
         for entry in self.trees[OUTBOX].iter() {
             let (k, v) = entry.map_err(db_err)?;
             let d = serde_json::from_slice::<Delivery>(&v);
             sink(
                 d.map(Dumped::Delivery)
-                    .map_err(|e| format!("delivery {}: {e}", lossy(&k))),
+                    .map_err(|e| Unreadable::new(format!("delivery {}: {e}", lossy(&k)))),
             )?;
         }
         Ok(())

@@ -9,10 +9,10 @@ use super::LANGUAGES;
 /// Every word of one language that the date layers read. Each file in `lang/` holds one, as
 /// `pub const LANG: Language`. Words are lower case: the text is lower-cased before it is matched.
 /// A word the tables do not name is ignored wherever it stands ("Posted on", "Опубликовано:", "г.",
-/// "de"), so there is no list of such words to keep.
+/// "жылғы", "de"), so there is no list of such words to keep.
 #[derive(Debug)]
 pub struct Language {
-    /// ISO 639-1 code ("en", "ru"), for tests and messages.
+    /// ISO 639-1 code ("en", "kk"), for tests and messages.
     pub code: &'static str,
     /// Month names, January first: every form a date prints them in (nominative, genitive,
     /// possessive, abbreviations). A trailing "." in the text is ignored.
@@ -21,7 +21,7 @@ pub struct Language {
     /// somewhere and a month elsewhere (Spanish and French "mar", English "Mar") from the month:
     /// such a word is taken as the month only when the text names no other month.
     pub weekdays: [&'static [&'static str]; 7],
-    /// Words after "N units" in an "ago" form ("ago", "назад"); may be several words.
+    /// Words after "N units" in an "ago" form ("ago", "назад", "бұрын"); may be several words.
     pub ago_after: &'static [&'static str],
     /// Words before "N units" in an "ago" form ("vor", "il y a", "hace"); may be several words.
     pub ago_before: &'static [&'static str],

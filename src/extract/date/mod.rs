@@ -4,11 +4,12 @@
 //!    chrono `formats`, a fast path);
 //! 3. day-first numeric forms (`21.04.2021`, `21/04/2021 10:14`; month-first only when the first
 //!    number is more than 12);
-//! 4. "N units ago" forms ("2 hours ago", "hace 3 días", "3 дня назад"), tried before month names
+//! 4. "N units ago" forms ("2 hours ago", "hace 3 días", "3 сағат бұрын"), tried before month names
 //!    since Spanish "ago" is August;
 //! 5. month names of any language, any case, full or abbreviated, with or without weekday and time,
-//!    day and month in either order, the year anywhere ("Среда, 21 Апрель 2021 10:14");
-//! 6. today/yesterday words, with or without a time ("вчера в 10:14", "сегодня", "yesterday").
+//!    day and month in either order, the year anywhere ("Среда, 21 Апрель 2021 10:14",
+//!    "2024 жылғы 21 сәуір", "2024-yil 21-aprel");
+//! 6. today/yesterday words, with or without a time ("вчера в 10:14", "сегодня", "kecha, 18:45").
 //!
 //! Words around the date ("Posted on", "Опубликовано:", "г.") are ignored. A date without an offset is
 //! read in the feed's time zone; results are UTC.
@@ -20,14 +21,14 @@
 //! # Languages
 //! These layers hold no word of any language: every month name, weekday, "ago" word, unit,
 //! today/yesterday word, "just now" and am/pm word comes from a [`Language`] table, one file per
-//! language in `lang/` (`lang/en.rs`, `lang/ru.rs`, ...), each one `pub const LANG: Language`.
+//! language in `lang/` (`lang/en.rs`, `lang/kk.rs`, ...), each one `pub const LANG: Language`.
 //! `build.rs` registers every file there in [`LANGUAGES`], in file-name order.
 //!
 //! To add a language, add `lang/<code>.rs` and nothing else: fill `code`, `months` (January first,
 //! every form dates print), `weekdays` (Monday first), `ago_after`/`ago_before` ("ago", "vor"),
 //! `one` ("an"), `units` (stem, [`unit`] seconds), `day_words` (word, days back), `now_words`, `am`,
 //! `pm`, `hour_marks` and `formats` (empty slices where the language has none), and put its tests in
-//! the same file, calling `testing::check` (see `lang/ru.rs`). The files are reached through the
+//! the same file, calling `testing::check` (see `lang/kk.rs`). The files are reached through the
 //! build script's output, which `cargo fmt` does not follow: format them with
 //! `rustfmt --edition 2024 src/extract/date/lang/*.rs`.
 //!
@@ -264,8 +265,8 @@ fn named(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
         Token::Number(n, 4) => Some(*n as i32),
         _ => None,
     });
-    // The day is the number next to the month name: before it ("21 April"),
-    // else after ("April 21"); a four-digit year is never the day.
+    // The day is the number next to the month name: before it ("21 April", "2024 жылғы 21 сәуір"),
+    // else after ("April 21", "2024 жылғы сәуірдің 21-і"); a four-digit year is never the day.
     let is_day = |t: Option<&Token>| match t {
         Some(Token::Number(n, len)) if *len <= 2 && (1..=31).contains(n) => Some(*n),
         _ => None,
@@ -328,6 +329,8 @@ mod tests {
             "Read more...",
             "Page 7 of 26",
             "hierarchy",
+            "2024-yil",
+            "3 сағат",
         ] {
             assert_eq!(parse_date(s, &cx), None, "{s}");
         }
@@ -349,5 +352,20 @@ mod tests {
             parse_date("04/05/2021", &DateContext::zone(Tz::utc())),
             Some(utc("2021-05-04T00:00:00Z"))
         );
+    }
+
+    #[test]
+    fn numbers_with_words_stuck_to_them_leave_numeric_forms_alone() {
+        let cx = DateContext::zone("Asia/Almaty".parse().unwrap());
+        for (text, want) in [
+            ("2024-04-21", "2024-04-20T19:00:00Z"),
+            ("2024-04-21 10:14", "2024-04-21T05:14:00Z"),
+            ("21-04-2024", "2024-04-20T19:00:00Z"),
+            ("2024-yil 21-aprel", "2024-04-20T19:00:00Z"),
+            ("2024-жылдын 21-апрели", "2024-04-20T19:00:00Z"),
+            ("21-aprel 2024-yil", "2024-04-20T19:00:00Z"),
+        ] {
+            assert_eq!(parse_date(text, &cx), Some(utc(want)), "{text}");
+        }
     }
 }

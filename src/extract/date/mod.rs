@@ -15,8 +15,8 @@
 //! read in the feed's time zone; results are UTC.
 //!
 //! In the flow: `source::extract` reads the text a feed's `date` selector found with [`parse_date`],
-//! in the feed's zone and `date_format`s ([`DateContext`]); feed imports read dates their parser
-//! could not, and `discover` asks whether an element's text is a date at all.
+//! in the feed's zone and `date_format`s ([`DateContext`]); imported feeds' timestamps are read here
+//! too (`source::feed`), and `discover` asks whether an element's text is a date at all.
 //!
 //! # Languages
 //! These layers hold no word of any language: every month name, weekday, "ago" word, unit,

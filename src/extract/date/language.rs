@@ -28,7 +28,7 @@ pub struct Language {
     /// Words that stand for the count 1 in "ago" forms ("an hour ago", "vor einer Stunde").
     pub one: &'static [&'static str],
     /// The units of "ago" forms: a word beginning with the stem names the unit, worth the seconds
-    /// ([`unit`]). Stems are matched only in this language's "ago" forms.
+    /// ([`unit`](mod@unit)). Stems are matched only in this language's "ago" forms.
     pub units: &'static [(&'static str, i64)],
     /// Today, yesterday, the day before yesterday, as whole words or phrases, with the days back.
     pub day_words: &'static [(&'static str, i64)],

@@ -26,7 +26,7 @@
 //!
 //! To add a language, add `lang/<code>.rs` and nothing else: fill `code`, `months` (January first,
 //! every form dates print), `weekdays` (Monday first), `ago_after`/`ago_before` ("ago", "vor"),
-//! `one` ("an"), `units` (stem, [`unit`] seconds), `day_words` (word, days back), `now_words`, `am`,
+//! `one` ("an"), `units` (stem, [`unit`](mod@unit) seconds), `day_words` (word, days back), `now_words`, `am`,
 //! `pm`, `hour_marks` and `formats` (empty slices where the language has none), and put its tests in
 //! the same file, calling `testing::check` (see `lang/kk.rs`). The files are reached through the
 //! build script's output, which `cargo fmt` does not follow: format them with

@@ -14,9 +14,10 @@
 //! Words around the date ("Posted on", "Опубликовано:", "г.") are ignored. A date without an offset is
 //! read in the feed's time zone; results are UTC.
 //!
-//! In the flow: `source::extract` reads the text a feed's `date` selector found with [`parse_date`],
-//! in the feed's zone and `date_format`s ([`DateContext`]); imported feeds' timestamps are read here
-//! too (`source::feed`), and `discover` asks whether an element's text is a date at all.
+//! In the flow: `source::extract` reads the text a feed's `date` selector found with
+//! [`parse_date`], in the feed's zone and `date_format`s ([`DateContext`]); imported feeds'
+//! timestamps are read here too (`source::feed`), and `discover` asks whether an element's text is
+//! a date at all.
 //!
 //! # Languages
 //! These layers hold no word of any language: every month name, weekday, "ago" word, unit,
@@ -26,9 +27,9 @@
 //!
 //! To add a language, add `lang/<code>.rs` and nothing else: fill `code`, `months` (January first,
 //! every form dates print), `weekdays` (Monday first), `ago_after`/`ago_before` ("ago", "vor"),
-//! `one` ("an"), `units` (stem, [`unit`](mod@unit) seconds), `day_words` (word, days back), `now_words`, `am`,
-//! `pm`, `hour_marks` and `formats` (empty slices where the language has none), and put its tests in
-//! the same file, calling `testing::check` (see `lang/kk.rs`). The files are reached through the
+//! `one` ("an"), `units` (stem, [`unit`](mod@unit) seconds), `day_words` (word, days back),
+//! `now_words`, `am`, `pm`, `hour_marks` and `formats` (empty slices where the language has none),
+//! and put its tests in the same file, calling `testing::check` (see `lang/kk.rs`). The files are reached through the
 //! build script's output, which `cargo fmt` does not follow: format them with
 //! `rustfmt --edition 2024 src/extract/date/lang/*.rs`.
 //!
@@ -170,7 +171,7 @@ static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A time of day; the am/pm words and hour marks come from the languages.
 static TIME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&language::time_pattern()).expect("regex built from the language tables") // NOTE(unwrap): words are escaped
+    Regex::new(&language::time_pattern()).expect("a pattern of escaped words") // NOTE(unwrap): the tables' words are escaped
 });
 
 /// The time of day written in `text`, if any (24-hour, or with am/pm).

@@ -1,7 +1,7 @@
-//! Kyrgyz. Month names are the Russian-derived ones, in the nominative ("21-апрель, 2024") and the
-//! possessive that follows "-жылдын" ("2024-жылдын 21-апрели"); the traditional names (Бугу, Кулжа,
-//! Теке, ...) are not read. "3 саат мурун", "кечээ, 18:45". The year word ("жылдын") needs no entry:
-//! words the tables do not name are ignored.
+//! Kyrgyz. Month names are the Russian-derived ones, in the nominative ("21-апрель, 2024") and
+//! the possessive that follows "-жылдын" ("2024-жылдын 21-апрели"); the traditional names (Бугу,
+//! Кулжа, Теке, ...) are not read. "3 саат мурун", "кечээ, 18:45". The year word ("жылдын") needs
+//! no entry: words the tables do not name are ignored.
 //!
 //! Shared words: "жума" is Friday and also a week (read as a week only in "ago" forms; Uzbek
 //! "жума" is Friday only); "ай" is a month and the moon, "күн" a day and the sun, as in Kazakh;

@@ -1,6 +1,6 @@
-//! Tajik. Month names are the Russian-derived ones as Tajik spells them ("апрел"), bare or with the
-//! izofat ("21 апрели 2024", "21 апрели соли 2024"); the Solar Hijri months (Ҳамал, ...) are another
-//! calendar and are not read. "3 соат пеш", "дирӯз, 18:45". Sites typing without the Tajik letters
+//! Tajik. Month names are the Russian-derived ones as Tajik spells them ("апрел"), bare or with
+//! the izofat ("21 апрели 2024", "21 апрели соли 2024"); the Solar Hijri months (Ҳамал, ...) are
+//! another calendar and are not read. "3 соат пеш", "дирӯз, 18:45". Sites typing without the Tajik letters
 //! write "руз" for "рӯз": both are listed where it matters. The year word ("соли") needs no entry.
 //!
 //! Shared words: "Душанбе" is Monday and the capital (a dateline "ДУШАНБЕ, 21 апрели 2024" is

@@ -58,7 +58,7 @@ pub const LANG: Language = Language {
         ("yil", YEAR),
         ("йил", YEAR),
     ],
-    // "o‘tgan kuni" with each apostrophe sites print: ', ‘ (U+2018) and ʻ (U+02BB, the official one).
+    // "o‘tgan kuni" with each apostrophe sites print: ', ‘ (U+2018), ʻ (U+02BB, the official one).
     day_words: &[
         ("bugun", 0),
         ("бугун", 0),

@@ -1,15 +1,51 @@
 //! Dates as sites print them, in layers, first match wins:
 //! 1. the feed's explicit `date_format`s (chrono syntax);
-//! 2. RFC 3339, RFC 2822 and ISO 8601 forms, anywhere in the text;
+//! 2. RFC 3339, RFC 2822 and ISO 8601 forms, anywhere in the text (after the languages' whole-text
+//!    chrono `formats`, a fast path);
 //! 3. day-first numeric forms (`21.04.2021`, `21/04/2021 10:14`; month-first only when the first
 //!    number is more than 12);
-//! 4. month names in English, Russian (nominative and genitive), German, French and Spanish, any case,
-//!    full or abbreviated, with or without weekday and time ("Среда, 21 Апрель 2021 10:14");
-//! 5. relative forms ("2 hours ago", "вчера в 10:14", "сегодня", "hace 3 días"); the "ago" forms are
-//!    tried before month names, since Spanish "ago" is August.
+//! 4. "N units ago" forms ("2 hours ago", "hace 3 días", "3 сағат бұрын"), tried before month names
+//!    since Spanish "ago" is August;
+//! 5. month names of any language, any case, full or abbreviated, with or without weekday and time,
+//!    day and month in either order, the year anywhere ("Среда, 21 Апрель 2021 10:14",
+//!    "2024 жылғы 21 сәуір", "2024-yil 21-aprel");
+//! 6. today/yesterday words, with or without a time ("вчера в 10:14", "сегодня", "kecha, 18:45").
 //!
 //! Words around the date ("Posted on", "Опубликовано:", "г.") are ignored. A date without an offset is
 //! read in the feed's time zone; results are UTC.
+//!
+//! In the flow: `source::extract` reads the text a feed's `date` selector found with
+//! [`parse_date`], in the feed's zone and `date_format`s ([`DateContext`]); imported feeds'
+//! timestamps are read here too (`source::feed`), and `discover` asks whether an element's text is
+//! a date at all.
+//!
+//! # Languages
+//! These layers hold no word of any language: every month name, weekday, "ago" word, unit,
+//! today/yesterday word, "just now" and am/pm word comes from a [`Language`] table, one file per
+//! language in `lang/` (`lang/en.rs`, `lang/kk.rs`, ...), each one `pub const LANG: Language`.
+//! `build.rs` registers every file there in [`LANGUAGES`], in file-name order.
+//!
+//! To add a language, add `lang/<code>.rs` and nothing else: fill `code`, `months` (January first,
+//! every form dates print), `weekdays` (Monday first), `ago_after`/`ago_before` ("ago", "vor"),
+//! `one` ("an"), `units` (stem, [`unit`](mod@unit) seconds), `day_words` (word, days back),
+//! `now_words`, `am`, `pm`, `hour_marks` and `formats` (empty slices where the language has none),
+//! and put its tests in the same file, calling `testing::check` (see `lang/kk.rs`). The files are reached through the
+//! build script's output, which `cargo fmt` does not follow: format them with
+//! `rustfmt --edition 2024 src/extract/date/lang/*.rs`.
+//!
+//! Order between languages: month words are one map (a test checks that no word names two
+//! months); "ago" forms are tried language by language in file-name order; of the today/yesterday
+//! words in a text the longest wins ("avant-hier" over "hier").
+
+mod language;
+mod lang {
+    include!(concat!(env!("OUT_DIR"), "/date_langs.rs"));
+}
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use lang::LANGUAGES;
+pub use language::{Language, unit};
 
 use std::sync::LazyLock;
 
@@ -78,9 +114,6 @@ fn explicit(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
     })
 }
 
-/// Whole-text English forms tried before the general layers (a fast path, not a different reading).
-const COMMON: &[&str] = &["%A, %d %B %Y %H:%M", "%d %B %Y %H:%M", "%B %d, %Y %H:%M"];
-
 static ISO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?(?:\.[0-9]+)?[ \t]*(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
         .expect("constant regex") // NOTE(unwrap): a constant pattern
@@ -93,9 +126,10 @@ fn standard(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc2822(text) {
         return Some(d.with_timezone(&Utc));
     }
-    // The English forms CMSs print most (Joomla K2, WordPress) read directly, before any regex.
-    if let Some(d) = COMMON
+    // The forms CMSs print most (Joomla K2, WordPress) read directly, before any regex.
+    if let Some(d) = LANGUAGES
         .iter()
+        .flat_map(|l| l.formats)
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
     {
         return local_to_utc(d, cx.tz);
@@ -135,10 +169,9 @@ static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
         .expect("constant regex") // NOTE(unwrap): a constant pattern
 });
 
+/// A time of day; the am/pm words and hour marks come from the languages.
 static TIME: LazyLock<Regex> = LazyLock::new(|| {
-    // ASCII classes only: Unicode word tables make this regex many times costlier to build.
-    Regex::new(r"(?i)(?-u:\b)([0-9]{1,2})[:h]([0-9]{2})(?::([0-9]{2}))?[ \t]*(a\.?m\.?|p\.?m\.?)?(?:[^0-9A-Za-z_]|$)")
-        .expect("constant regex") // NOTE(unwrap): a constant pattern
+    Regex::new(&language::time_pattern()).expect("a pattern of escaped words") // NOTE(unwrap): the tables' words are escaped
 });
 
 /// The time of day written in `text`, if any (24-hour, or with am/pm).
@@ -147,8 +180,8 @@ fn time_in(text: &str) -> Option<NaiveTime> {
     let mut h: u32 = c[1].parse().ok()?;
     let m: u32 = c[2].parse().ok()?;
     let s: u32 = c.get(3).and_then(|s| s.as_str().parse().ok()).unwrap_or(0);
-    if let Some(ampm) = c.get(4) {
-        let pm = ampm.as_str().to_ascii_lowercase().starts_with('p');
+    if let Some(ampm) = c.get(4).filter(|m| !m.as_str().is_empty()) {
+        let pm = language::is_pm(ampm.as_str());
         h = match (h, pm) {
             (12, false) => 0,
             (12, true) => 12,
@@ -180,133 +213,6 @@ fn at_time(
     cx: &DateContext<'_>,
 ) -> Option<DateTime<Utc>> {
     local_to_utc(date.and_time(time.unwrap_or(NaiveTime::MIN)), cx.tz)
-}
-
-/// Month names and abbreviations, lower case, in English, Russian, German, French and Spanish.
-const MONTHS: [&[&str]; 12] = [
-    &[
-        "january",
-        "jan",
-        "январь",
-        "января",
-        "янв",
-        "januar",
-        "jänner",
-        "janvier",
-        "janv",
-        "enero",
-        "ene",
-    ],
-    &[
-        "february",
-        "feb",
-        "февраль",
-        "февраля",
-        "фев",
-        "февр",
-        "februar",
-        "février",
-        "fevrier",
-        "févr",
-        "fevr",
-        "febrero",
-    ],
-    &[
-        "march",
-        "mar",
-        "март",
-        "марта",
-        "мар",
-        "märz",
-        "maerz",
-        "mär",
-        "mars",
-        "marzo",
-    ],
-    &[
-        "april",
-        "apr",
-        "апрель",
-        "апреля",
-        "апр",
-        "avril",
-        "avr",
-        "abril",
-        "abr",
-    ],
-    &["may", "май", "мая", "mai", "mayo"],
-    &[
-        "june", "jun", "июнь", "июня", "июн", "juni", "juin", "junio",
-    ],
-    &[
-        "july", "jul", "июль", "июля", "июл", "juli", "juillet", "juil", "julio",
-    ],
-    &[
-        "august",
-        "aug",
-        "август",
-        "августа",
-        "авг",
-        "août",
-        "aout",
-        "agosto",
-        "ago",
-    ],
-    &[
-        "september",
-        "sep",
-        "sept",
-        "сентябрь",
-        "сентября",
-        "сен",
-        "сент",
-        "septembre",
-        "septiembre",
-        "setiembre",
-    ],
-    &[
-        "october",
-        "oct",
-        "октябрь",
-        "октября",
-        "окт",
-        "oktober",
-        "okt",
-        "octobre",
-        "octubre",
-    ],
-    &[
-        "november",
-        "nov",
-        "ноябрь",
-        "ноября",
-        "ноя",
-        "нояб",
-        "novembre",
-        "noviembre",
-    ],
-    &[
-        "december",
-        "dec",
-        "декабрь",
-        "декабря",
-        "дек",
-        "dezember",
-        "dez",
-        "décembre",
-        "decembre",
-        "déc",
-        "diciembre",
-        "dic",
-    ],
-];
-
-fn month_of(word: &str) -> Option<u32> {
-    let w = word.trim_end_matches('.');
-    MONTHS
-        .iter()
-        .position(|names| names.contains(&w))
-        .map(|i| i as u32 + 1)
 }
 
 /// A word or a number of the text, with its place.
@@ -346,15 +252,22 @@ fn tokens(text: &str) -> Vec<Token> {
 
 fn named(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
     let toks = tokens(text);
-    let (mi, month) = toks.iter().enumerate().find_map(|(i, t)| match t {
-        Token::Word(w) => month_of(w).map(|m| (i, m)),
-        Token::Number(..) => None,
-    })?;
+    let months: Vec<(usize, u32, bool)> = toks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| match t {
+            Token::Word(w) => language::month_of(w).map(|(m, weekday)| (i, m, weekday)),
+            Token::Number(..) => None,
+        })
+        .collect();
+    // A word that is also a weekday ("mar") is the month only when no other month word is there.
+    let &(mi, month, _) = months.iter().find(|m| !m.2).or(months.first())?;
     let year = toks.iter().find_map(|t| match t {
         Token::Number(n, 4) => Some(*n as i32),
         _ => None,
     });
-    // The day is the number next to the month name: before it ("21 April"), else after ("April 21").
+    // The day is the number next to the month name: before it ("21 April", "2024 жылғы 21 сәуір"),
+    // else after ("April 21", "2024 жылғы сәуірдің 21-і"); a four-digit year is never the day.
     let is_day = |t: Option<&Token>| match t {
         Some(Token::Number(n, len)) if *len <= 2 && (1..=31).contains(n) => Some(*n),
         _ => None,
@@ -382,95 +295,21 @@ fn yearless(month: u32, day: u32, cx: &DateContext<'_>) -> Option<NaiveDate> {
     }
 }
 
-static AGO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)
-        (?:(\d+|an?|one)\s+(sec|second|min|minute|hour|hr|day|week|month|year)s?\s+ago)
-        |(?:(\d+)\s+(секунд|минут|час|дн|день|недел|месяц|год|лет)\S*\s+назад)
-        |(?:vor\s+(\d+|einer?|einem)\s+(sekunde|minute|stunde|tag|woche|monat|jahr)\S*)
-        |(?:il\s+y\s+a\s+(\d+|une?)\s+(seconde|minute|heure|jour|semaine|mois|an)\S*)
-        |(?:hace\s+(\d+|una?)\s+(segundo|minuto|hora|día|dia|semana|mes|año|ano)\S*)",
-    )
-    .expect("constant regex") // NOTE(unwrap): a constant pattern
-});
-
-/// Seconds in one unit named by any of the languages' stems.
-fn unit_seconds(unit: &str) -> Option<i64> {
-    let u = unit.to_lowercase();
-    let is = |stems: &[&str]| stems.iter().any(|s| u.starts_with(s));
-    Some(if is(&["sec", "секунд", "sekunde", "seconde", "segundo"]) {
-        1
-    } else if is(&["min", "минут", "minuto"]) {
-        60
-    } else if is(&["hour", "hr", "час", "stunde", "heure", "hora"]) {
-        3600
-    } else if is(&["day", "дн", "день", "tag", "jour", "día", "dia"]) {
-        86_400
-    } else if is(&["week", "недел", "woche", "semaine", "semana"]) {
-        7 * 86_400
-    } else if is(&["month", "месяц", "monat", "mois", "mes"]) {
-        30 * 86_400
-    } else if is(&["year", "год", "лет", "jahr", "an", "año", "ano"]) {
-        365 * 86_400
-    } else {
-        return None;
-    })
-}
-
-/// Words for today, yesterday and the day before, and how many days back each is.
-const DAY_WORDS: &[(&str, i64)] = &[
-    ("today", 0),
-    ("сегодня", 0),
-    ("heute", 0),
-    ("aujourd'hui", 0),
-    ("hoy", 0),
-    ("just now", 0),
-    ("только что", 0),
-    ("позавчера", 2),
-    ("vorgestern", 2),
-    ("avant-hier", 2),
-    ("anteayer", 2),
-    ("yesterday", 1),
-    ("вчера", 1),
-    ("gestern", 1),
-    ("hier", 1),
-    ("ayer", 1),
-];
-
-/// Words one of which every "ago" form holds; checked first so the large regex is built only for
-/// texts that may need it.
-const AGO_MARKERS: &[&str] = &["ago", "назад", "vor", "il y a", "hace"];
-
 fn ago(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
     let lower = text.to_lowercase();
-    if !AGO_MARKERS.iter().any(|m| lower.contains(m)) {
-        return None;
-    }
-    let c = AGO.captures(text)?;
-    let groups: Vec<&str> = c.iter().skip(1).flatten().map(|m| m.as_str()).collect();
-    let (count, unit) = (groups.first()?, groups.get(1)?);
-    let n: i64 = count.parse().unwrap_or(1);
-    Some(cx.now - Duration::seconds(n * unit_seconds(unit)?))
+    let words = language::words(&lower);
+    let back = LANGUAGES.iter().find_map(|l| l.ago_in(&words))?;
+    cx.now.checked_sub_signed(Duration::try_seconds(back)?)
 }
 
 fn relative_day(text: &str, cx: &DateContext<'_>) -> Option<DateTime<Utc>> {
-    let lower = text.to_lowercase();
-    let &(_, back) = DAY_WORDS.iter().find(|(w, _)| contains_word(&lower, w))?;
+    let (back, now) = language::day_back(&text.to_lowercase())?;
     let day = cx.now.with_timezone(&cx.tz).date_naive() - Duration::days(back);
     match time_in(text) {
         Some(t) => local_to_utc(day.and_time(t), cx.tz),
-        None if lower.contains("now") || lower.contains("только что") => Some(cx.now),
+        None if now => Some(cx.now),
         None => local_to_utc(day.and_time(NaiveTime::MIN), cx.tz),
     }
-}
-
-/// `word` in `text` not as part of a longer word ("hier" is not in "hierarchy").
-fn contains_word(text: &str, word: &str) -> bool {
-    text.match_indices(word).any(|(i, _)| {
-        let before = text[..i].chars().next_back();
-        let after = text[i + word.len()..].chars().next();
-        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 #[cfg(test)]
@@ -479,16 +318,6 @@ mod tests {
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    #[test]
-    fn k2_english_form_is_read_in_the_feed_zone() {
-        let cx = DateContext::zone("Asia/Almaty".parse().unwrap());
-        // Almaty was UTC+6 in 2021.
-        assert_eq!(
-            parse_date("Wednesday, 21 April 2021 10:14", &cx),
-            Some(utc("2021-04-21T04:14:00Z"))
-        );
     }
 
     #[test]
@@ -501,6 +330,8 @@ mod tests {
             "Read more...",
             "Page 7 of 26",
             "hierarchy",
+            "2024-yil",
+            "3 сағат",
         ] {
             assert_eq!(parse_date(s, &cx), None, "{s}");
         }
@@ -522,5 +353,20 @@ mod tests {
             parse_date("04/05/2021", &DateContext::zone(Tz::utc())),
             Some(utc("2021-05-04T00:00:00Z"))
         );
+    }
+
+    #[test]
+    fn numbers_with_words_stuck_to_them_leave_numeric_forms_alone() {
+        let cx = DateContext::zone("Asia/Almaty".parse().unwrap());
+        for (text, want) in [
+            ("2024-04-21", "2024-04-20T19:00:00Z"),
+            ("2024-04-21 10:14", "2024-04-21T05:14:00Z"),
+            ("21-04-2024", "2024-04-20T19:00:00Z"),
+            ("2024-yil 21-aprel", "2024-04-20T19:00:00Z"),
+            ("2024-жылдын 21-апрели", "2024-04-20T19:00:00Z"),
+            ("21-aprel 2024-yil", "2024-04-20T19:00:00Z"),
+        ] {
+            assert_eq!(parse_date(text, &cx), Some(utc(want)), "{text}");
+        }
     }
 }

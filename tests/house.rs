@@ -347,7 +347,12 @@ fn functions(text: &str) -> Vec<(usize, usize, String, bool)> {
         ]
         .iter()
         .any(|p| t.starts_with(p));
-        if !is_fn || t.ends_with(';') {
+        // A declaration without a body (in a trait) ends with `;` before any `{`.
+        let signature_end = (i..lines.len()).find(|&j| {
+            let l = lines[j].trim_end();
+            l.ends_with('{') || l.ends_with(';') || l.ends_with('}')
+        });
+        if !is_fn || signature_end.is_none_or(|j| lines[j].trim_end().ends_with(';')) {
             continue;
         }
         let Some(end) = (i..lines.len()).find(|&j| {
@@ -400,11 +405,16 @@ fn functions_over_60_lines_say_why() {
 
 #[test]
 fn the_function_finder_measures_functions() {
-    let text = "fn a() {\n    x();\n}\n\n// Long: a table.\npub fn b() {\n    if y {\n    }\n}\nfn c() {}\n";
+    let text = "fn a() {\n    x();\n}\n\n// Long: a table.\npub fn b() {\n    if y {\n    }\n}\nfn c() {}\ntrait T {\n    fn d(\n        x: u8,\n    ) -> u8;\n}\n";
     let found = functions(text);
     assert_eq!(found[0], (1, 3, "a".to_string(), false));
     assert_eq!(found[1], (6, 4, "b".to_string(), true));
     assert_eq!(found[2], (10, 1, "c".to_string(), false));
+    assert_eq!(
+        found.len(),
+        3,
+        "a declaration is not a function body: {found:?}"
+    );
 }
 
 /// Where text is shown to a person, and so where an error may become a string.

@@ -14,7 +14,10 @@ pub enum CronError {
     #[error("`{expr}` has {fields} fields; a cron expression has 5 (or 6/7 with seconds and year)")]
     Fields { expr: String, fields: usize },
     #[error("`{expr}` is not a valid cron expression: {error}")]
-    Invalid { expr: String, error: cron::error::Error },
+    Invalid {
+        expr: String,
+        error: cron::error::Error,
+    },
     #[error(
         "day-of-week `{field}` is not understood: use 0-7 (0 and 7 are Sunday) or SUN-SAT, with ranges, lists and steps"
     )]

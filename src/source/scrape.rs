@@ -433,14 +433,12 @@ impl Ahead {
             tokio::task::yield_now().await;
         }
         match self.handles.remove(&number) {
-            Some(h) => h
-                .await
-                .unwrap_or_else(|e| {
-                    Err(FetchError::Lost {
-                        number,
-                        why: format!("the fetch stopped: {e}"),
-                    })
-                }),
+            Some(h) => h.await.unwrap_or_else(|e| {
+                Err(FetchError::Lost {
+                    number,
+                    why: format!("the fetch stopped: {e}"),
+                })
+            }),
             None => Err(FetchError::Lost {
                 number,
                 why: "the paging template gives no URL for it".into(),

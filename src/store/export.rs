@@ -147,8 +147,7 @@ fn line(d: Dumped) -> Result<Line, Unreadable> {
         },
         Dumped::Record { kind, key, value } => {
             let name = || format!("{} record {key}", kind.name());
-            let (version, json) =
-                split_version(&value).ok_or_else(|| Unreadable::new(name()))?;
+            let (version, json) = split_version(&value).ok_or_else(|| Unreadable::new(name()))?;
             let value = serde_json::from_slice(json)
                 .map_err(|e| Unreadable::new(format!("{}: {e}", name())))?;
             Line::Record {

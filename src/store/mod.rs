@@ -152,9 +152,7 @@ pub enum StoreError {
     )]
     Corrupt { what: String, reason: String },
     /// A health check's write did not come back in time.
-    #[error(
-        "it did not answer within {bound_secs} s (a write has been running for {busy_secs} s)"
-    )]
+    #[error("it did not answer within {bound_secs} s (a write has been running for {busy_secs} s)")]
     Stalled { bound_secs: u64, busy_secs: u64 },
     /// A backend's own signal to retry a transaction; never leaves the backend.
     #[error("transaction conflict")]

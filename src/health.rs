@@ -87,18 +87,7 @@ pub fn judge(h: &mut Health, seen: &Seen, now: DateTime<Utc>) -> Option<Change> 
             None
         }
         Seen::Unchanged => return None,
-        Seen::Failed(f) => {
-            h.failures += 1;
-            let text = first_line(&f.message);
-            if f.listing_changed {
-                Some(format!("the listing changed: {text}"))
-            } else if !f.transient {
-                Some(format!("the source is gone: {text}"))
-            } else {
-                (h.failures >= FAILURES_TO_BREAK)
-                    .then(|| format!("{} failed runs in a row: {text}", h.failures))
-            }
-        }
+        Seen::Failed(f) => failed(h, f),
         Seen::Found { items: 0, .. } if h.last_good_items > 0 => {
             h.failures += 1;
             Some(format!(
@@ -110,33 +99,7 @@ pub fn judge(h: &mut Health, seen: &Seen, now: DateTime<Utc>) -> Option<Change> 
             items,
             titled,
             dated,
-        } => {
-            let share = |n: usize| {
-                if *items == 0 {
-                    1.0
-                } else {
-                    n as f64 / *items as f64
-                }
-            };
-            let (t, d) = (share(*titled), share(*dated));
-            if t < 0.5 && h.title_share >= 0.8 {
-                Some(format!(
-                    "most items lost their title ({titled} of {items} have one)"
-                ))
-            } else if d < 0.5 && h.date_share >= 0.8 {
-                Some(format!(
-                    "most items lost their date ({dated} of {items} have one)"
-                ))
-            } else {
-                h.failures = 0;
-                if *items > 0 {
-                    h.last_good_items = *items;
-                    h.title_share = t;
-                    h.date_share = d;
-                }
-                None
-            }
-        }
+        } => found(h, *items, *titled, *dated),
     };
     match (trouble, h.broken.is_some()) {
         (Some(why), false) => {
@@ -148,6 +111,50 @@ pub fn judge(h: &mut Health, seen: &Seen, now: DateTime<Utc>) -> Option<Change> 
             Some(Change::Recovered)
         }
         _ => None,
+    }
+}
+
+/// A failed run: what is wrong, when it is enough to call the source broken.
+fn failed(h: &mut Health, f: &Failure) -> Option<String> {
+    h.failures += 1;
+    let text = first_line(&f.message);
+    if f.listing_changed {
+        Some(format!("the listing changed: {text}"))
+    } else if !f.transient {
+        Some(format!("the source is gone: {text}"))
+    } else {
+        (h.failures >= FAILURES_TO_BREAK)
+            .then(|| format!("{} failed runs in a row: {text}", h.failures))
+    }
+}
+
+/// A run that found items: broken when most lost their title or date; else a good run, which
+/// becomes the measure of the next.
+fn found(h: &mut Health, items: usize, titled: usize, dated: usize) -> Option<String> {
+    let share = |n: usize| {
+        if items == 0 {
+            1.0
+        } else {
+            n as f64 / items as f64
+        }
+    };
+    let (t, d) = (share(titled), share(dated));
+    if t < 0.5 && h.title_share >= 0.8 {
+        Some(format!(
+            "most items lost their title ({titled} of {items} have one)"
+        ))
+    } else if d < 0.5 && h.date_share >= 0.8 {
+        Some(format!(
+            "most items lost their date ({dated} of {items} have one)"
+        ))
+    } else {
+        h.failures = 0;
+        if items > 0 {
+            h.last_good_items = items;
+            h.title_share = t;
+            h.date_share = d;
+        }
+        None
     }
 }
 

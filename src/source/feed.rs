@@ -209,29 +209,37 @@ fn item(e: Entry, doc: &Url, base: &Url, json: bool) -> Option<Item> {
         ("", None) => hash_key(&title, &text),
         (id, _) => guid_key(id, doc),
     };
-    let authors: Vec<String> = e
-        .authors
-        .iter()
-        .filter_map(|p| p.name.as_deref().map(collapse_whitespace))
-        .filter(|n| !n.is_empty())
-        .collect();
-    let mut seen = HashSet::new();
-    let categories = e
-        .categories
-        .iter()
-        .map(|c| collapse_whitespace(&c.term))
-        .filter(|c| !c.is_empty() && seen.insert(c.clone()))
-        .collect();
     let mut item = Item::new(key, title);
     item.link = link.map(String::from);
     item.published = e.published.or(e.updated);
     item.updated = e.updated;
     item.summary = summary.filter(|s| !s.is_empty());
     item.content = content;
-    item.author = (!authors.is_empty()).then(|| authors.join(", "));
-    item.categories = categories;
+    item.author = authors(&e);
+    item.categories = categories(&e);
     item.enclosures = enclosures;
     Some(item)
+}
+
+/// The entry's authors' names, joined.
+fn authors(e: &Entry) -> Option<String> {
+    let names: Vec<String> = e
+        .authors
+        .iter()
+        .filter_map(|p| p.name.as_deref().map(collapse_whitespace))
+        .filter(|n| !n.is_empty())
+        .collect();
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+/// The entry's categories, each once, in order.
+fn categories(e: &Entry) -> Vec<String> {
+    let mut seen = HashSet::new();
+    e.categories
+        .iter()
+        .map(|c| collapse_whitespace(&c.term))
+        .filter(|c| !c.is_empty() && seen.insert(c.clone()))
+        .collect()
 }
 
 /// An entry's key from its guid/id. Ids that are URIs (`http…`, `urn:…`, `tag:…`) are unique on

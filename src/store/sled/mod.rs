@@ -321,6 +321,7 @@ impl Backend for SledBackend {
         Ok(None)
     }
 
+    // Long: one loop per tree, alike; each decodes its tree's records and names what it cannot.
     fn dump(
         &self,
         sink: &mut dyn FnMut(Result<Dumped, Unreadable>) -> Result<(), StoreError>,

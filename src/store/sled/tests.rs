@@ -187,6 +187,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+// Long: one migrated store, checked for every kind of record it held, in one place.
 #[test]
 fn a_schema_2_store_written_by_the_old_code_migrates_and_keeps_everything() {
     let dir = tempfile::tempdir().unwrap();

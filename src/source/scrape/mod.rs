@@ -6,6 +6,8 @@
 //! item already stored (everything after it is older), or at `max_pages`; `backfill` walks on to the
 //! end and commits page by page.
 
+mod ahead;
+
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
@@ -22,6 +24,7 @@ use crate::extract::date::DateContext;
 use crate::fetch::{FetchError, Fetched, Fetcher, Scope, same_site};
 use crate::model::{FeedId, Item, Validators};
 use crate::store::{Known, StoreError};
+use ahead::Ahead;
 
 /// Listing pages read ahead of the oldest page whose detail pages are still being fetched.
 const MAX_AHEAD: usize = 2;
@@ -93,6 +96,8 @@ impl<'a> Crawl<'a> {
         }
     }
 
+    // Long: the listing chain, the queue of pages whose details are in flight and the host's
+    // permit live in this one loop; split, each step would take them all as `&mut`.
     /// Walks listing pages, handing each completed page to `on_page` in order. `Ok(true)` when the
     /// walk reached the archive's end (no next page, an empty page, or a missing one).
     pub async fn walk(
@@ -389,68 +394,6 @@ impl<'a> Crawl<'a> {
                 Fetched::NotModified => Ok(Fields::default()),
             }
         }))
-    }
-}
-
-/// Template pages being fetched ahead of the walk.
-struct Ahead {
-    window: usize,
-    /// The last page number the walk may read.
-    last: usize,
-    handles: std::collections::BTreeMap<usize, JoinHandle<Result<Fetched, FetchError>>>,
-}
-
-impl Ahead {
-    /// Page `number`, starting fetches of the pages after it up to the window.
-    async fn take(&mut self, crawl: &Crawl<'_>, number: usize) -> Result<Fetched, FetchError> {
-        let mut started = false;
-        for n in number..(number + self.window).min(self.last + 1) {
-            if self.handles.contains_key(&n) {
-                continue;
-            }
-            let Some(url) = crawl.spec.paging.template_url(&crawl.spec.url, n) else {
-                continue;
-            };
-            let (fetcher, enc) = (crawl.fetcher.clone(), crawl.spec.encoding);
-            let scope = if n == 1 {
-                Scope::Configured
-            } else {
-                Scope::Site(crawl.spec.url.clone())
-            };
-            self.handles.insert(
-                n,
-                tokio::spawn(async move {
-                    fetcher.get(&url, &Validators::default(), &scope, enc).await
-                }),
-            );
-            started = true;
-        }
-        if started {
-            // Let the new fetches send their requests now. When page `number` has already
-            // arrived, awaiting it does not yield, and on the single-threaded runtime of `once`
-            // the requests would wait until the walk had parsed every page that had arrived
-            // (measured: 2-3 ms per round of pages, 15 ms over 26 pages at 4 connections).
-            tokio::task::yield_now().await;
-        }
-        match self.handles.remove(&number) {
-            Some(h) => h.await.unwrap_or_else(|e| {
-                Err(FetchError::Lost {
-                    number,
-                    why: format!("the fetch stopped: {e}"),
-                })
-            }),
-            None => Err(FetchError::Lost {
-                number,
-                why: "the paging template gives no URL for it".into(),
-            }),
-        }
-    }
-}
-
-impl Drop for Ahead {
-    /// Pages fetched ahead and not needed are abandoned.
-    fn drop(&mut self) {
-        self.handles.values().for_each(JoinHandle::abort);
     }
 }
 

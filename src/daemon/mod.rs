@@ -1,0 +1,239 @@
+//! `feedwright run`: the state-dir lock and store, the HTTP server, and the scheduler, with one
+//! shutdown that every part observes.
+//!
+//! Each feed has a clock: its next run (cron time plus its jitter, or later after failures), kept
+//! in the store so restarts keep it. Due feeds start at once, at most `[fetch] concurrency` at a
+//! time; a running feed is not started again, so a run never overlaps itself. SIGHUP reloads the
+//! settings and feeds (a broken set is refused and the old one keeps running); SIGTERM/SIGINT stop
+//! scheduling, give running runs a few seconds, stop the server and exit 0.
+//!
+//! `WATCHDOG=1` goes to systemd only while the loop turns and the store answers a small durable
+//! write in time; `/healthz` says 503 in the same conditions. A store whose writes failed for good
+//! (a full disk: sled's I/O errors are sticky) makes the daemon exit 75 (temporary), and systemd
+//! restarts it. The parts live beside this file: `scheduler` (each feed's clock), `server`,
+//! `workers` (webhook deliveries), `signals` and `reload`.
+
+mod reload;
+mod scheduler;
+mod server;
+mod signals;
+mod workers;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::task::{JoinError, JoinSet};
+use tracing::{error, info, warn};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::model::FeedId;
+use crate::pipeline::{RunReport, Runtime, run_feed};
+use crate::serve::{Heartbeat, SharedConfig};
+use crate::systemd;
+use scheduler::Scheduler;
+pub use scheduler::stored_next;
+use server::{Server, start_server};
+use signals::{Signal, Signals};
+use workers::Workers;
+
+/// How often the loop proves it turns (for `/healthz`) and looks for a store that failed for good.
+const BEAT: Duration = Duration::from_secs(2);
+
+/// How long a store round trip may take before the daemon counts as not making progress.
+const STORE_BOUND: Duration = Duration::from_secs(10);
+
+/// Running feeds get this long to finish after SIGTERM; then they are abandoned (a run commits in
+/// one transaction, so an abandoned run leaves nothing half-written).
+const STOP_GRACE: Duration = Duration::from_secs(6);
+
+/// What the loop holds between turns.
+struct Daemon {
+    rt: Runtime,
+    current: Config,
+    sched: Scheduler,
+    workers: Workers,
+    server: Option<Server>,
+    shared: SharedConfig,
+    heartbeat: Arc<Heartbeat>,
+    /// At most `[fetch] concurrency` feeds run at a time.
+    permits: Arc<tokio::sync::Semaphore>,
+    runs: JoinSet<(FeedId, RunReport)>,
+    running: HashMap<tokio::task::Id, FeedId>,
+}
+
+/// Runs until a stop signal.
+pub async fn run(cfg: Config) -> Result<(), Error> {
+    let mut d = Daemon::start(cfg).await?;
+    let mut signals = Signals::new()?;
+    let watchdog = systemd::watchdog_interval();
+    let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
+    let mut beat = tokio::time::interval(BEAT);
+    let failed = loop {
+        let sleep = d.start_due();
+        tokio::select! {
+            _ = tokio::time::sleep(sleep) => {}
+            Some(joined) = d.runs.join_next_with_id(), if !d.runs.is_empty() => d.finished(joined),
+            _ = watchdog_tick.tick(), if watchdog.is_some() => {
+                d.tell_watchdog(watchdog.unwrap_or(STORE_BOUND)).await;
+            }
+            _ = beat.tick() => {
+                d.heartbeat.beat();
+                if let Some(why) = d.rt.store.failed() {
+                    break Some(why);
+                }
+            }
+            signal = signals.next() => match signal {
+                Signal::Stop => break None,
+                Signal::Reload => d.reload().await,
+            },
+        }
+    };
+    d.stop(failed).await
+}
+
+impl Daemon {
+    /// Opens the store, starts the server and the delivery workers, and tells systemd it is ready.
+    async fn start(cfg: Config) -> Result<Daemon, Error> {
+        let mut rt = Runtime::open(&cfg)?;
+        reload::write_opml(&cfg);
+        let shared: SharedConfig = Arc::new(std::sync::RwLock::new(Arc::new(cfg.clone())));
+        let heartbeat = Arc::new(Heartbeat::default());
+        let server = start_server(&cfg, &mut rt, shared.clone(), heartbeat.clone()).await?;
+        let sched = Scheduler::new(cfg.feeds.clone(), &rt.store, Utc::now());
+        info!(feeds = cfg.feeds.len(), state_dir = %cfg.settings.state_dir.display(), "feedwright started.");
+        systemd::ready(&sched.summary(cfg.webhooks.len(), Utc::now()));
+        let permits = Arc::new(tokio::sync::Semaphore::new(
+            cfg.settings.fetch.concurrency.max(1),
+        ));
+        Ok(Daemon {
+            workers: Workers::start(&rt, &cfg),
+            rt,
+            current: cfg,
+            sched,
+            server,
+            shared,
+            heartbeat,
+            permits,
+            runs: JoinSet::new(),
+            running: HashMap::new(),
+        })
+    }
+
+    /// Starts every feed whose time has come; how long to sleep until the next one is due.
+    fn start_due(&mut self) -> Duration {
+        let now = Utc::now();
+        for feed in self.sched.take_due(now) {
+            let (rt, permits, id) = (self.rt.clone(), self.permits.clone(), feed.id.clone());
+            let handle = self.runs.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                (feed.id.clone(), run_feed(&rt, &feed).await)
+            });
+            self.running.insert(handle.id(), id);
+        }
+        self.sched
+            .next_wake()
+            .map_or(Duration::from_secs(3600), |t| {
+                (t - now).to_std().unwrap_or_default()
+            })
+    }
+
+    /// A run ended (or panicked): the feed's clock moves on.
+    fn finished(&mut self, joined: Result<(tokio::task::Id, (FeedId, RunReport)), JoinError>) {
+        let (id, ok) = match joined {
+            Ok((task, (id, report))) => {
+                self.running.remove(&task);
+                (id, !report.failed())
+            }
+            Err(e) => {
+                error!(error = %e, "A feed run panicked; the feed backs off.");
+                match self.running.remove(&e.id()) {
+                    Some(id) => (id, false),
+                    None => return,
+                }
+            }
+        };
+        self.sched.finished(&id, ok, &self.rt.store, Utc::now());
+        systemd::status(&self.summary());
+    }
+
+    /// "Alive" means making progress: this loop turns (we are here) and the store answers a small
+    /// durable write in time. A wedged store or loop sends nothing, and systemd restarts the
+    /// daemon when WatchdogSec= passes.
+    async fn tell_watchdog(&self, interval: Duration) {
+        match self.rt.store.check(interval.min(STORE_BOUND)).await {
+            Ok(()) => systemd::watchdog(),
+            Err(why) => warn!(reason = %why, "Not telling the watchdog we are alive."),
+        }
+    }
+
+    /// SIGHUP: a valid new configuration replaces the schedule and the workers.
+    async fn reload(&mut self) {
+        let server = self.server.as_ref();
+        if let Some(new) = reload::reload(&self.current, &mut self.rt, server, &self.shared) {
+            self.sched
+                .replace(new.feeds.clone(), &self.rt.store, Utc::now());
+            let old = std::mem::replace(&mut self.workers, Workers::none());
+            old.stop().await;
+            self.rt.webhooks = Arc::new(new.webhooks.clone());
+            self.workers = Workers::start(&self.rt, &new);
+            self.current = new;
+        }
+        systemd::ready(&self.summary());
+    }
+
+    fn summary(&self) -> String {
+        self.sched.summary(self.current.webhooks.len(), Utc::now())
+    }
+
+    /// Stops everything; `failed` says why the store stopped the daemon, if it did.
+    async fn stop(mut self, failed: Option<String>) -> Result<(), Error> {
+        shut_down(&mut self.runs, self.server).await;
+        self.workers.stop().await;
+        match failed {
+            None => {
+                // Every write was durable when it returned: nothing is left to flush.
+                info!("feedwright stopped; every write is on disk.");
+                Ok(())
+            }
+            // sled's I/O errors are sticky: only a fresh process opens the store afresh. Exit 75
+            // (temporary), which the unit restarts (Restart=on-failure), so the daemon comes back
+            // once space is freed.
+            Some(why) => {
+                error!(store = %self.rt.store.dir().display(), "The store cannot write any more; stopping so that a restart opens it afresh.");
+                Err(Error::Store(crate::store::StoreError::Failed { why }))
+            }
+        }
+    }
+}
+
+/// Stops scheduling, lets running feeds finish for a few seconds, stops the server, flushes.
+async fn shut_down(runs: &mut JoinSet<(FeedId, RunReport)>, server: Option<Server>) {
+    systemd::stopping();
+    info!(
+        running = runs.len(),
+        "Stopping: running feeds get a few seconds to finish."
+    );
+    let grace = tokio::time::sleep(STOP_GRACE);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            next = runs.join_next() => if next.is_none() { break },
+            _ = &mut grace => {
+                warn!(abandoned = runs.len(), "Abandoning runs still going; they committed nothing.");
+                runs.abort_all();
+                break;
+            }
+        }
+    }
+    if let Some(server) = server {
+        let _ = server.stop.send(true);
+        match tokio::time::timeout(Duration::from_secs(2), server.task).await {
+            Ok(Ok(Err(e))) => warn!(error = %e, "The server stopped with an error."),
+            Err(_) => warn!("The server did not stop within 2 s; leaving it."),
+            _ => {}
+        }
+    }
+}

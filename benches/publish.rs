@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use feedwright::config::validate::load_one_feed;
 use feedwright::model::{FeedId, Item, StoredItem};
-use feedwright::publish::{Out, render_all};
+use feedwright::publish::{Shared, render_all};
 use support::Project;
 use support::server::Site;
 
@@ -69,7 +69,7 @@ fn render() {
     let feed = &cfg.feeds[0];
     let items: Vec<StoredItem> = (0..10_000).map(item).collect();
     let public = url::Url::parse("https://feeds.example.org").unwrap();
-    let out = Out {
+    let out = Shared {
         public_url: &public,
         hubs: &[],
     };

@@ -2,18 +2,35 @@
 //! in an embedded sled store, and republishes RSS 2.0, Atom 1.0 and JSON Feed 1.1.
 //!
 //! # Layout
-//! - [`config`]: settings and feed files, parsed (`raw`) then validated (`validate`), every error at once.
-//! - [`fetch`]: the HTTP client: conditional GET, timeouts, body limit.
-//! - [`source`]: where items come from; `scrape` reads HTML listing pages.
-//! - [`extract`]: pure extraction: selectors, dates, text and HTML clean-up, URLs.
-//! - [`model`]: the shared nouns: feed ids, items, validators.
-//! - [`store`]: the `Store` trait and its sled implementation.
-//! - [`publish`]: RSS, Atom, JSON Feed and OPML writers, atomic files.
+//! The flow of a run, top to bottom; each layer uses only those below it (`tests/house.rs` checks).
+//!
+//! Commands and the daemon:
+//! - [`cli`]: the subcommands (parsing, one file per group, printing); [`error`] gives each way a
+//!   command fails its exit code.
+//! - [`daemon`]: `feedwright run`: the loop, the scheduler's clocks, the server, the delivery
+//!   workers, signals and reload. [`systemd`]: sd_notify.
 //! - [`serve`]: the HTTP server: feeds from memory with ETag/304 and compression, status, metrics.
-//! - [`pipeline`]: the order of a run: sources → merge/filter → commit → flush → publish.
-//! - [`daemon`]: `feedwright run`, the scheduling loop.
-//! - [`backfill`], [`preview`]: walking a whole archive; extracting without storing.
-//! - [`cli`]: the subcommands and their exit codes.
+//! - [`backfill`], [`preview`], [`discover`]: walking a whole archive; extracting without storing;
+//!   drafting a feed file from a page.
+//!
+//! A run:
+//! - [`pipeline`]: the order of a run: sources → collect (dedupe, filter) → commit → publish.
+//! - [`health`]: whether each source still gives what it gave; alerts on a change.
+//! - [`notify`]: webhook messages per kind, and the durable outbox that sends them.
+//! - [`publish`]: RSS, Atom, JSON Feed and OPML writers, atomic files, WebSub pings.
+//! - [`source`]: where items come from (`scrape` for HTML listings, `feed` for RSS/Atom/JSON), read
+//!   through one façade, `SourceSpec::poll`.
+//! - [`store`]: what is remembered: items, deliveries and typed records, through one writer; sled is
+//!   its backend.
+//! - [`fetch`]: the HTTP client: conditional GET, politeness, timeouts, body limit.
+//! - [`schedule`]: when each feed runs (cron, jitter, back-off), as pure functions of time.
+//!
+//! The ground floor:
+//! - [`config`]: settings and feed files, parsed (`raw`) then validated, every error at once.
+//! - [`extract`]: pure extraction: selectors, dates (one file per language), text and HTML
+//!   clean-up, URLs.
+//! - [`model`]: the shared nouns: feed ids, items, deliveries, message templates.
+//! - [`metrics`]: the counters `/metrics` shows. [`zone`]: time zones by IANA name.
 
 pub mod backfill;
 pub mod cli;

@@ -171,7 +171,7 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
 /// finds the store empty for the feed: that is committed with the items, so a crash cannot make a
 /// later run look like a first one. The deliveries themselves are built inside the commit, once
 /// the store knows which items are new.
-fn announce(rt: &Runtime, feed: &FeedSpec) -> Option<crate::store::Announce> {
+fn announcement(rt: &Runtime, feed: &FeedSpec) -> Option<crate::store::Announce> {
     let webhooks: Vec<(String, usize)> = rt
         .webhooks
         .iter()
@@ -185,7 +185,7 @@ fn announce(rt: &Runtime, feed: &FeedSpec) -> Option<crate::store::Announce> {
     if first_run && !feed.notify_on_first_run {
         return None;
     }
-    let announce = crate::notify::Announce {
+    let audience = crate::notify::Audience {
         feed: crate::notify::FeedRef {
             id: feed.id.to_string(),
             title: feed.title.clone(),
@@ -198,13 +198,13 @@ fn announce(rt: &Runtime, feed: &FeedSpec) -> Option<crate::store::Announce> {
             .iter()
             .map(|it| crate::notify::Announced::from_item(it, now))
             .collect();
-        announce.deliveries(announced, now)
+        audience.deliveries(announced, now)
     }))
 }
 
 async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     let mut report = RunReport::new(&feed.id);
-    let announce = announce(rt, feed);
+    let announce = announcement(rt, feed);
     // Whole seconds: RSS dates carry no fractions, and Atom's read better without them.
     let now = Utc::now().trunc_subsecs(0);
     let mut outputs = Vec::new();
@@ -390,12 +390,12 @@ async fn commit_and_publish(
 pub fn publish_feed(rt: &Runtime, feed: &FeedSpec) -> Result<(usize, usize), RunError> {
     let items = rt.store.items(&feed.id, feed.max_items)?;
     let dir = rt.settings.public_dir();
-    let out = publish::Out {
+    let shared = publish::Shared {
         public_url: &rt.settings.public_url,
         hubs: &rt.settings.websub_hubs,
     };
     let (files, changed) =
-        publish::publish(&dir, feed, &items, &out).map_err(|error| RunError::Publish {
+        publish::publish(&dir, feed, &items, &shared).map_err(|error| RunError::Publish {
             dir: dir.clone(),
             error,
         })?;

@@ -461,3 +461,25 @@ fn health_judges_errors_by_kind_not_by_text() {
         );
     }
 }
+
+#[test]
+fn every_file_opens_with_what_it_is_and_the_layout_names_every_module() {
+    let mut missing = Vec::new();
+    for path in rust_files(&src()) {
+        let first = std::fs::read_to_string(&path).unwrap();
+        if !first.starts_with("//!") {
+            missing.push(format!("{}: no `//!` opening", path.display()));
+        }
+    }
+    let lib = std::fs::read_to_string(src().join("lib.rs")).unwrap();
+    for line in lib.lines() {
+        if let Some(name) = line
+            .strip_prefix("pub mod ")
+            .and_then(|l| l.strip_suffix(';'))
+            && !lib.contains(&format!("[`{name}`]"))
+        {
+            missing.push(format!("lib.rs: the layout does not name `{name}`"));
+        }
+    }
+    assert!(missing.is_empty(), "\n{}", missing.join("\n"));
+}

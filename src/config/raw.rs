@@ -67,7 +67,7 @@ pub struct RawDefaults {
     pub jitter: Option<Str>,
 }
 
-/// The closed set of webhook kinds (the contract's "Webhooks").
+/// The closed set of webhook kinds: each has its own request format in `notify/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WebhookKind {

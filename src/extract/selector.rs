@@ -1,4 +1,4 @@
-//! The contract's selector syntax: CSS, optionally followed by ` @attr` to take an attribute instead
+//! The selector syntax of feed files: CSS, optionally followed by ` @attr` to take an attribute instead
 //! of the text, and lists of them as fallbacks (the first that yields a non-empty value wins).
 //! `@attr` alone reads an attribute of the item element itself.
 

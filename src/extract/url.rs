@@ -1,6 +1,6 @@
 //! URLs found on pages: made absolute against the page, and canonicalized for item identity
-//! (contract, "Identity": lower-case scheme and host, no fragment, no default port, no tracking
-//! parameters).
+//! (two links to one story are one item: lower-case scheme and host, no fragment, no default port,
+//! no tracking parameters).
 
 use url::Url;
 

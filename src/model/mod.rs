@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 pub struct FeedId(String);
 
 impl FeedId {
-    /// Accepts only the contract's id syntax.
+    /// Accepts only a feed id's syntax: a lower-case letter or digit, then letters, digits and `-`
+    /// (it is the feed file's stem and a part of every URL the feed is served at).
     pub fn new(id: &str) -> Option<FeedId> {
         let mut chars = id.chars();
         let first_ok = chars
@@ -207,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn feed_ids_follow_the_contract() {
+    fn feed_ids_are_lower_case_letters_digits_and_dashes() {
         assert!(FeedId::new("caricc-news").is_some());
         assert!(FeedId::new("9news").is_some());
         for bad in ["", "-x", "News", "a_b", "a.b", "ä"] {

@@ -21,16 +21,16 @@ pub use crate::model::delivery::{
 };
 use crate::model::template::fill;
 
-/// What a run's commit announces: its new items, to these webhooks.
+/// Who hears of a feed's new items: the feed as messages name it, and the webhooks that take it.
 #[derive(Debug, Clone)]
-pub struct Announce {
+pub struct Audience {
     pub feed: FeedRef,
     /// Each webhook's name and its `batch_over`: more new items than that in one run become one
     /// digest message.
     pub webhooks: Vec<(String, usize)>,
 }
 
-impl Announce {
+impl Audience {
     /// The deliveries for a run's new items (in page order), created at `now`.
     pub fn deliveries(&self, new: Vec<Announced>, now: DateTime<Utc>) -> Vec<Delivery> {
         if new.is_empty() {

@@ -1,5 +1,5 @@
 //! `ntfy`: JSON publishing (https://docs.ntfy.sh/publish/#publish-as-json) to the server of the
-//! topic URL `https://ntfy.sh/TOPIC`, with `title` and `click` (the contract's Title and Click), so
+//! topic URL `https://ntfy.sh/TOPIC`, with `title` (the message's headline) and `click` (its link), so
 //! Unicode titles need no header encoding. A message is at most 4096 bytes; a `secret` is sent as
 //! a bearer token (https://docs.ntfy.sh/publish/#access-tokens).
 

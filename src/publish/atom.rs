@@ -7,23 +7,24 @@ use atom_syndication::{
 use url::Url;
 
 use super::{
-    Format, Out, entry_updated, feed_id, item_id, last_change, self_url, summary_html, xml_safe,
+    Format, Shared, entry_updated, feed_id, item_id, last_change, self_url, summary_html, xml_safe,
 };
 use crate::config::FeedSpec;
 use crate::model::StoredItem;
 
 /// The feed as an Atom 1.0 document.
-pub fn render(feed: &FeedSpec, items: &[StoredItem], out: &Out<'_>) -> String {
+pub fn render(feed: &FeedSpec, items: &[StoredItem], shared: &Shared<'_>) -> String {
     let mut links = vec![
         link(
-            self_url(out.public_url, feed, Format::Atom),
+            self_url(shared.public_url, feed, Format::Atom),
             "self",
             Some("application/atom+xml"),
         ),
         link(feed.link.to_string(), "alternate", Some("text/html")),
     ];
     links.extend(
-        out.hubs
+        shared
+            .hubs
             .iter()
             .map(|h: &Url| link(h.to_string(), "hub", None)),
     );

@@ -59,18 +59,18 @@ impl Format {
     }
 
     /// Renders a feed in this format.
-    pub fn render(self, feed: &FeedSpec, items: &[StoredItem], out: &Out<'_>) -> String {
+    pub fn render(self, feed: &FeedSpec, items: &[StoredItem], shared: &Shared<'_>) -> String {
         match self {
-            Format::Rss => rss::render(feed, items, out),
-            Format::Atom => atom::render(feed, items, out),
-            Format::Json => json::render(feed, items, out.public_url, out.hubs),
+            Format::Rss => rss::render(feed, items, shared),
+            Format::Atom => atom::render(feed, items, shared),
+            Format::Json => json::render(feed, items, shared.public_url, shared.hubs),
         }
     }
 }
 
 /// What every published feed shares: where it is served, and the WebSub hubs it names.
 #[derive(Debug, Clone, Copy)]
-pub struct Out<'a> {
+pub struct Shared<'a> {
     pub public_url: &'a url::Url,
     pub hubs: &'a [url::Url],
 }
@@ -168,13 +168,13 @@ pub fn write_opml(dir: &Path, feeds: &[FeedSpec], public_url: &url::Url) -> std:
 }
 
 /// Renders every format of a feed.
-pub fn render_all(feed: &FeedSpec, items: &[StoredItem], out: &Out<'_>) -> Vec<Rendered> {
+pub fn render_all(feed: &FeedSpec, items: &[StoredItem], shared: &Shared<'_>) -> Vec<Rendered> {
     Format::ALL
         .into_iter()
         .map(|format| Rendered {
             name: format!("{}.{}", feed.id, format.ext()),
             format,
-            body: format.render(feed, items, out),
+            body: format.render(feed, items, shared),
             written: None,
             changed: true,
         })
@@ -186,9 +186,9 @@ pub fn publish(
     dir: &Path,
     feed: &FeedSpec,
     items: &[StoredItem],
-    out: &Out<'_>,
+    shared: &Shared<'_>,
 ) -> std::io::Result<(Vec<Rendered>, usize)> {
-    let mut files = render_all(feed, items, out);
+    let mut files = render_all(feed, items, shared);
     let mut changed = 0;
     for file in &mut files {
         let path = dir.join(&file.name);
@@ -306,7 +306,7 @@ mod tests {
             crate::config::validate::load_one_feed(&dir.path().join("s.toml"), &path, |_| None)
                 .unwrap();
         let public_url = url::Url::parse("http://feeds.test").unwrap();
-        let out = Out {
+        let out = Shared {
             public_url: &public_url,
             hubs: &[],
         };
@@ -331,7 +331,7 @@ mod tests {
 
     #[test]
     fn published_files_are_readable_by_other_web_servers() {
-        // The contract: "any web server can serve them". A temp file is created 0600, which an
+        // Published files are for any web server to serve, under any user. A temp file is created 0600, which an
         // nginx running as another user could not read.
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();

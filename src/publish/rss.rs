@@ -7,19 +7,19 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Enclosure, Guid, Item};
 use url::Url;
 
-use super::{Format, Out, item_id, last_change, self_url, summary_html, ttl_minutes, xml_safe};
+use super::{Format, Shared, item_id, last_change, self_url, summary_html, ttl_minutes, xml_safe};
 use crate::config::FeedSpec;
 use crate::model::StoredItem;
 
 /// The feed as an RSS 2.0 document.
-pub fn render(feed: &FeedSpec, items: &[StoredItem], out: &Out<'_>) -> String {
+pub fn render(feed: &FeedSpec, items: &[StoredItem], shared: &Shared<'_>) -> String {
     let self_link = Link {
-        href: self_url(out.public_url, feed, Format::Rss),
+        href: self_url(shared.public_url, feed, Format::Rss),
         rel: "self".into(),
         mime_type: Some("application/rss+xml".into()),
         ..Link::default()
     };
-    let hubs = out.hubs.iter().map(|h: &Url| Link {
+    let hubs = shared.hubs.iter().map(|h: &Url| Link {
         href: h.to_string(),
         rel: "hub".into(),
         ..Link::default()

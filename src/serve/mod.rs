@@ -52,7 +52,7 @@ impl AppState {
     }
 }
 
-/// The router of every route in the contract's "HTTP" table.
+/// The router of every route the README's "HTTP" table lists.
 pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .route("/", get(status::page))

@@ -1,8 +1,8 @@
 //! `kind = "feed"`: an existing feed read as it is. RSS 0.9x, 1.0 (RDF) and 2.0, Atom 1.0 and JSON
 //! Feed 1.0/1.1 are told apart by the body (feed-rs), never by the URL.
 //!
-//! feed-rs invents ids for entries without one; we ask it for none and make our own keys (the
-//! contract's "Identity"). Text is decoded exactly once: an HTML title (Atom `type="html"`) is
+//! feed-rs invents ids for entries without one; we ask it for none and make our own keys (an entry's
+//! guid or id, else its canonical link, else a hash of its title and text). Text is decoded exactly once: an HTML title (Atom `type="html"`) is
 //! turned into text, a plain one is kept as the XML parser gave it. Summaries and content are
 //! sanitized like scraped content, with relative links resolved against the entry's `xml:base`
 //! or the feed's URL.

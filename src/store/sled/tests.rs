@@ -1,4 +1,4 @@
-//! The sled backend: the store contract, and what is sled's own (the lock, schema versions,
+//! The sled backend: the store contract (the behaviour suite every backend passes), and what is sled's own (the lock, schema versions,
 //! migrations from older layouts).
 
 use std::path::Path;

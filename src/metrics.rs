@@ -76,13 +76,15 @@ impl Metrics {
     /// The exposition text. `queue` is the webhook outbox: (webhook, state, count) rows.
     pub fn render(&self, queue: &[(String, &'static str, u64)]) -> String {
         let mut out = String::new();
+        self.render_feeds(&mut out);
+        self.render_fetches(&mut out);
+        self.render_webhooks(&mut out, queue);
+        out
+    }
+
+    /// The per-feed series: runs by outcome, failures, new and updated items.
+    fn render_feeds(&self, out: &mut String) {
         let feeds = self.feeds.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let mut series = |name: &str, help: &str, kind: &str, rows: Vec<(String, f64)>| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for (labels, v) in rows {
-                let _ = writeln!(out, "{name}{labels} {v}");
-            }
-        };
         let per_feed = |f: &dyn Fn(&FeedCounters) -> u64| -> Vec<(String, f64)> {
             feeds
                 .iter()
@@ -101,29 +103,37 @@ impl Metrics {
             ));
         }
         series(
+            out,
             "feedwright_runs_total",
             "Feed runs by outcome.",
             "counter",
             runs,
         );
         series(
+            out,
             "feedwright_run_failures_total",
             "Feed runs that failed.",
             "counter",
             per_feed(&|c| c.runs_failed),
         );
         series(
+            out,
             "feedwright_new_items_total",
             "Items seen for the first time.",
             "counter",
             per_feed(&|c| c.new_items),
         );
         series(
+            out,
             "feedwright_updated_items_total",
             "Stored items whose text changed.",
             "counter",
             per_feed(&|c| c.updated_items),
         );
+    }
+
+    /// The HTTP series: the latency histogram, 304s and requests without an answer.
+    fn render_fetches(&self, out: &mut String) {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let count = load(&self.fetch_count);
         let mut hist: Vec<(String, f64)> = BUCKETS
@@ -135,29 +145,37 @@ impl Metrics {
         hist.push(("_sum".into(), load(&self.fetch_micros) as f64 / 1e6));
         hist.push(("_count".into(), count as f64));
         series(
+            out,
             "feedwright_fetch_duration_seconds",
             "Time to a response's headers, per HTTP request to a source.",
             "histogram",
             hist,
         );
         series(
+            out,
             "feedwright_fetch_not_modified_total",
             "Requests answered 304 Not Modified.",
             "counter",
             vec![(String::new(), load(&self.not_modified) as f64)],
         );
         series(
+            out,
             "feedwright_fetch_errors_total",
             "Requests that got no response.",
             "counter",
             vec![(String::new(), load(&self.fetch_errors) as f64)],
         );
+    }
+
+    /// The webhook series: delivery attempts by outcome, and the outbox by state.
+    fn render_webhooks(&self, out: &mut String, queue: &[(String, &'static str, u64)]) {
         let deliveries = self
             .deliveries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         series(
+            out,
             "feedwright_webhook_deliveries_total",
             "Delivery attempts by outcome.",
             "counter",
@@ -172,6 +190,7 @@ impl Metrics {
                 .collect(),
         );
         series(
+            out,
             "feedwright_webhook_queue",
             "Webhook deliveries by state.",
             "gauge",
@@ -185,7 +204,14 @@ impl Metrics {
                 })
                 .collect(),
         );
-        out
+    }
+}
+
+/// One series: its HELP and TYPE lines, then a line per (labels or name suffix, value) row.
+fn series(out: &mut String, name: &str, help: &str, kind: &str, rows: Vec<(String, f64)>) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, v) in rows {
+        let _ = writeln!(out, "{name}{labels} {v}");
     }
 }
 

@@ -1,27 +1,32 @@
 //! Validation of one feed file: its keys, its sources (selectors, paging, detail pages, dates,
-//! encoding) and its filter. Part of the pure validation step of `validate.rs`.
+//! encoding) and its filter. Place in the flow: feed file text → raw → validate (this file, for
+//! each `RawFeed`, falling back to the settings' `[defaults]`) → `Config::feeds`.
+
+use std::time::Duration;
 
 use crate::zone::Tz;
 use regex::Regex;
 use toml::Spanned;
 
+use super::check::Ctx;
 use super::raw::{RawFeed, RawFilter, RawPatterns, RawSource, Rules as RawRules, SourceKind, Str};
-use super::validate::{
-    Ctx, DEFAULT_JITTER, DEFAULT_KEEP, DEFAULT_MAX_ITEMS, DEFAULT_SCHEDULE, Defaults,
-};
+use super::settings::Defaults;
 use super::{
     FeedSource, FeedSpec, FieldRules, Filter, Paging, Patterns, Schedule, ScrapeSpec, SourceSpec,
 };
 use crate::model::FeedId;
 
+const DEFAULT_SCHEDULE: &str = "*/30 * * * *";
+const DEFAULT_MAX_ITEMS: usize = 200;
+/// Items a feed keeps in the store by default (raised to `max_items` when that is larger).
+const DEFAULT_KEEP: usize = 5000;
+/// The most a feed's runs are shifted from their cron times by default.
+const DEFAULT_JITTER: Duration = Duration::from_secs(300);
+
 impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     pub(super) fn feed(&mut self, defaults: &Defaults) -> Option<FeedSpec> {
         let path = self.file.path;
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        let id = FeedId::new(stem);
-        if id.is_none() {
-            self.err(0..0, "(file name)", format!("`{stem}` is not a feed id"), "rename the file: a feed id is lower-case letters, digits and '-', starting with a letter or digit (e.g. feeds/city-news.toml)");
-        }
+        let id = self.feed_id();
         let raw: RawFeed = self.parse()?;
         if raw.source.is_empty() {
             let span = raw.title.as_ref().map_or(0..0, |t| t.span());
@@ -38,38 +43,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .enumerate()
             .filter_map(|(i, s)| self.source(s, i))
             .collect();
-        let schedule = raw
-            .schedule
-            .as_ref()
-            .map_or(defaults.schedule.clone(), |s| self.schedule(s, "schedule"));
-        let timezone = raw
-            .timezone
-            .as_ref()
-            .map_or(defaults.timezone, |s| self.timezone(s, "timezone"));
-        let max_items = raw
-            .max_items
-            .as_ref()
-            .map_or(defaults.max_items, |v| self.positive(v, "max_items"));
-        let keep = match &raw.keep {
-            Some(v) => self.positive(v, "keep"),
-            None => Some(DEFAULT_KEEP),
-        };
-        if let (Some(k), Some(m), Some(v)) = (keep, max_items, &raw.keep)
-            && k < m
-        {
-            self.err(
-                v.span(),
-                "keep",
-                format!("keep = {k} is less than max_items = {m}"),
-                "keep at least as many items as the feed publishes, or lower max_items",
-            );
-        }
-        let jitter = raw
-            .jitter
-            .as_ref()
-            .and_then(|s| self.duration(s, "jitter"))
-            .or(defaults.jitter)
-            .unwrap_or(DEFAULT_JITTER);
+        let timing = self.timing(&raw, defaults);
         let link = raw.link.as_ref().and_then(|s| self.url(s, "link"));
         let filter = raw
             .filter
@@ -77,6 +51,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .map(|f| self.filter(f))
             .unwrap_or_default();
         let (id, first) = (id?, sources.first()?.url().clone());
+        let timing = timing?;
         let title = raw.title.map_or_else(|| id.to_string(), |t| t.into_inner());
         Some(FeedSpec {
             path: path.to_path_buf(),
@@ -89,13 +64,11 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 .language
                 .map(|l| l.into_inner())
                 .or_else(|| defaults.language.clone()),
-            schedule: schedule.or_else(|| Schedule::parse(DEFAULT_SCHEDULE).ok())?,
-            timezone: timezone.unwrap_or(Tz::utc()),
-            max_items: max_items.unwrap_or(DEFAULT_MAX_ITEMS),
-            keep: keep
-                .unwrap_or(DEFAULT_KEEP)
-                .max(max_items.unwrap_or(DEFAULT_MAX_ITEMS)),
-            jitter,
+            schedule: timing.schedule,
+            timezone: timing.timezone,
+            max_items: timing.max_items,
+            keep: timing.keep,
+            jitter: timing.jitter,
             notify_on_first_run: raw
                 .notify_on_first_run
                 .or(defaults.notify_on_first_run)
@@ -104,6 +77,73 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             filter,
             id,
         })
+    }
+
+    /// The feed's id, from its file name.
+    fn feed_id(&mut self) -> Option<FeedId> {
+        let stem = self
+            .file
+            .path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("");
+        let id = FeedId::new(stem);
+        if id.is_none() {
+            self.err(0..0, "(file name)", format!("`{stem}` is not a feed id"), "rename the file: a feed id is lower-case letters, digits and '-', starting with a letter or digit (e.g. feeds/city-news.toml)");
+        }
+        id
+    }
+
+    /// When the feed runs and how many items it publishes and keeps: each key the feed's own, else
+    /// `[defaults]`, else the built-in default. A wrong value is reported; a stand-in keeps the feed, so webhooks naming it are not reported too.
+    fn timing(&mut self, raw: &RawFeed, defaults: &Defaults) -> Option<Timing> {
+        let schedule = raw
+            .schedule
+            .as_ref()
+            .map_or(defaults.schedule.clone(), |s| self.schedule(s, "schedule"));
+        let timezone = raw
+            .timezone
+            .as_ref()
+            .map_or(defaults.timezone, |s| self.timezone(s, "timezone"));
+        let max_items = raw
+            .max_items
+            .as_ref()
+            .map_or(defaults.max_items, |v| self.positive(v, "max_items"));
+        let keep = self.keep(raw.keep.as_ref(), max_items);
+        let jitter = raw
+            .jitter
+            .as_ref()
+            .and_then(|s| self.duration(s, "jitter"))
+            .or(defaults.jitter)
+            .unwrap_or(DEFAULT_JITTER);
+        Some(Timing {
+            schedule: schedule.or_else(|| Schedule::parse(DEFAULT_SCHEDULE).ok())?,
+            timezone: timezone.unwrap_or(Tz::utc()),
+            max_items: max_items.unwrap_or(DEFAULT_MAX_ITEMS),
+            keep: keep
+                .unwrap_or(DEFAULT_KEEP)
+                .max(max_items.unwrap_or(DEFAULT_MAX_ITEMS)),
+            jitter,
+        })
+    }
+
+    /// `keep`, which may not be less than `max_items` (when both are valid).
+    fn keep(&mut self, raw: Option<&Spanned<i64>>, max_items: Option<usize>) -> Option<usize> {
+        let keep = match raw {
+            Some(v) => self.positive(v, "keep"),
+            None => Some(DEFAULT_KEEP),
+        };
+        if let (Some(k), Some(m), Some(v)) = (keep, max_items, raw)
+            && k < m
+        {
+            self.err(
+                v.span(),
+                "keep",
+                format!("keep = {k} is less than max_items = {m}"),
+                "keep at least as many items as the feed publishes, or lower max_items",
+            );
+        }
+        keep
     }
 
     pub(super) fn source(&mut self, raw: &RawSource, i: usize) -> Option<SourceSpec> {
@@ -172,13 +212,37 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 &key("detail."),
             )
         });
+        self.selects_enough(raw, items_raw, &key);
+        let date_formats = self.date_formats(raw.date_format.as_ref(), &key("date_format"));
+        let encoding = raw
+            .encoding
+            .as_ref()
+            .and_then(|e| self.encoding(e, &key("encoding")));
+        let paging = self.paging(raw, &key(""));
+        let max_pages = self.max_pages(raw.max_pages.as_ref(), paging.as_ref(), &key("max_pages"));
+        Some(SourceSpec::Scrape(Box::new(ScrapeSpec {
+            url: url?,
+            items: items?,
+            fields,
+            link,
+            date_formats,
+            encoding,
+            paging: paging?,
+            max_pages: max_pages?,
+            detail,
+        })))
+    }
+
+    /// A scrape source selects something within each item, and has links when it reads detail
+    /// pages; `key` makes a key of this source's table.
+    fn selects_enough(&mut self, raw: &RawSource, items: &Str, key: &dyn Fn(&str) -> String) {
         if raw.title.is_none()
             && raw.link.is_none()
             && raw.summary.is_none()
             && raw.content.is_none()
         {
             self.err(
-                items_raw.span(),
+                items.span(),
                 &key("items"),
                 "the source selects items but nothing within them",
                 "add at least one of title, link or summary selectors",
@@ -193,28 +257,20 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 "add link = \"a @href\"",
             );
         }
-        let date_formats = self.date_formats(raw.date_format.as_ref(), &key("date_format"));
-        let encoding = raw
-            .encoding
-            .as_ref()
-            .and_then(|e| self.encoding(e, &key("encoding")));
-        let paging = self.paging(raw, &key(""));
-        let max_pages = match &raw.max_pages {
-            Some(v) => self.positive(v, &key("max_pages")),
+    }
+
+    /// `max_pages`, by default 1 for a single page and 2 when the source pages.
+    fn max_pages(
+        &mut self,
+        raw: Option<&Spanned<i64>>,
+        paging: Option<&Paging>,
+        key: &str,
+    ) -> Option<usize> {
+        match raw {
+            Some(v) => self.positive(v, key),
             None if matches!(paging, Some(Paging::Single)) => Some(1),
             None => Some(2),
-        };
-        Some(SourceSpec::Scrape(Box::new(ScrapeSpec {
-            url: url?,
-            items: items?,
-            fields,
-            link,
-            date_formats,
-            encoding,
-            paging: paging?,
-            max_pages: max_pages?,
-            detail,
-        })))
+        }
     }
 
     pub(super) fn fields(&mut self, raw: [&Option<RawRules>; 6], prefix: &str) -> FieldRules {
@@ -356,6 +412,15 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             exclude: list(exclude, "exclude"),
         }
     }
+}
+
+/// A feed's timing and size keys, resolved against `[defaults]` and the built-in defaults.
+struct Timing {
+    schedule: Schedule,
+    timezone: Tz,
+    max_items: usize,
+    keep: usize,
+    jitter: Duration,
 }
 
 /// The keys of `[[source]]` that only a scrape source reads, and whether each is set.

@@ -1,13 +1,18 @@
 //! Configuration: `config/feedwright.toml` (daemon settings) and `feeds/*.toml` (one feed per file).
 //! Files are parsed into `raw` structs, then `validate` turns them into the types below, collecting
-//! every problem before failing once.
+//! every problem before failing once. The flow: settings text → `raw` → `validate` (which runs the
+//! pass; `settings`, `feed` and `webhook` check each part, on `values` and `check`) → `Config`.
 
+mod check;
 pub mod cron;
 pub mod env;
 pub mod error;
 mod feed;
 pub mod raw;
+mod settings;
 pub mod validate;
+mod values;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

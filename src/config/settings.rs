@@ -1,0 +1,157 @@
+//! Validation of the settings file's own tables: paths, `[http]`, `public_url`, `[fetch]`,
+//! WebSub hubs and the feed keys of `[defaults]`. Place in the flow: settings text → raw →
+//! validate (this file, for `RawSettings`) → `Config::settings`, plus the `Defaults` that feed
+//! validation falls back to.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::zone::Tz;
+use url::Url;
+
+use super::check::Ctx;
+use super::raw::{RawDefaults, RawFetch, RawSettings, Str};
+use super::{FetchSettings, Schedule, Settings};
+
+/// Feed keys `[defaults]` may set, already validated.
+#[derive(Default)]
+pub(super) struct Defaults {
+    pub(super) schedule: Option<Schedule>,
+    pub(super) timezone: Option<Tz>,
+    pub(super) max_items: Option<usize>,
+    pub(super) notify_on_first_run: Option<bool>,
+    pub(super) language: Option<String>,
+    pub(super) jitter: Option<Duration>,
+}
+
+impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
+    pub(super) fn settings(&mut self, raw: &RawSettings) -> (Settings, Defaults) {
+        let state_dir = match (self.env)("STATE_DIRECTORY")
+            .and_then(|s| s.split(':').next().map(PathBuf::from))
+        {
+            Some(dir) => dir,
+            None => raw
+                .state_dir
+                .as_ref()
+                .map_or_else(|| self.path("../data"), |s| self.path(s.get_ref())),
+        };
+        let feeds_dir = raw
+            .feeds_dir
+            .as_ref()
+            .map_or_else(|| self.path("../feeds"), |s| self.path(s.get_ref()));
+        let listen = raw
+            .http
+            .listen
+            .as_ref()
+            .map_or(Some("127.0.0.1:8080".parse().ok()), |s| self.listen(s))
+            .flatten();
+        let default_public = format!(
+            "http://{}",
+            listen.map_or("127.0.0.1:8080".to_string(), |a| a.to_string())
+        );
+        let public_url = raw
+            .public_url
+            .as_ref()
+            .and_then(|s| self.url(s, "public_url"));
+        let public_url = public_url
+            .or_else(|| Url::parse(&default_public).ok())
+            .unwrap_or_else(fallback_url);
+        let fetch = self.fetch(&raw.fetch);
+        let defaults = self.defaults(&raw.defaults);
+        let websub_hubs = raw
+            .websub_hubs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| self.url(s, &format!("websub_hubs[{i}]")))
+            .collect();
+        (
+            Settings {
+                state_dir,
+                feeds_dir,
+                public_url,
+                listen,
+                fetch,
+                websub_hubs,
+            },
+            defaults,
+        )
+    }
+
+    /// `Some(None)` means the server is off.
+    pub(super) fn listen(&mut self, s: &Str) -> Option<Option<std::net::SocketAddr>> {
+        if s.get_ref().is_empty() {
+            return Some(None);
+        }
+        match s.get_ref().parse() {
+            Ok(a) => Some(Some(a)),
+            Err(_) => {
+                self.err(s.span(), "http.listen", format!("`{}` is not an address to listen on", s.get_ref()), "write host:port such as \"127.0.0.1:8080\" or \"[::]:8080\", or \"\" to turn the server off");
+                None
+            }
+        }
+    }
+
+    pub(super) fn fetch(&mut self, raw: &RawFetch) -> FetchSettings {
+        let d = FetchSettings::default();
+        let ua = raw
+            .user_agent
+            .as_ref()
+            .and_then(|s| self.expand(s, "fetch.user_agent"));
+        FetchSettings {
+            user_agent: ua.unwrap_or(d.user_agent),
+            timeout: raw
+                .timeout
+                .as_ref()
+                .and_then(|s| self.duration(s, "fetch.timeout"))
+                .unwrap_or(d.timeout),
+            max_body: raw
+                .max_body
+                .as_ref()
+                .and_then(|s| self.size(s, "fetch.max_body"))
+                .unwrap_or(d.max_body),
+            concurrency: raw
+                .concurrency
+                .as_ref()
+                .and_then(|v| self.positive(v, "fetch.concurrency"))
+                .unwrap_or(d.concurrency),
+            per_host_concurrency: raw
+                .per_host_concurrency
+                .as_ref()
+                .and_then(|v| self.positive(v, "fetch.per_host_concurrency"))
+                .unwrap_or(d.per_host_concurrency),
+            per_host_delay: raw
+                .per_host_delay
+                .as_ref()
+                .and_then(|s| self.duration(s, "fetch.per_host_delay"))
+                .unwrap_or(d.per_host_delay),
+            robots_txt: raw.robots_txt.unwrap_or(d.robots_txt),
+        }
+    }
+
+    pub(super) fn defaults(&mut self, raw: &RawDefaults) -> Defaults {
+        Defaults {
+            schedule: raw
+                .schedule
+                .as_ref()
+                .and_then(|s| self.schedule(s, "defaults.schedule")),
+            timezone: raw
+                .timezone
+                .as_ref()
+                .and_then(|s| self.timezone(s, "defaults.timezone")),
+            max_items: raw
+                .max_items
+                .as_ref()
+                .and_then(|v| self.positive(v, "defaults.max_items")),
+            notify_on_first_run: raw.notify_on_first_run,
+            language: raw.language.as_ref().map(|s| s.get_ref().clone()),
+            jitter: raw
+                .jitter
+                .as_ref()
+                .and_then(|s| self.duration(s, "defaults.jitter")),
+        }
+    }
+}
+
+fn fallback_url() -> Url {
+    Url::parse("http://127.0.0.1:8080").expect("constant URL") // NOTE(unwrap): a constant that parses
+}

@@ -1,6 +1,6 @@
 //! Webhook notifications: what a message holds, and each kind's request (one file per kind, each
 //! citing its vendor's documentation and limits). Delivery (the durable outbox and its worker)
-//! lives in `outbox.rs`.
+//! lives in `outbox/`.
 
 pub mod discord;
 pub mod json;

@@ -1,6 +1,6 @@
-//! The representations of published files kept in memory (`cache.rs` reads and compresses them on
-//! request), within a byte budget: the least recently served leave first. Each body remembers the
-//! tag of the bytes it was made from, so a body of older bytes is never served.
+//! The representations of published files kept in memory (`cache/load.rs` reads and compresses
+//! them on request), within a byte budget: the least recently served leave first. Each body
+//! remembers the tag of the bytes it was made from, so a body of older bytes is never served.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

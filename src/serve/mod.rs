@@ -1,4 +1,4 @@
-//! The HTTP server (`[http] listen`): the published feeds with real caching (`cache.rs`: from
+//! The HTTP server (`[http] listen`): the published feeds with real caching (`cache/`: from
 //! their files, hot copies in memory), a status page, OPML, `/healthz` and `/metrics` (`metrics.rs`). Only paths in the
 //! published set answer; anything else is 404, so no request can reach a file by its name.
 

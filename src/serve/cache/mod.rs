@@ -6,265 +6,37 @@
 //! first). 1,000 feeds of 300 items are about 500 MB of files in three formats, gzip and brotli
 //! copies another 250 MB: held whole in memory as they were, they were most of the daemon.
 //! A file with no copy on disk (the OPML list) keeps its plain bytes in memory.
+//!
+//! The parts: `entry.rs` (one file: its validators and where its bytes are), `encoding.rs` (the
+//! representations and their compression), `conditional.rs` (304s), `load.rs` (reading and
+//! compressing on request); this file holds the map of files and its API.
+
+mod conditional;
+mod encoding;
+mod entry;
+mod load;
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use axum::body::Bytes;
-use axum::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG,
-    IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, VARY,
-};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::{ACCEPT_ENCODING, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use tracing::warn;
 
+pub use self::conditional::http_date;
+use self::conditional::not_modified;
+pub use self::encoding::{Encoding, negotiate};
+pub use self::entry::Entry;
+use self::entry::Plain;
+use self::load::Loaded;
 use super::hot::Hot;
-use crate::model::hex;
 
 /// Bytes of representations kept in memory: the feeds being read now, in every encoding asked
 /// for (a 300-item feed is about 180 KB plain, 45 KB gzip, 35 KB brotli).
 pub const HOT_BYTES: usize = 8 << 20;
-
-/// How a body is encoded on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    Identity,
-    Gzip,
-    Brotli,
-}
-
-impl Encoding {
-    fn token(self) -> Option<&'static str> {
-        match self {
-            Encoding::Identity => None,
-            Encoding::Gzip => Some("gzip"),
-            Encoding::Brotli => Some("br"),
-        }
-    }
-
-    fn slot(self) -> usize {
-        self as usize
-    }
-
-    /// `plain` in this encoding.
-    fn encode(self, plain: Bytes) -> Bytes {
-        match self {
-            Encoding::Identity => plain,
-            Encoding::Gzip => Bytes::from(gzip(&plain)),
-            Encoding::Brotli => Bytes::from(brotli(&plain)),
-        }
-    }
-}
-
-/// Where a file's plain bytes are.
-#[derive(Debug)]
-enum Plain {
-    Memory(Bytes),
-    /// The published file, as `publish` wrote it.
-    File(PathBuf),
-}
-
-impl Plain {
-    /// Whether both are in memory, or both the same file.
-    fn same_place(&self, other: &Plain) -> bool {
-        match (self, other) {
-            (Plain::Memory(_), Plain::Memory(_)) => true,
-            (Plain::File(a), Plain::File(b)) => a == b,
-            _ => false,
-        }
-    }
-}
-
-/// One file: its validators and where its bytes are.
-#[derive(Debug)]
-pub struct Entry {
-    pub media_type: &'static str,
-    plain: Plain,
-    /// The length of the plain bytes.
-    len: usize,
-    /// The hash of the plain bytes; each encoding's ETag adds a suffix.
-    tag: String,
-    /// When these bytes were first served (or the file's time when loaded from disk).
-    pub modified: DateTime<Utc>,
-    /// `Cache-Control: max-age`, seconds.
-    pub max_age: u32,
-}
-
-impl Entry {
-    /// A file whose plain bytes are kept in memory.
-    pub fn new(
-        media_type: &'static str,
-        body: Vec<u8>,
-        modified: DateTime<Utc>,
-        max_age: u32,
-    ) -> Entry {
-        let (len, tag) = (body.len(), tag(&body));
-        let plain = Plain::Memory(Bytes::from(body));
-        Entry::with(media_type, (len, tag, plain), modified, max_age)
-    }
-
-    /// A published file: `body` is what `file` holds; only its hash and length are kept.
-    pub fn on_disk(
-        media_type: &'static str,
-        file: PathBuf,
-        body: &[u8],
-        modified: DateTime<Utc>,
-        max_age: u32,
-    ) -> Entry {
-        let plain = (body.len(), tag(body), Plain::File(file));
-        Entry::with(media_type, plain, modified, max_age)
-    }
-
-    fn with(
-        media_type: &'static str,
-        (len, tag, plain): (usize, String, Plain),
-        modified: DateTime<Utc>,
-        max_age: u32,
-    ) -> Entry {
-        Entry {
-            media_type,
-            len,
-            tag,
-            plain,
-            modified,
-            max_age,
-        }
-    }
-
-    /// The strong ETag of one representation.
-    pub fn etag(&self, enc: Encoding) -> String {
-        match enc.token() {
-            None => format!("\"{}\"", self.tag),
-            Some(t) => format!("\"{}-{t}\"", self.tag),
-        }
-    }
-
-    /// The plain bytes, read from disk for a published file.
-    fn read_plain(&self) -> std::io::Result<Bytes> {
-        match &self.plain {
-            Plain::Memory(b) => Ok(b.clone()),
-            Plain::File(path) => std::fs::read(path).map(Bytes::from),
-        }
-    }
-
-    /// The validators and caching headers of one representation.
-    fn headers(&self, enc: Encoding) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        let mut set = |name, value: &str| {
-            if let Ok(v) = HeaderValue::from_str(value) {
-                headers.insert(name, v);
-            }
-        };
-        set(ETAG, &self.etag(enc));
-        set(LAST_MODIFIED, &http_date(self.modified));
-        set(CACHE_CONTROL, &format!("public, max-age={}", self.max_age));
-        set(VARY, "Accept-Encoding");
-        headers
-    }
-
-    /// The answer to a GET (or HEAD) when the validators did not match: 200 with `body`.
-    fn full(&self, enc: Encoding, body: Bytes) -> Response {
-        let mut headers = self.headers(enc);
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(self.media_type));
-        if let Some(token) = enc.token() {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
-        }
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
-        (StatusCode::OK, headers, body).into_response()
-    }
-}
-
-fn tag(body: &[u8]) -> String {
-    hex(&Sha256::digest(body)[..16])
-}
-
-/// Whether the request's validators match: `If-None-Match` decides when present (weak comparison,
-/// as RFC 9110 asks for GET), else `If-Modified-Since` to the second.
-fn not_modified(req: &HeaderMap, etag: &str, modified: DateTime<Utc>) -> bool {
-    if let Some(inm) = req.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        let ours = etag.trim_start_matches("W/");
-        return inm
-            .split(',')
-            .map(str::trim)
-            .any(|t| t == "*" || t.trim_start_matches("W/") == ours);
-    }
-    req.get(IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-        .is_some_and(|since| modified.timestamp() <= since.timestamp())
-}
-
-/// The best encoding `Accept-Encoding` allows: brotli, then gzip, then none. `q=0` refuses one;
-/// `*` stands for those not named.
-pub fn negotiate(accept: Option<&HeaderValue>) -> Encoding {
-    let Some(accept) = accept.and_then(|v| v.to_str().ok()) else {
-        return Encoding::Identity;
-    };
-    let mut q = HashMap::new();
-    for part in accept.split(',') {
-        let mut bits = part.split(';');
-        let name = bits.next().unwrap_or("").trim().to_ascii_lowercase();
-        let weight = bits
-            .filter_map(|b| b.trim().strip_prefix("q="))
-            .find_map(|v| v.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        q.insert(name, weight);
-    }
-    let weight = |name: &str| q.get(name).or_else(|| q.get("*")).copied().unwrap_or(0.0);
-    let (br, gz) = (weight("br"), weight("gzip").max(weight("x-gzip")));
-    if br > 0.0 && br >= gz {
-        Encoding::Brotli
-    } else if gz > 0.0 {
-        Encoding::Gzip
-    } else {
-        Encoding::Identity
-    }
-}
-
-/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
-pub fn http_date(t: DateTime<Utc>) -> String {
-    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
-}
-
-fn gzip(body: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(body);
-    enc.finish().unwrap_or_default()
-}
-
-fn brotli(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 9,
-        lgwin: window_bits(body.len()),
-        ..Default::default()
-    };
-    // Reading a slice and writing a Vec cannot fail.
-    let _ = brotli::BrotliCompress(&mut &body[..], &mut out, &params);
-    out
-}
-
-/// The smallest brotli window (10 to 22 bits) that holds the whole body: the same output as the
-/// largest window for bodies that fit, and the encoder's buffers sized to the body, not to 4 MiB.
-fn window_bits(len: usize) -> i32 {
-    let bits = usize::BITS - len.saturating_sub(1).leading_zeros();
-    i32::try_from(bits).unwrap_or(22).clamp(10, 22)
-}
-
-/// What reading a published file found.
-enum Loaded {
-    /// The bytes the entry describes, in the encoding asked for.
-    Current(Bytes),
-    /// Other bytes: the file was replaced after the entry was made (published again a moment
-    /// ago, or by hand). An entry for them is made from these plain bytes.
-    Newer(Bytes),
-}
 
 /// Every served file by its URL path (`/feeds/news.rss`, `/feeds.opml`), and the representations
 /// in memory. Cloning shares it.
@@ -396,54 +168,6 @@ impl Cache {
         }
         Some(unreadable(path, "it changed while being read"))
     }
-
-    /// A representation in memory, if it is of the bytes tagged `tag`.
-    fn hot_body(&self, path: &str, tag: &str, enc: Encoding) -> Option<Bytes> {
-        let hot = self.hot.read().unwrap_or_else(|p| p.into_inner());
-        hot.get(path, tag, enc.slot())
-    }
-
-    /// Reads (and compresses) one representation and keeps it in memory. Blocking: file I/O and
-    /// compression.
-    fn load(&self, path: &str, entry: &Entry, enc: Encoding) -> std::io::Result<Loaded> {
-        let plain = entry.read_plain()?;
-        if matches!(entry.plain, Plain::File(_)) && tag(&plain) != entry.tag {
-            return Ok(Loaded::Newer(plain));
-        }
-        let body = enc.encode(plain);
-        self.keep(path, &entry.tag, enc, body.clone());
-        Ok(Loaded::Current(body))
-    }
-
-    /// Keeps `body` in memory (the least recently served may leave for it).
-    fn keep(&self, path: &str, tag: &str, enc: Encoding, body: Bytes) {
-        let mut hot = self.hot.write().unwrap_or_else(|p| p.into_inner());
-        hot.keep(path, tag, enc.slot(), body);
-    }
-
-    /// The file at `path` holds other bytes than `old` describes: serve those from now on, dated
-    /// now, unless another entry was put meanwhile.
-    fn replace(&self, path: &str, old: &Arc<Entry>, plain: Bytes) -> Arc<Entry> {
-        let Plain::File(file) = &old.plain else {
-            return old.clone();
-        };
-        let new = Arc::new(Entry::on_disk(
-            old.media_type,
-            file.clone(),
-            &plain,
-            Utc::now(),
-            old.max_age,
-        ));
-        let mut files = self.files.write().unwrap_or_else(|p| p.into_inner());
-        match files.get(path) {
-            Some(current) if Arc::ptr_eq(current, old) => {
-                files.insert(path.to_string(), new.clone());
-                new
-            }
-            Some(current) => current.clone(),
-            None => new,
-        }
-    }
 }
 
 /// What `Cache::put_file` is told about one published file.
@@ -474,6 +198,9 @@ fn unreadable(path: &str, error: &str) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+    use axum::http::header::{CONTENT_ENCODING, ETAG};
+
     use super::*;
 
     fn hv(s: &str) -> HeaderValue {
@@ -524,28 +251,6 @@ mod tests {
         let mut out = Vec::new();
         brotli::BrotliDecompress(&mut &b[..], &mut out).unwrap();
         out
-    }
-
-    #[test]
-    fn the_brotli_window_holds_the_body() {
-        assert_eq!(window_bits(0), 10);
-        assert_eq!(window_bits(1024), 10);
-        assert_eq!(window_bits(1025), 11);
-        assert_eq!(window_bits(200_000), 18);
-        assert_eq!(window_bits(1 << 18), 18);
-        assert_eq!(window_bits(50 << 20), 22);
-    }
-
-    #[test]
-    fn negotiation_prefers_brotli_then_gzip_and_honours_q_zero() {
-        assert_eq!(negotiate(None), Encoding::Identity);
-        assert_eq!(negotiate(Some(&hv("gzip, deflate, br"))), Encoding::Brotli);
-        assert_eq!(negotiate(Some(&hv("gzip"))), Encoding::Gzip);
-        assert_eq!(negotiate(Some(&hv("br;q=0, gzip;q=0.5"))), Encoding::Gzip);
-        assert_eq!(negotiate(Some(&hv("gzip;q=0"))), Encoding::Identity);
-        assert_eq!(negotiate(Some(&hv("*"))), Encoding::Brotli);
-        assert_eq!(negotiate(Some(&hv("identity"))), Encoding::Identity);
-        assert_eq!(negotiate(Some(&hv("gzip;q=1.0, br;q=0.4"))), Encoding::Gzip);
     }
 
     #[tokio::test]
@@ -654,22 +359,5 @@ mod tests {
             .unwrap();
         assert_eq!(r.headers()[CONTENT_ENCODING], "gzip");
         assert_eq!(gunzip(&body(r).await), plain);
-    }
-
-    #[test]
-    fn if_none_match_wins_over_if_modified_since() {
-        let t = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let mut h = HeaderMap::new();
-        h.insert(IF_NONE_MATCH, hv("\"other\", W/\"abc\""));
-        assert!(not_modified(&h, "\"abc\"", t));
-        h.insert(IF_NONE_MATCH, hv("\"other\""));
-        h.insert(IF_MODIFIED_SINCE, hv(&http_date(t)));
-        assert!(!not_modified(&h, "\"abc\"", t));
-        h.remove(IF_NONE_MATCH);
-        assert!(not_modified(&h, "\"abc\"", t));
-        let later = t + chrono::Duration::seconds(1);
-        assert!(!not_modified(&h, "\"abc\"", later));
     }
 }

@@ -196,17 +196,56 @@ fn lifted(from: &ModPath, to: &ModPath) -> Option<(ModPath, ModPath)> {
     Some((from[..=common].to_vec(), to[..=common].to_vec()))
 }
 
+/// The names each module re-exports from one of its children (`pub use child::Name;`), so that a
+/// path through the parent counts as a use of the child that defines the name.
+fn reexports(
+    files: &[(PathBuf, ModPath)],
+    modules: &BTreeSet<ModPath>,
+) -> BTreeMap<(ModPath, String), ModPath> {
+    let mut out = BTreeMap::new();
+    for (path, me) in files {
+        for line in code(path).lines() {
+            let Some(rest) = line.trim().strip_prefix("pub use ") else {
+                continue;
+            };
+            let rest = rest.strip_prefix("self::").unwrap_or(rest);
+            for named in tree(rest, 0).0 {
+                let (Some(name), Some(child)) = (named.last(), named.first()) else {
+                    continue;
+                };
+                let mut within: ModPath = me.clone();
+                within.extend(named[..named.len() - 1].iter().cloned());
+                let mut child_path = me.clone();
+                child_path.push(child.clone());
+                if modules.contains(&child_path)
+                    && let Some(target) = module_of(&within, modules)
+                {
+                    out.insert((me.clone(), name.clone()), target);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Each dependency between sibling modules, with one line of code that causes it.
 fn sibling_edges() -> BTreeMap<(ModPath, ModPath), String> {
     let files = library();
     let modules: BTreeSet<ModPath> = files.iter().map(|(_, m)| m.clone()).collect();
+    let through = reexports(&files, &modules);
     let mut edges = BTreeMap::new();
     for (path, me) in &files {
         let is_mod_rs = path.ends_with("mod.rs") || path.ends_with("lib.rs");
         for named in named_paths(&code(path), me, is_mod_rs) {
-            let Some(target) = module_of(&named, &modules) else {
+            let Some(mut target) = module_of(&named, &modules) else {
                 continue;
             };
+            // `parent::Name` re-exported from a child is a use of that child.
+            if let Some(name) = named.get(target.len())
+                && let Some(child) = through.get(&(target.clone(), name.clone()))
+            {
+                target = child.clone();
+            }
             if let Some(edge) = lifted(me, &target) {
                 edges.entry(edge).or_insert_with(|| {
                     format!(
@@ -482,4 +521,36 @@ fn every_file_opens_with_what_it_is_and_the_layout_names_every_module() {
         }
     }
     assert!(missing.is_empty(), "\n{}", missing.join("\n"));
+}
+
+#[test]
+fn a_name_used_through_its_parents_reexport_counts_as_a_use_of_the_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = |s: &str| s.split("::").map(String::from).collect::<ModPath>();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let files = vec![
+        (
+            write(
+                "mod.rs",
+                "//! a\npub use error::FetchError;\npub use scope::{Scope, same_site};\n",
+            ),
+            m("fetch"),
+        ),
+        (write("error.rs", "//! e\n"), m("fetch::error")),
+        (write("scope.rs", "//! s\n"), m("fetch::scope")),
+    ];
+    let modules = files.iter().map(|(_, m)| m.clone()).collect();
+    let through = reexports(&files, &modules);
+    assert_eq!(
+        through.get(&(m("fetch"), "FetchError".into())),
+        Some(&m("fetch::error"))
+    );
+    assert_eq!(
+        through.get(&(m("fetch"), "same_site".into())),
+        Some(&m("fetch::scope"))
+    );
 }

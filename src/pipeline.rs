@@ -233,7 +233,11 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         }
     }
     if outputs.is_empty() && !feed.sources.is_empty() {
-        // Every source failed: nothing to publish, but their health (and any alert) is kept.
+        // Every source failed: nothing to publish, but their health (and any alert) is kept;
+        // when it did not change, nothing is written.
+        if health.records.is_empty() && health.deliveries.is_empty() {
+            return report;
+        }
         let mut run = RunCommit::items(Vec::new(), now);
         (run.records, run.deliveries) = (health.records, health.deliveries);
         if let Err(e) = commit(rt, feed, run).await {

@@ -207,31 +207,7 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     let announce = announcement(rt, feed);
     // Whole seconds: RSS dates carry no fractions, and Atom's read better without them.
     let now = Utc::now().trunc_subsecs(0);
-    let mut outputs = Vec::new();
-    let mut health = crate::health::Observed::default();
-    for (i, source) in feed.sources.iter().enumerate() {
-        let result = source
-            .read_all(&rt.source_cx(feed, i), Mode::Scheduled)
-            .await;
-        let before = crate::health::load(&rt.store, feed, i);
-        health.add(crate::health::observe(
-            feed,
-            i,
-            before,
-            &result,
-            &rt.webhooks,
-        ));
-        match result {
-            Ok(out) => outputs.push(out),
-            Err(error) => {
-                warn!(feed = %feed.id, source = %source.url(), error = %error, "Source failed; keeping previous items.");
-                report.errors.push(RunError::Source {
-                    index: i,
-                    error: Box::new(error),
-                });
-            }
-        }
-    }
+    let (outputs, health) = read_sources(rt, feed, &mut report).await;
     if outputs.is_empty() && !feed.sources.is_empty() {
         // Every source failed: nothing to publish, but their health (and any alert) is kept;
         // when it did not change, nothing is written.
@@ -262,6 +238,41 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         report.errors.push(e);
     }
     report
+}
+
+/// Reads every source of `feed` as a scheduled run does: the outputs of those that worked, and
+/// what their health adds to the commit. A failed source is reported and the others go on.
+async fn read_sources(
+    rt: &Runtime,
+    feed: &FeedSpec,
+    report: &mut RunReport,
+) -> (Vec<SourceOutput>, crate::health::Observed) {
+    let mut outputs = Vec::new();
+    let mut health = crate::health::Observed::default();
+    for (i, source) in feed.sources.iter().enumerate() {
+        let result = source
+            .read_all(&rt.source_cx(feed, i), Mode::Scheduled)
+            .await;
+        let before = crate::health::load(&rt.store, feed, i);
+        health.add(crate::health::observe(
+            feed,
+            i,
+            before,
+            &result,
+            &rt.webhooks,
+        ));
+        match result {
+            Ok(out) => outputs.push(out),
+            Err(error) => {
+                warn!(feed = %feed.id, source = %source.url(), error = %error, "Source failed; keeping previous items.");
+                report.errors.push(RunError::Source {
+                    index: i,
+                    error: Box::new(error),
+                });
+            }
+        }
+    }
+    (outputs, health)
 }
 
 /// What a feed's sources gave, joined: each story once, each marked with whether the filter keeps it.

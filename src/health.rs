@@ -328,6 +328,7 @@ mod tests {
         let gone = SourceError::NotAFeed {
             url,
             reason: "no root element".into(),
+            hint: crate::source::NotAFeedHint::Page,
         };
         let seen = seen(&Err(gone));
         assert!(

@@ -163,6 +163,101 @@ fn rss_1_0_and_0_91_are_read() {
 }
 
 #[test]
+fn atom_0_3_was_read_as_an_empty_feed_and_now_keeps_escaped_and_base64_content_and_its_dates() {
+    let items = parse("atom03.xml");
+    let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+    // An escaped HTML title loses its markup, its entities decoded once; a base64 one is decoded.
+    assert_eq!(titles, ["Fish & Chips", "Base64 title", "Inline markup"]);
+    let e = &items[0];
+    assert_eq!(e.key, "tag:old.test,2004:1");
+    assert_eq!(e.link.as_deref(), Some("https://old.test/1"));
+    // `issued` is the publication date, `modified` the update.
+    assert_eq!(e.published, Some(utc("2004-05-01T06:00:00Z")));
+    assert_eq!(e.updated, Some(utc("2004-05-02T09:00:00Z")));
+    assert_eq!(e.author.as_deref(), Some("Old Writer"));
+    assert_eq!(e.summary.as_deref(), Some("<p>A plain summary</p>"));
+    // mode="escaped" is markup, sanitized, with its relative link made absolute.
+    assert_eq!(
+        e.content.as_deref(),
+        Some(
+            "<p>Escaped <a href=\"https://host.test/more\" rel=\"noopener noreferrer\">markup</a></p>"
+        )
+    );
+    // mode="base64" is decoded, not published as base64 text.
+    assert_eq!(
+        items[1].content.as_deref(),
+        Some("<p>Base64 <strong>body</strong></p>")
+    );
+    assert_eq!(items[1].published, Some(utc("2004-04-30T08:00:00Z")));
+    // Inline XHTML (mode="xml") is kept as markup; only `modified`: it is the publication date.
+    assert_eq!(
+        items[2].content.as_deref(),
+        Some("<div><p>Inline <em>XHTML</em></p></div>")
+    );
+    assert_eq!(items[2].published, Some(utc("2004-04-29T08:00:00Z")));
+}
+
+#[test]
+fn rss_without_a_version_was_refused_and_comments_were_taken_for_the_link_and_title() {
+    let base = Url::parse("https://host.test/feeds/feed.xml").unwrap();
+    let cx = DateContext::zone("Asia/Almaty".parse().unwrap());
+    let parsed =
+        feedwright::source::feed::read_feed(&fixture("rss-no-version.xml"), &base, &cx).unwrap();
+    let items = &parsed.items;
+    let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "First without a version",
+            "Comments but no link",
+            "No title either: the text names it",
+            "Named by its media title"
+        ]
+    );
+    assert_eq!(items[0].link.as_deref(), Some("https://nover.test/1"));
+    assert_eq!(items[0].published, Some(utc("2021-04-20T09:30:00Z")));
+    // `<comments>` is never the item's link, nor (through the link) its title or key.
+    for item in items {
+        let link = item.link.as_deref().unwrap_or("");
+        assert!(!link.contains("#comments"), "{item:?}");
+        assert!(!item.title.contains("#comments"), "{item:?}");
+        assert!(!item.key.contains("#comments"), "{item:?}");
+    }
+    assert_eq!(items[1].link, None);
+    assert_eq!(items[1].key, "https://host.test/feeds/feed.xml#nover-2");
+    assert_eq!(items[2].link, None);
+    // The item with nothing to show is skipped, and said to be (a warning in a run), not lost.
+    assert_eq!(parsed.skipped, [5]);
+}
+
+#[test]
+fn items_that_parse_to_no_entry_are_an_error_naming_them_not_an_empty_feed() {
+    let base = Url::parse("https://host.test/feeds/feed.xml").unwrap();
+    let cx = DateContext::zone(feedwright::zone::Tz::utc());
+    let err = parse_feed(&fixture("items-unread.xml"), &base, &cx).unwrap_err();
+    let feedwright::source::SourceError::NotAFeed { url, reason, hint } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(*url, base);
+    assert!(reason.contains("2 <item> element(s)"), "{reason}");
+    assert!(
+        reason.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"),
+        "{reason}"
+    );
+    assert_eq!(*hint, feedwright::source::NotAFeedHint::EntriesUnread);
+    assert!(
+        err.to_string()
+            .contains("hint: feedwright reads RSS 0.9x/1.0/2.0, Atom 0.3/1.0"),
+        "{err}"
+    );
+    // A feed that holds no entries at all is still an empty feed, not an error.
+    let empty = "<rss version=\"2.0\"><channel><title>Quiet</title></channel></rss>";
+    assert!(parse_feed(empty, &base, &cx).unwrap().is_empty());
+    let bare = "<rss version=\"0.93\"></rss>";
+    assert!(parse_feed(bare, &base, &cx).unwrap().is_empty());
+}
+
+#[test]
 fn html_is_not_a_feed() {
     let base = Url::parse("https://host.test/").unwrap();
     let cx = DateContext::zone(feedwright::zone::Tz::utc());

@@ -12,7 +12,8 @@ use std::collections::HashSet;
 use feed_rs::model::{Entry, FeedType, Text};
 use url::Url;
 
-use super::{PageDone, SourceCx, SourceError, Warning};
+use super::dialect::{NO_LINK, normalize};
+use super::{NotAFeedHint, PageDone, SourceCx, SourceError, Warning};
 use crate::config::FeedSource;
 use crate::extract::date::{DateContext, parse_date};
 use crate::extract::text::{
@@ -68,13 +69,14 @@ pub async fn read(
         } => (url, body, validators),
     };
     let dates = DateContext::zone(tz);
-    page.items = parse_feed(&body, &url, &dates).map_err(|e| match e {
-        SourceError::NotAFeed { reason, .. } => SourceError::NotAFeed {
-            url: spec.url.clone(),
-            reason,
-        },
-        other => other,
-    })?;
+    // Errors name the configured URL, not where a redirect led.
+    let parsed = read_feed(&body, &url, &dates).map_err(|e| e.at(&spec.url))?;
+    page.items = parsed.items;
+    let skipped = parsed
+        .skipped
+        .into_iter()
+        .map(|item| Warning::Skipped { item });
+    page.warnings.extend(skipped);
     validators.reader = Some(reader);
     page.validators = Some(validators);
     Ok(page)
@@ -82,8 +84,23 @@ pub async fn read(
 
 /// The entries of a feed document as items, in the document's order. `base` is the URL the
 /// document came from; dates without an offset are in `cx`'s zone.
-/// A body no parser reads is [`SourceError::NotAFeed`].
+/// A body no parser reads is [`SourceError::NotAFeed`], and so is one that holds `<entry>` or
+/// `<item>` elements of which none could be read (never an empty feed instead).
 pub fn parse_feed(body: &str, base: &Url, cx: &DateContext<'_>) -> Result<Vec<Item>, SourceError> {
+    read_feed(body, base, cx).map(|p| p.items)
+}
+
+/// A feed document read: its items, and the entries left out for having nothing to show.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub items: Vec<Item>,
+    /// Entries (numbered from 1 in document order) with neither title, link nor text: skipped,
+    /// as a scraped item would be, and reported as [`Warning::Skipped`].
+    pub skipped: Vec<usize>,
+}
+
+/// [`parse_feed`], also telling which entries were skipped.
+pub fn read_feed(body: &str, base: &Url, cx: &DateContext<'_>) -> Result<Parsed, SourceError> {
     let (tz, now) = (cx.tz, cx.now);
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
@@ -101,25 +118,96 @@ pub fn parse_feed(body: &str, base: &Url, cx: &DateContext<'_>) -> Result<Vec<It
         })
         .build();
     // The body is already text: a declaration naming its original charset would make the parser
-    // decode it a second time.
-    let feed = parser
-        .parse(without_xml_declaration(body).as_bytes())
-        .map_err(|e| SourceError::NotAFeed {
-            url: base.clone(),
-            reason: e.to_string(),
-        })?;
+    // decode it a second time. Atom 0.3 and RSS without a version are rewritten first.
+    let body = normalize(without_xml_declaration(body));
+    let not_a_feed = |reason: String, hint: NotAFeedHint| SourceError::NotAFeed {
+        url: base.clone(),
+        reason,
+        hint,
+    };
+    let feed = parser.parse(body.as_bytes()).map_err(|e| {
+        let seen = Seen::of(&body);
+        not_a_feed(format!("{e} ({seen})"), NotAFeedHint::Page)
+    })?;
     let json = feed.feed_type == FeedType::JSON;
+    if feed.entries.is_empty() && !json {
+        let seen = Seen::of(&body);
+        if seen.entries > 0 {
+            return Err(not_a_feed(
+                format!("no entry could be read ({seen})"),
+                NotAFeedHint::EntriesUnread,
+            ));
+        }
+    }
     let bases = if json {
         Vec::new()
     } else {
-        entry_bases(body, base)
+        entry_bases(&body, base)
     };
-    Ok(feed
-        .entries
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, e)| item(e, base, bases.get(i).unwrap_or(base), json))
-        .collect())
+    let mut parsed = Parsed::default();
+    for (i, e) in feed.entries.into_iter().enumerate() {
+        match item(e, base, bases.get(i).unwrap_or(base), json) {
+            Some(item) => parsed.items.push(item),
+            None => parsed.skipped.push(i + 1),
+        }
+    }
+    Ok(parsed)
+}
+
+/// What an XML document holds, for errors: its root element (with its namespace) and how many
+/// `<entry>`/`<item>` elements it has at any depth.
+struct Seen {
+    root: Option<String>,
+    entries: usize,
+    entry_name: &'static str,
+}
+
+impl Seen {
+    fn of(body: &str) -> Seen {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(body);
+        let mut seen = Seen {
+            root: None,
+            entries: 0,
+            entry_name: "entry",
+        };
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(e) | Event::Empty(e)) => {
+                    if seen.root.is_none() {
+                        let name = e.name().as_ref().to_string();
+                        let ns = e
+                            .attributes()
+                            .flatten()
+                            .find(|a| a.key.as_ref() == "xmlns")
+                            .map(|a| format!(" xmlns=\"{}\"", a.value));
+                        seen.root = Some(format!("<{name}{}>", ns.unwrap_or_default()));
+                    }
+                    match e.local_name().as_ref() {
+                        "entry" => seen.entries += 1,
+                        "item" => (seen.entries, seen.entry_name) = (seen.entries + 1, "item"),
+                        _ => {}
+                    }
+                }
+                Ok(Event::Eof) | Err(_) => return seen,
+                Ok(_) => {}
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Seen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.root {
+            None => write!(f, "no XML element found"),
+            Some(root) if self.entries == 0 => write!(f, "root element {root}"),
+            Some(root) => write!(
+                f,
+                "root element {root}, {} <{}> element(s)",
+                self.entries, self.entry_name
+            ),
+        }
+    }
 }
 
 /// The base URL of each entry (`<entry>` or `<item>`, in document order): the document's URL with
@@ -179,6 +267,9 @@ fn item(e: Entry, doc: &Url, base: &Url, json: bool) -> Option<Item> {
         .links
         .iter()
         .filter(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        // RSS `<comments>` (and `wfw:commentRss`) are links too in feed-rs, to the comments.
+        .filter(|l| l.target.is_none())
+        .filter(|l| l.href != NO_LINK)
         .filter(|l| !enclosures.iter().any(|x| x.url == l.href))
         .find_map(|l| absolutize(&l.href, &base))
         // An RSS guid is a permalink unless it says otherwise.
@@ -197,11 +288,7 @@ fn item(e: Entry, doc: &Url, base: &Url, json: bool) -> Option<Item> {
         })
         .filter(|c| !c.is_empty());
     let text = html_to_text(content.as_deref().or(summary.as_deref()).unwrap_or(""));
-    let title = e
-        .title
-        .as_ref()
-        .map(text_of)
-        .filter(|t| !t.is_empty())
+    let title = title(&e, &base)
         .or_else(|| (!text.is_empty()).then(|| title_from_text(&text, TITLE_MAX)))
         .or_else(|| link.as_ref().map(Url::to_string))?;
     let key = match (e.id.trim(), &link) {
@@ -219,6 +306,16 @@ fn item(e: Entry, doc: &Url, base: &Url, json: bool) -> Option<Item> {
     item.categories = categories(&e);
     item.enclosures = enclosures;
     Some(item)
+}
+
+/// The entry's own title as text, else its Media RSS `<media:title>`.
+fn title(e: &Entry, base: &Url) -> Option<String> {
+    let media = e.media.iter().filter_map(|m| m.title.as_ref());
+    e.title
+        .iter()
+        .chain(media)
+        .map(|t| text_of(t, base))
+        .find(|t| !t.is_empty())
 }
 
 /// The entry's authors' names, joined.
@@ -254,10 +351,11 @@ fn guid_key(id: &str, feed_url: &Url) -> String {
 }
 
 /// Plain text of a title: HTML titles (Atom `type="html"`/`"xhtml"`) lose their markup and
-/// entities; plain ones only their extra whitespace.
-fn text_of(t: &Text) -> String {
+/// entities (and scripts and styles with their code, as sanitizing takes them); plain ones only
+/// their extra whitespace.
+fn text_of(t: &Text, base: &Url) -> String {
     if t.content_type.subty() == "html" || t.content_type.subty() == "xhtml" {
-        html_to_text(&t.content)
+        html_to_text(&sanitize_html(&t.content, base))
     } else {
         collapse_whitespace(&t.content)
     }

@@ -1,6 +1,8 @@
 //! Sources: where a feed's items come from. `scrape` reads HTML listing pages (and each item's own
-//! page); `extract` is its pure part. `feed` reads RSS, Atom and JSON Feed documents.
+//! page); `extract` is its pure part. `feed` reads RSS, Atom and JSON Feed documents; `dialect`
+//! rewrites the ones feed-rs does not read (Atom 0.3, RSS without a version) into ones it does.
 
+pub mod dialect;
 pub mod extract;
 pub mod feed;
 pub mod poll;
@@ -43,6 +45,28 @@ pub struct PageDone {
     pub details: usize,
 }
 
+/// What to try when a body is not a feed feedwright can read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAFeedHint {
+    /// No feed parser reads the body: it may be a web page.
+    Page,
+    /// The document holds `<entry>`/`<item>` elements and none could be read.
+    EntriesUnread,
+}
+
+impl fmt::Display for NotAFeedHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NotAFeedHint::Page => {
+                "open the URL in a browser; if it is an HTML page, run `feedwright discover` on it or use kind = \"scrape\""
+            }
+            NotAFeedHint::EntriesUnread => {
+                "feedwright reads RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed; if the document is one of them, report it (with the document) as a bug"
+            }
+        })
+    }
+}
+
 /// Why a source failed in a run: the feed keeps its last good items, and source health judges it.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -54,13 +78,28 @@ pub enum SourceError {
         "{url}: `items = \"{selector}\"` matched nothing\n  hint: the page may have changed; run `feedwright preview` and compare the selector with the page's HTML"
     )]
     NoItems { url: Url, selector: String },
-    #[error(
-        "{url} is not a feed feedwright can read: {reason}\n  hint: open the URL in a browser; if it is an HTML page, run `feedwright discover` on it or use kind = \"scrape\""
-    )]
-    NotAFeed { url: Url, reason: String },
+    #[error("{url} is not a feed feedwright can read: {reason}\n  hint: {hint}")]
+    NotAFeed {
+        url: Url,
+        reason: String,
+        /// What to try.
+        hint: NotAFeedHint,
+    },
 }
 
 impl SourceError {
+    /// The same error about `url` (a document parsed at one URL, reported at the configured one).
+    pub fn at(self, url: &Url) -> SourceError {
+        match self {
+            SourceError::NotAFeed { reason, hint, .. } => SourceError::NotAFeed {
+                url: url.clone(),
+                reason,
+                hint,
+            },
+            other => other,
+        }
+    }
+
     /// The listing no longer holds what the source's selectors describe: the site changed.
     pub fn listing_changed(&self) -> bool {
         matches!(self, SourceError::NoItems { .. })

@@ -202,8 +202,6 @@ fn announcement(rt: &Runtime, feed: &FeedSpec) -> Option<crate::store::Announce>
     }))
 }
 
-// Long: one run in its order (read every source and judge its health, then either record the
-// health of a run whose every source failed or collect, commit and publish); one report throughout.
 async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     let mut report = RunReport::new(&feed.id);
     let announce = announcement(rt, feed);

@@ -554,3 +554,20 @@ fn a_name_used_through_its_parents_reexport_counts_as_a_use_of_the_child() {
         Some(&m("fetch::scope"))
     );
 }
+
+#[test]
+fn the_readme_names_only_source_paths_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let mut gone = Vec::new();
+    for quoted in readme.split('`').skip(1).step_by(2) {
+        let is_path = quoted.starts_with("src/") && !quoted.contains(['<', ' ', '*']);
+        if is_path && !root.join(quoted).exists() {
+            gone.push(quoted.to_string());
+        }
+    }
+    assert!(
+        gone.is_empty(),
+        "README names paths that are gone: {gone:?}"
+    );
+}

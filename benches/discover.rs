@@ -76,12 +76,7 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
 /// The items' titles and summaries as `discover`'s draft extracts them, lower-cased.
 fn extracted(html_text: &str, base: &Url) -> Option<Vec<String>> {
     let proposal = propose(&scraper::Html::parse_document(html_text), base);
-    let d = Discovery {
-        page: base.clone(),
-        title: "evaluation".into(),
-        feeds: Vec::new(),
-        proposal,
-    };
+    let d = Discovery::of_page(base.clone(), "evaluation".into(), proposal);
     let toml = draft(&d)?;
     let dir = tempfile::tempdir().ok()?;
     std::fs::write(dir.path().join("s.toml"), "state_dir = \"state\"\n").ok()?;

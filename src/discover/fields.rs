@@ -153,6 +153,24 @@ fn date_rule(members: &[ElementRef<'_>]) -> Option<(String, bool)> {
     Some((best, offset))
 }
 
+/// The innermost block around the same text: a wrapper's child `div` (or `section`…) that holds
+/// nearly all its text (K2's `div.catItemIntroText` inside `div.catItemBody`, beside an image).
+fn tightest(mut b: ElementRef<'_>) -> ElementRef<'_> {
+    loop {
+        let len = text_of(&b).chars().count();
+        let child = b.children().filter_map(ElementRef::wrap).find(|c| {
+            matches!(
+                c.value().name(),
+                "div" | "section" | "blockquote" | "dd" | "td"
+            ) && text_of(c).chars().count() * 10 >= len * 9
+        });
+        match child {
+            Some(c) => b = c,
+            None => return b,
+        }
+    }
+}
+
 /// The summary: in each member, the element with the most text that is not the title (nor holds
 /// it) nor the date; the rule most members share, when it reads text in at least a third of them.
 fn summary_rule(members: &[ElementRef<'_>], title: &Rules) -> Option<String> {
@@ -169,7 +187,7 @@ fn summary_rule(members: &[ElementRef<'_>], title: &Rules) -> Option<String> {
                     && date_element(b).is_none_or(|(d, _)| text_of(&d).len() * 2 < t.len())
             })
             .max_by_key(|b| (text_of(b).chars().count(), std::cmp::Reverse(b.id())));
-        if let Some(b) = best {
+        if let Some(b) = best.map(|b| tightest(b)) {
             *votes.entry(inner(&b, m)).or_insert(0) += 1;
         }
     }

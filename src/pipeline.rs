@@ -202,6 +202,8 @@ fn announcement(rt: &Runtime, feed: &FeedSpec) -> Option<crate::store::Announce>
     }))
 }
 
+// Long: one run in order (sources, collect, commit, health, publish), each step a call; the
+// order is the contract and reads best in one place.
 async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
     let mut report = RunReport::new(&feed.id);
     let announce = announcement(rt, feed);

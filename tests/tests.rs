@@ -9,6 +9,7 @@ mod crash;
 mod daemon;
 mod dates;
 mod discover;
+mod discover_cases;
 mod export;
 mod feeds;
 mod golden;

@@ -1,4 +1,4 @@
-//! `check`, `once`, `preview`, `backfill` and `discover`: the commands that read feeds.
+//! `check`, `once`, `preview` and `backfill`: the commands that read feeds.
 
 use std::path::Path;
 
@@ -152,58 +152,5 @@ pub(super) async fn backfill(path: &Path, name: &str, pages: Option<usize>) -> R
         "{}: {} page(s), {} new item(s); {state}",
         feed.id, r.pages, r.new
     );
-    Ok(())
-}
-
-/// `discover URL [--write FILE [--force]]`.
-pub(super) async fn discover(
-    path: &Path,
-    url: &str,
-    write: Option<&Path>,
-    force: bool,
-) -> Result<(), Error> {
-    let page = url::Url::parse(url).map_err(|e| {
-        Error::Usage(format!(
-            "{url}: {e}\n  hint: give the page's full URL, https://…"
-        ))
-    })?;
-    // The settings' [fetch] when there are settings; defaults otherwise.
-    let settings = match config::load(path) {
-        Ok(cfg) => cfg.settings.fetch,
-        Err(_) => config::FetchSettings::default(),
-    };
-    let fetcher = Fetcher::new(&settings)?;
-    let found = crate::discover::discover(&fetcher, &page).await?;
-    for f in &found.feeds {
-        println!("feed offered: {} ({} entries)", f.url, f.entries);
-    }
-    let Some(draft) = crate::discover::draft(&found) else {
-        return Err(Error::Failed(format!(
-            "{page}: no feed offered and no repeated structure with links found\n  hint: open the page's listing of articles (a category or news page), not its front page"
-        )));
-    };
-    println!("\n{draft}");
-    // A preview of the draft, as `preview` would show it.
-    let dir = tempfile::tempdir().map_err(Error::io("cannot make a temporary directory"))?;
-    let (settings_file, feed_file) = (dir.path().join("s.toml"), dir.path().join("draft.toml"));
-    let io = || Error::io("cannot write the draft to a temporary directory");
-    std::fs::write(&settings_file, "state_dir = \"state\"\n").map_err(io())?;
-    std::fs::write(&feed_file, &draft).map_err(io())?;
-    let cfg = config::validate::load_one_feed(&settings_file, &feed_file, |_| None)?;
-    if let Some(feed) = cfg.feeds.first() {
-        let p = crate::preview::preview(feed, &fetcher, None).await?;
-        crate::preview::print_table(&p);
-    }
-    if let Some(out) = write {
-        if out.exists() && !force {
-            return Err(Error::Usage(format!(
-                "{} exists; not overwritten\n  hint: add --force, or choose another name",
-                out.display()
-            )));
-        }
-        std::fs::write(out, &draft)
-            .map_err(Error::io(format!("cannot write {}", out.display())))?;
-        println!("written to {}", out.display());
-    }
     Ok(())
 }

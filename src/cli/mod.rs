@@ -1,8 +1,9 @@
 //! The command line: what it accepts (clap definitions, here), and one function per subcommand in
-//! the file of its group: `feeds` (check, once, preview, backfill, discover), `store` (items, status,
+//! the file of its group: `feeds` (check, once, preview, backfill), `discover`, `store` (items, status,
 //! export, import), `hooks` (notify-test, deliveries). Each returns `Result<(), Error>`; `main` prints
 //! the error and exits with its code. `print` formats what the commands show.
 
+mod discover;
 mod feeds;
 mod hooks;
 mod print;
@@ -77,6 +78,12 @@ pub enum Command {
         write: Option<PathBuf>,
         #[arg(long)]
         force: bool,
+        /// Draft the N-th candidate group instead of the best (1 is the best; see the list printed).
+        #[arg(long, value_name = "N")]
+        pick: Option<usize>,
+        /// JSON: the draft, the candidates considered with their scores and counts, and the preview.
+        #[arg(long)]
+        json: bool,
     },
     /// Writes the whole store to standard output as JSON Lines (a backup, or a move to another
     /// version); the daemon must be stopped. Exit 1 when some record could not be read.
@@ -113,8 +120,15 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Items { feed, limit, json } => store::items(&path, &feed, limit, json),
         Command::Status => store::status(&path),
         Command::NotifyTest { webhook } => hooks::notify_test(&path, &webhook).await,
-        Command::Discover { url, write, force } => {
-            feeds::discover(&path, &url, write.as_deref(), force).await
+        Command::Discover {
+            url,
+            write,
+            force,
+            pick,
+            json,
+        } => {
+            let how = discover::DiscoverHow { force, pick, json };
+            discover::discover(&path, &url, write.as_deref(), how).await
         }
         Command::Deliveries {
             action: DeliveriesAction::Replay { webhook, since },

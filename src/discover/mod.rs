@@ -1,15 +1,23 @@
 //! `feedwright discover URL`: from a page to a draft feed file. First the feeds the site already
-//! offers (`<link rel="alternate">`, then the usual CMS endpoints), each verified by fetching and
-//! parsing it. Otherwise a `scrape` source proposed from the page's repeated structure: groups of
-//! sibling elements of one shape that each hold a link, scored (how many, link text, headings,
-//! dates the date parser reads, images, not in navigation), with short class-based selectors.
+//! offers (the page itself when it is a feed, `<link rel="alternate">`, then the usual CMS
+//! endpoints), each verified by fetching and parsing it. Otherwise a `scrape` source proposed from
+//! the page's repeated structure: groups of sibling elements of one shape (per-item classes
+//! ignored) that each lead to a distinct article, scored on what they are and where they sit, with
+//! selectors checked to match exactly the group; and when the listing lacks titles or dates, a
+//! `[source.detail]` drafted from two items' own pages.
 //!
 //! The parts: `elements` (what an element is: its short selector, its shape, whether it is page
-//! chrome, its date), `propose` (the repeated group and its selectors), `paging` (the next page's
-//! link) and `draft` (the feed file written from what was found).
+//! chrome, its date), `groups` (the candidate groups and their scores), `exact` (a selector for
+//! exactly a group), `fields` (title, link, date and summary rules), `propose` (the ranked
+//! proposals), `paging` (the next page's link), `detail` (the item pages' rules) and `draft` (the
+//! feed file written from what was found).
 
+mod detail;
 mod draft;
 mod elements;
+mod exact;
+mod fields;
+mod groups;
 mod paging;
 mod propose;
 
@@ -20,9 +28,10 @@ use crate::extract::date::DateContext;
 use crate::extract::text::collapse_whitespace;
 use crate::fetch::{FetchError, Fetched, Fetcher, Scope};
 use crate::model::Validators;
-pub use draft::draft;
+pub use detail::{DetailRules, detail_rules};
+pub use draft::{draft, needs_timezone};
 pub use paging::next_page;
-pub use propose::{Proposal, propose};
+pub use propose::{Proposal, candidates, propose};
 
 /// A feed the site offers, verified.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,8 +57,14 @@ pub(crate) fn sel(s: &str) -> Selector {
     Selector::parse(s).expect("constant selector") // NOTE(unwrap): constant selectors
 }
 
-/// The feed URLs a page declares with `<link rel="alternate">`.
-pub fn declared_feeds(html: &Html, base: &Url) -> Vec<Url> {
+/// The feed URLs a page declares with `<link rel="alternate">`, resolved against the page's
+/// `<base href>` when it has one (relative and protocol-relative hrefs alike).
+pub fn declared_feeds(html: &Html, page: &Url) -> Vec<Url> {
+    let base = html
+        .select(&sel("base[href]"))
+        .next()
+        .and_then(|b| page.join(b.value().attr("href")?.trim()).ok())
+        .unwrap_or_else(|| page.clone());
     let s = sel("link[rel~=alternate][href]");
     html.select(&s)
         .filter(|l| {
@@ -63,9 +78,13 @@ pub fn declared_feeds(html: &Html, base: &Url) -> Vec<Url> {
         .collect()
 }
 
-/// Candidate CMS feed URLs for a page.
+/// Candidate CMS feed URLs for a page: paths from the site's root, query forms on the page without
+/// its own query (never appended to one).
 pub fn cms_candidates(page: &Url) -> Vec<Url> {
-    CMS_FEEDS.iter().filter_map(|p| page.join(p).ok()).collect()
+    let mut bare = page.clone();
+    bare.set_query(None);
+    bare.set_fragment(None);
+    CMS_FEEDS.iter().filter_map(|p| bare.join(p).ok()).collect()
 }
 
 /// Fetches `url` and counts its entries if it is a feed.
@@ -92,11 +111,44 @@ pub struct Discovery {
     pub page: Url,
     pub title: String,
     pub feeds: Vec<OfferedFeed>,
+    /// The scrape proposal drafted (the picked candidate).
     pub proposal: Option<Proposal>,
+    /// Every candidate considered, best first; `proposal` is the `picked`-th (from 1).
+    pub candidates: Vec<Proposal>,
+    pub picked: usize,
+    /// Rules for the items' own pages, when the listing lacks titles or dates.
+    pub detail: Option<DetailRules>,
+    /// Draft a scrape source even when the site offers a feed (`--pick`).
+    pub prefer_scrape: bool,
 }
 
-/// Looks at `page`: declared and CMS feeds first, then the page's structure.
-pub async fn discover(fetcher: &Fetcher, page: &Url) -> Result<Discovery, FetchError> {
+impl Discovery {
+    /// A discovery of one page's proposal, with no feeds offered and no detail pages.
+    pub fn of_page(page: Url, title: String, proposal: Option<Proposal>) -> Discovery {
+        Discovery {
+            page,
+            title,
+            feeds: Vec::new(),
+            candidates: proposal.iter().cloned().collect(),
+            proposal,
+            picked: 1,
+            detail: None,
+            prefer_scrape: false,
+        }
+    }
+}
+
+/// Candidates kept for `--pick` and `--json`.
+const CANDIDATES: usize = 8;
+
+/// Looks at `page`: the page itself when it is a feed, declared and CMS feeds, then the page's
+/// structure (the `pick`-th candidate, from 1; the best when `None`), and for a listing lacking
+/// titles or dates, two items' pages.
+pub async fn discover(
+    fetcher: &Fetcher,
+    page: &Url,
+    pick: Option<usize>,
+) -> Result<Discovery, FetchError> {
     let fetched = fetcher
         .get(page, &Validators::default(), &Scope::Configured, None)
         .await?;
@@ -107,15 +159,20 @@ pub async fn discover(fetcher: &Fetcher, page: &Url) -> Result<Discovery, FetchE
             status: reqwest::StatusCode::NOT_MODIFIED,
         });
     };
-    let (title, declared, proposal) = {
-        let html = Html::parse_document(&body);
-        let title = html
-            .select(&sel("title"))
-            .next()
-            .map(|t| collapse_whitespace(&t.text().collect::<String>()))
-            .unwrap_or_default();
-        (title, declared_feeds(&html, &url), propose(&html, &url))
-    };
+    let cx = DateContext::zone(crate::zone::Tz::utc());
+    if let Ok(items) = crate::source::feed::parse_feed(&body, &url, &cx)
+        && !items.is_empty()
+    {
+        // The URL given is a feed: it is the feed offered, nothing appended to it.
+        let mut d = Discovery::of_page(url.clone(), String::new(), None);
+        d.feeds.push(OfferedFeed {
+            url,
+            entries: items.len(),
+        });
+        return Ok(d);
+    }
+    let picked = pick.unwrap_or(1).max(1);
+    let (title, declared, candidates, item_links) = read_listing(&body, &url, picked);
     let mut feeds = Vec::new();
     for candidate in declared.iter().chain(cms_candidates(&url).iter()) {
         if feeds.iter().any(|f: &OfferedFeed| &f.url == candidate) {
@@ -125,10 +182,67 @@ pub async fn discover(fetcher: &Fetcher, page: &Url) -> Result<Discovery, FetchE
             feeds.push(f);
         }
     }
+    let proposal = candidates.get(picked - 1).cloned();
+    let detail = match &proposal {
+        Some(p) if detail::wants_detail(p) && (feeds.is_empty() || pick.is_some()) => {
+            detail_pages(fetcher, &url, &item_links).await
+        }
+        _ => None,
+    };
     Ok(Discovery {
         page: url,
         title,
         feeds,
         proposal,
+        candidates,
+        picked,
+        detail,
+        prefer_scrape: pick.is_some(),
     })
+}
+
+/// The listing page's title, declared feeds, candidates, and the first item links of the
+/// `picked`-th candidate (for its detail pages).
+fn read_listing(
+    body: &str,
+    url: &Url,
+    picked: usize,
+) -> (String, Vec<Url>, Vec<Proposal>, Vec<Url>) {
+    let html = Html::parse_document(body);
+    let title = html
+        .select(&sel("title"))
+        .next()
+        .map(|t| collapse_whitespace(&t.text().collect::<String>()))
+        .unwrap_or_default();
+    let candidates = candidates(&html, url, CANDIDATES);
+    let links = candidates
+        .get(picked - 1)
+        .map(|p| detail::item_links(&html, url, p, 3))
+        .unwrap_or_default();
+    (title, declared_feeds(&html, url), candidates, links)
+}
+
+/// Fetches up to three items' pages (at least two must answer) and drafts their rules.
+async fn detail_pages(fetcher: &Fetcher, site: &Url, links: &[Url]) -> Option<DetailRules> {
+    let mut pages = Vec::new();
+    for link in links {
+        let got = fetcher
+            .get(
+                link,
+                &Validators::default(),
+                &Scope::Site(site.clone()),
+                None,
+            )
+            .await;
+        if let Ok(Fetched::Body { body, .. }) = got {
+            pages.push(body);
+        }
+        if pages.len() == 2 {
+            break;
+        }
+    }
+    if pages.len() < 2 {
+        return None;
+    }
+    detail_rules(&pages)
 }

@@ -1,7 +1,9 @@
 //! A Joomla K2 category listing like the motivating site's: `div.catItemView` entries, most without a
 //! title heading or date (the headline only in the image link's `title`), some with
 //! `h3.catItemTitle` and `span.catItemDateCreated` ("Wednesday, 21 April 2021 10:14", Almaty time),
-//! an intro paragraph, and `div.k2Pagination`. The texts are written for these tests.
+//! an intro paragraph, and `div.k2Pagination`. `rated_listing` is the site as it really is: 24
+//! entries a page, each with K2's star-rating widget (`ul.itemRatingList`, links to `#`). The texts
+//! are written for these tests.
 
 /// One entry of the listing.
 #[derive(Clone, Debug)]
@@ -194,6 +196,36 @@ fn entry(it: &K2Item) -> String {
         t = esc(&it.title),
         id = it.id,
         intro = esc(&it.intro),
+    )
+}
+
+/// The listing as the real site shows it: every entry with its star-rating widget, `per_page`
+/// entries a page, `?start=` counting entries.
+pub fn rated_listing(items: &[K2Item], page: usize, pages: usize, per_page: usize) -> String {
+    let plain = listing(items, page, pages);
+    let mut html = String::new();
+    let mut rest = plain.as_str();
+    for it in items {
+        let widget = format!(
+            "<div class=\"catItemRatingBlock\"><span>Rate this item</span><div class=\"itemRatingForm\"><ul class=\"itemRatingList\"><li class=\"itemCurrentRating\" id=\"itemCurrentRating{id}\" style=\"width:0%;\"></li>{stars}</ul><div id=\"itemRatingLog{id}\" class=\"itemRatingLog\">(0 votes)</div></div></div>",
+            id = it.id,
+            stars = (1..=5)
+                .map(|n| format!(
+                    "<li><a href=\"#\" data-id=\"{}\" title=\"{n} stars out of 5\" class=\"s{n}\">{n}</a></li>",
+                    it.id
+                ))
+                .collect::<String>()
+        );
+        let block = "<div class=\"catItemRatingBlock\"><span>Rate this item</span><div class=\"itemRatingForm\"><div class=\"itemRatingLog\">(0 votes)</div></div></div>";
+        let at = rest.find(block).expect("each entry has its rating block");
+        html.push_str(&rest[..at]);
+        html.push_str(&widget);
+        rest = &rest[at + block.len()..];
+    }
+    html.push_str(rest);
+    html.replace(
+        &format!("?start={}\"", page * 12),
+        &format!("?start={}\"", page * per_page),
     )
 }
 

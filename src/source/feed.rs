@@ -77,6 +77,9 @@ pub async fn read(
     })?;
     validators.reader = Some(reader);
     page.validators = Some(validators);
+    if spec.full_text {
+        super::full_text::complete(&mut page, cx, &url).await?;
+    }
     Ok(page)
 }
 

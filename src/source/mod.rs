@@ -1,8 +1,10 @@
 //! Sources: where a feed's items come from. `scrape` reads HTML listing pages (and each item's own
-//! page); `extract` is its pure part. `feed` reads RSS, Atom and JSON Feed documents.
+//! page); `extract` is its pure part. `feed` reads RSS, Atom and JSON Feed documents, and
+//! `full_text` completes a teaser feed's entries from their own pages.
 
 pub mod extract;
 pub mod feed;
+pub mod full_text;
 pub mod poll;
 pub mod scrape;
 

@@ -233,17 +233,7 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         }
     }
     if outputs.is_empty() && !feed.sources.is_empty() {
-        // Every source failed: nothing to publish, but their health (and any alert) is kept;
-        // when it did not change, nothing is written.
-        if health.records.is_empty() && health.deliveries.is_empty() {
-            return report;
-        }
-        let mut run = RunCommit::items(Vec::new(), now);
-        (run.records, run.deliveries) = (health.records, health.deliveries);
-        if let Err(e) = commit(rt, feed, run).await {
-            warn!(feed = %feed.id, error = %e, "Cannot record the sources' health.");
-            report.errors.push(e);
-        }
+        record_health_only(rt, feed, health, now, &mut report).await;
         return report;
     }
     let collected = collect(feed, outputs, now);
@@ -262,6 +252,26 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         report.errors.push(e);
     }
     report
+}
+
+/// Every source failed: nothing to publish, but their health (and any alert) is kept; when it did
+/// not change, nothing is written.
+async fn record_health_only(
+    rt: &Runtime,
+    feed: &FeedSpec,
+    health: crate::health::Observed,
+    now: DateTime<Utc>,
+    report: &mut RunReport,
+) {
+    if health.records.is_empty() && health.deliveries.is_empty() {
+        return;
+    }
+    let mut run = RunCommit::items(Vec::new(), now);
+    (run.records, run.deliveries) = (health.records, health.deliveries);
+    if let Err(e) = commit(rt, feed, run).await {
+        warn!(feed = %feed.id, error = %e, "Cannot record the sources' health.");
+        report.errors.push(e);
+    }
 }
 
 /// What a feed's sources gave, joined: each story once, each marked with whether the filter keeps it.

@@ -194,14 +194,6 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             return None;
         };
         let items = self.rule(items_raw, &key("items"));
-        if let Some(f) = &raw.full_text {
-            self.err(
-                f.span(),
-                &key("full_text"),
-                "`full_text` belongs to kind = \"feed\" sources",
-                "a scrape source reads each item's page through [source.detail]: write content = \"auto\" there",
-            );
-        }
         // Every value is checked before giving up on the source, so all their errors are reported.
         let fields = self.fields(
             [
@@ -246,8 +238,8 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         })))
     }
 
-    /// A scrape source selects something within each item, and has links when it reads detail
-    /// pages; `key` makes a key of this source's table.
+    /// A scrape source selects something within each item, has links when it reads detail
+    /// pages, and no `full_text` (a feed source's key); `key` makes a key of this source's table.
     fn selects_enough(&mut self, raw: &RawSource, items: &Str, key: &dyn Fn(&str) -> String) {
         if raw.title.is_none()
             && raw.link.is_none()
@@ -259,6 +251,14 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 &key("items"),
                 "the source selects items but nothing within them",
                 "add at least one of title, link or summary selectors",
+            );
+        }
+        if let Some(f) = &raw.full_text {
+            self.err(
+                f.span(),
+                &key("full_text"),
+                "`full_text` belongs to kind = \"feed\" sources",
+                "a scrape source reads each item's page through [source.detail]: write content = \"auto\" there",
             );
         }
         if raw.detail.is_some() && raw.link.is_none() {

@@ -140,36 +140,52 @@ pub fn html_to_plain(html: &str) -> String {
     use ego_tree::iter::Edge;
     use scraper::Node;
     let frag = scraper::Html::parse_fragment(html);
-    let (mut out, mut line) = (String::new(), String::new());
-    // Ends the current line; `blank` asks for a paragraph break.
-    let flush = |out: &mut String, line: &mut String, blank: bool| {
-        let text = collapse_whitespace(line);
-        line.clear();
-        if !text.is_empty() {
-            if !out.is_empty() {
-                out.push_str(if blank { "\n\n" } else { "\n" });
-            }
-            out.push_str(&text);
-        }
-    };
+    let mut t = Plain::default();
     for edge in frag.root_element().traverse() {
         match edge {
             Edge::Open(n) => match n.value() {
-                Node::Text(t) => line.push_str(t),
-                Node::Element(e) if e.name() == "br" => flush(&mut out, &mut line, false),
-                Node::Element(e) if matches!(e.name(), "tr" | "td" | "th") => line.push(' '),
-                Node::Element(e) if BLOCKS.contains(&e.name()) => flush(&mut out, &mut line, true),
+                Node::Text(text) => t.line.push_str(text),
+                Node::Element(e) if e.name() == "br" => t.flush(1),
+                Node::Element(e) if matches!(e.name(), "tr" | "td" | "th") => t.line.push(' '),
+                Node::Element(e) if BLOCKS.contains(&e.name()) => t.flush(2),
                 _ => {}
             },
             Edge::Close(n) => match n.value() {
-                Node::Element(e) if e.name() == "tr" => flush(&mut out, &mut line, false),
-                Node::Element(e) if BLOCKS.contains(&e.name()) => flush(&mut out, &mut line, true),
+                Node::Element(e) if e.name() == "tr" => t.flush(1),
+                Node::Element(e) if BLOCKS.contains(&e.name()) => t.flush(2),
                 _ => {}
             },
         }
     }
-    flush(&mut out, &mut line, true);
-    out
+    t.flush(2);
+    t.out
+}
+
+/// Text being laid out by [`html_to_plain`].
+#[derive(Default)]
+struct Plain {
+    out: String,
+    /// The text since the last break.
+    line: String,
+    /// The break due before the next text: 1 a new line, 2 a new paragraph.
+    pending: u8,
+}
+
+impl Plain {
+    /// Ends the current line with a break of `level` (1 line, 2 paragraph).
+    fn flush(&mut self, level: u8) {
+        let text = collapse_whitespace(&self.line);
+        self.line.clear();
+        if !text.is_empty() {
+            if !self.out.is_empty() {
+                self.out
+                    .push_str(if self.pending >= 2 { "\n\n" } else { "\n" });
+            }
+            self.out.push_str(&text);
+            self.pending = 0;
+        }
+        self.pending = self.pending.max(level);
+    }
 }
 
 /// `text` cut at a word near `max` characters (counted as grapheme clusters, so an emoji with its

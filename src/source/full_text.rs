@@ -28,36 +28,7 @@ pub async fn complete(
     cx: &SourceCx<'_>,
     feed: &Url,
 ) -> Result<(), StoreError> {
-    let mut pending: Vec<(usize, Pending)> = Vec::new();
-    for (i, item) in page.items.iter_mut().enumerate() {
-        let (known, stored) = match cx.known {
-            Some(k) => (k.is_known(&item.key)?, k.stored(&item.key)?),
-            None => (false, None),
-        };
-        let wanted = match stored {
-            Some(s) => {
-                item.content = s.item.content;
-                item.detail_failures = s.item.detail_failures;
-                (1..MAX_DETAIL_ATTEMPTS).contains(&item.detail_failures)
-            }
-            // Seen and pruned since: the store drops it anyway.
-            None => !known,
-        };
-        let Some(url) = item.link.as_deref().and_then(|l| Url::parse(l).ok()) else {
-            continue;
-        };
-        if !wanted {
-            continue;
-        }
-        if is_private(&url) && !is_private(feed) {
-            page.warnings.push(Warning::DetailFailed {
-                url: url.to_string(),
-                error: "a private or local address; not followed".into(),
-            });
-            continue;
-        }
-        pending.push((i, tokio::spawn(fetch(cx.fetcher.clone(), url))));
-    }
+    let pending = start(page, cx, feed)?;
     page.details = pending.len();
     for (i, handle) in pending {
         let result = handle
@@ -91,6 +62,45 @@ pub async fn complete(
         page.validators = None;
     }
     Ok(())
+}
+
+/// Starts the page fetches `page`'s entries need; a stored entry takes back its stored content.
+fn start(
+    page: &mut PageDone,
+    cx: &SourceCx<'_>,
+    feed: &Url,
+) -> Result<Vec<(usize, Pending)>, StoreError> {
+    let mut pending = Vec::new();
+    for (i, item) in page.items.iter_mut().enumerate() {
+        let (known, stored) = match cx.known {
+            Some(k) => (k.is_known(&item.key)?, k.stored(&item.key)?),
+            None => (false, None),
+        };
+        let wanted = match stored {
+            Some(s) => {
+                item.content = s.item.content;
+                item.detail_failures = s.item.detail_failures;
+                (1..MAX_DETAIL_ATTEMPTS).contains(&item.detail_failures)
+            }
+            // Seen and pruned since: the store drops it anyway.
+            None => !known,
+        };
+        let Some(url) = item.link.as_deref().and_then(|l| Url::parse(l).ok()) else {
+            continue;
+        };
+        if !wanted {
+            continue;
+        }
+        if is_private(&url) && !is_private(feed) {
+            page.warnings.push(Warning::DetailFailed {
+                url: url.to_string(),
+                error: "a private or local address; not followed".into(),
+            });
+            continue;
+        }
+        pending.push((i, tokio::spawn(fetch(cx.fetcher.clone(), url))));
+    }
+    Ok(pending)
 }
 
 async fn fetch(fetcher: Fetcher, url: Url) -> Result<Option<String>, FetchError> {

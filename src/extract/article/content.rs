@@ -93,17 +93,19 @@ mod tests {
     }
 
     #[test]
-    fn a_page_readability_misses_falls_back_to_its_main_element() {
-        // Short blocks only: too little for readability's scoring, enough in `main`.
+    fn the_fallback_takes_the_largest_container_without_its_chrome() {
         let lines: String = (0..30)
             .map(|i| format!("<span>Line {i} of the notice.</span><br>"))
             .collect();
         let html = format!(
-            "<html><body><nav>Menu</nav><main>{lines}</main><footer>Foot</footer></body></html>"
+            "<html><body><nav>Menu</nav><main><form>Search</form>{lines}</main><footer>Foot</footer></body></html>"
         );
-        let out = main_content(&html, &base()).unwrap();
+        let out = largest_container(&html, &base()).unwrap();
         assert!(out.contains("Line 29 of the notice"), "{out}");
-        assert!(!out.contains("Menu") && !out.contains("Foot"), "{out}");
+        assert!(
+            !out.contains("Menu") && !out.contains("Foot") && !out.contains("Search"),
+            "{out}"
+        );
     }
 
     #[test]

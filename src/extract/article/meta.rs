@@ -1,8 +1,11 @@
 //! An article page's title, publication date and author from what the page declares, each from
 //! the first place that gives it:
-//! - title: JSON-LD `headline`, the page's `h1` (inside `article` first), `og:title`, `<title>`;
+//! - title: the page's `h1` (inside `article` first), JSON-LD `headline`, `og:title`, `<title>`
+//!   (on the WCXB pages the `h1` is the article's title more often than the metadata, whose
+//!   `og:title` and `<title>` often carry the site's name);
 //! - date: JSON-LD `datePublished`, `article:published_time`, `itemprop="datePublished"`, the usual
-//!   `<meta name>` dates, `<time datetime>` (inside `article` first);
+//!   `<meta name>` dates, `<time datetime>` (inside `article` first), then the text of elements
+//!   whose class names a date (`class="date"`, `post-date`, `published`…);
 //! - author: JSON-LD `author`, `<meta name="author">`, `article:author` (when not a URL),
 //!   `rel="author"` and `itemprop="author"` elements.
 //!
@@ -57,10 +60,8 @@ const META_DATES: [(&str, &str); 10] = [
 pub fn read_meta(doc: &Html, cx: &DateContext<'_>) -> Meta {
     let ld = jsonld::find(doc).unwrap_or_default();
     let metas = MetaTags::of(doc);
-    let title = ld
-        .headline
-        .clone()
-        .or_else(|| heading(doc))
+    let title = heading(doc)
+        .or_else(|| ld.headline.clone())
         .or_else(|| metas.get("property", "og:title"))
         .or_else(|| first_text(doc, "title"));
     let published = ld
@@ -146,7 +147,7 @@ fn first_text(doc: &Html, css: &str) -> Option<String> {
 }
 
 /// `<time>` elements' `datetime` (else their text), those inside `article` first, then
-/// `itemprop="datePublished"` elements' text.
+/// `itemprop="datePublished"` elements and elements whose class names a date.
 fn time_elements(doc: &Html) -> impl Iterator<Item = String> + '_ {
     let read = |el: ElementRef<'_>| {
         el.value()
@@ -155,10 +156,16 @@ fn time_elements(doc: &Html) -> impl Iterator<Item = String> + '_ {
             .or_else(|| Some(collapse_whitespace(&el.text().collect::<String>())))
             .filter(|t| !t.is_empty())
     };
-    ["article time", "time", r#"[itemprop="datePublished"]"#]
-        .into_iter()
-        .filter_map(|css| Selector::parse(css).ok())
-        .flat_map(move |sel| doc.select(&sel).filter_map(read).collect::<Vec<_>>())
+    [
+        "article time",
+        "time",
+        r#"[itemprop="datePublished"]"#,
+        r#"[class*="date"]"#,
+        r#"[class*="published"]"#,
+    ]
+    .into_iter()
+    .filter_map(|css| Selector::parse(css).ok())
+    .flat_map(move |sel| doc.select(&sel).filter_map(read).collect::<Vec<_>>())
 }
 
 #[cfg(test)]
@@ -201,12 +208,12 @@ mod tests {
     }
 
     #[test]
-    fn json_ld_comes_first_and_a_url_is_no_author() {
+    fn json_ld_before_open_graph_and_a_url_is_no_author() {
         let doc = Html::parse_document(
             r#"<html><head><meta property="og:title" content="OG">
             <meta property="article:author" content="https://facebook.example/x">
             <script type="application/ld+json">{"@type":"Article","headline":"LD","datePublished":"2026-01-31"}</script>
-            </head><body><h1>H1</h1></body></html>"#,
+            </head><body><p>x</p></body></html>"#,
         );
         let m = read_meta(&doc, &cx());
         assert_eq!(m.title.as_deref(), Some("LD"));
@@ -223,7 +230,13 @@ mod tests {
             r#"<html><body><h1>Новость</h1><time>21 апреля 2021, 10:14</time></body></html>"#,
         );
         let d = read_meta(&doc, &cx()).published.unwrap();
-        assert_eq!(d.at.to_rfc3339(), "2021-04-21T10:14:00+05:00");
+        // Almaty was at +06:00 until 2024.
+        assert_eq!(d.at.to_rfc3339(), "2021-04-21T10:14:00+06:00");
+        let doc = Html::parse_document(
+            r#"<html><body><h1>News</h1><span class="post-date">Posted on March 3, 2026</span></body></html>"#,
+        );
+        let d = read_meta(&doc, &cx()).published.unwrap();
+        assert_eq!(d.at.date_naive().to_string(), "2026-03-03");
         assert_eq!(
             read_meta(&Html::parse_document("<p>no date</p>"), &cx()).published,
             None

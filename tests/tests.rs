@@ -11,6 +11,7 @@ mod dates;
 mod discover;
 mod export;
 mod feeds;
+mod full_text;
 mod golden;
 mod house;
 mod once;

@@ -103,6 +103,30 @@ fn cases() -> Vec<Case> {
             "source[0].link[1]",
         ),
         c(
+            "\"auto\" on a listing",
+            feed_with("title = \"h2 a\"", "title = \"auto\""),
+            "title = \"auto\"",
+            "source[0].title",
+        ),
+        c(
+            "\"auto\" for a detail field it cannot read",
+            feed_with(
+                "link = \"h2 a @href\"",
+                "link = \"h2 a @href\"\n[source.detail]\ncontent = \"auto\"\nimage = [\"img @src\", \"auto\"]",
+            ),
+            "image = [",
+            "source[0].detail.image[1]",
+        ),
+        c(
+            "full_text on a scrape source",
+            feed_with(
+                "items = \"article\"",
+                "items = \"article\"\nfull_text = true",
+            ),
+            "full_text = true",
+            "source[0].full_text",
+        ),
+        c(
             "bad cron",
             feed_with("*/30 * * * *", "* * *"),
             "schedule",

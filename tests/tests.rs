@@ -12,6 +12,7 @@ mod discover;
 mod discover_cases;
 mod export;
 mod feeds;
+mod full_text;
 mod golden;
 mod house;
 mod once;

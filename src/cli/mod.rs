@@ -1,9 +1,11 @@
 //! The command line: what it accepts (clap definitions, here), and one function per subcommand in
-//! the file of its group: `feeds` (check, once, preview, backfill), `discover`, `store` (items, status,
-//! export, import), `hooks` (notify-test, deliveries). Each returns `Result<(), Error>`; `main` prints
-//! the error and exits with its code. `print` formats what the commands show.
+//! the file of its group: `feeds` (check, once, preview, backfill), `discover`, `extract` (one
+//! article page), `store` (items, status, export, import), `hooks` (notify-test, deliveries). Each
+//! returns `Result<(), Error>`; `main` prints the error and exits with its code. `print` formats
+//! what the commands show.
 
 mod discover;
+mod extract;
 mod feeds;
 mod hooks;
 mod print;
@@ -85,6 +87,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Shows what feedwright takes from one article page without selectors: title, date, author,
+    /// main content (as `"auto"` fields and `full_text` read it).
+    Extract {
+        url: String,
+        /// JSON instead of text: title, published, author, content_html, content_text.
+        #[arg(long)]
+        json: bool,
+        /// The zone of dates the page prints without an offset (default UTC).
+        #[arg(long)]
+        timezone: Option<String>,
+    },
     /// Writes the whole store to standard output as JSON Lines (a backup, or a move to another
     /// version); the daemon must be stopped. Exit 1 when some record could not be read.
     Export,
@@ -137,6 +150,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             feeds::preview(&path, feed.as_deref(), file.as_deref(), json).await
         }
         Command::Backfill { feed, pages } => feeds::backfill(&path, &feed, pages).await,
+        Command::Extract {
+            url,
+            json,
+            timezone,
+        } => extract::extract(&path, &url, json, timezone.as_deref()).await,
         Command::Export => store::export(&path),
         Command::Import { file } => store::import(&path, &file).await,
         Command::Run => match config::load(&path) {

@@ -12,7 +12,8 @@ use super::check::Ctx;
 use super::raw::{RawFeed, RawFilter, RawPatterns, RawSource, Rules as RawRules, SourceKind, Str};
 use super::settings::Defaults;
 use super::{
-    FeedSource, FeedSpec, FieldRules, Filter, Paging, Patterns, Schedule, ScrapeSpec, SourceSpec,
+    AutoFields, FeedSource, FeedSpec, FieldRules, Filter, Paging, Patterns, Schedule, ScrapeSpec,
+    SourceSpec,
 };
 use crate::model::FeedId;
 
@@ -162,6 +163,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .encoding
             .as_ref()
             .and_then(|e| self.encoding(e, &key("encoding")));
+        let full_text = raw.full_text.as_ref().is_some_and(|f| *f.get_ref());
         for (name, present) in scrape_only_keys(raw) {
             if present {
                 self.err(
@@ -175,6 +177,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         Some(SourceSpec::Feed(FeedSource {
             url: url?,
             encoding,
+            full_text,
         }))
     }
 
@@ -202,6 +205,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 &raw.image,
             ],
             &key(""),
+            false,
         );
         let link = self.rules(raw.link.as_ref(), &key("link"));
         let detail = raw.detail.as_ref().map(|d| {
@@ -210,6 +214,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                     &d.title, &d.date, &d.summary, &d.content, &d.author, &d.image,
                 ],
                 &key("detail."),
+                true,
             )
         });
         self.selects_enough(raw, items_raw, &key);
@@ -233,8 +238,8 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         })))
     }
 
-    /// A scrape source selects something within each item, and has links when it reads detail
-    /// pages; `key` makes a key of this source's table.
+    /// A scrape source selects something within each item, has links when it reads detail
+    /// pages, and no `full_text` (a feed source's key); `key` makes a key of this source's table.
     fn selects_enough(&mut self, raw: &RawSource, items: &Str, key: &dyn Fn(&str) -> String) {
         if raw.title.is_none()
             && raw.link.is_none()
@@ -246,6 +251,14 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 &key("items"),
                 "the source selects items but nothing within them",
                 "add at least one of title, link or summary selectors",
+            );
+        }
+        if let Some(f) = &raw.full_text {
+            self.err(
+                f.span(),
+                &key("full_text"),
+                "`full_text` belongs to kind = \"feed\" sources",
+                "a scrape source reads each item's page through [source.detail]: write content = \"auto\" there",
             );
         }
         if raw.detail.is_some() && raw.link.is_none() {
@@ -273,10 +286,22 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         }
     }
 
-    pub(super) fn fields(&mut self, raw: [&Option<RawRules>; 6], prefix: &str) -> FieldRules {
+    /// A listing's or (with `detail`) a detail page's field selectors; `"auto"` is understood on
+    /// detail pages for title, date, author and content.
+    pub(super) fn fields(
+        &mut self,
+        raw: [&Option<RawRules>; 6],
+        prefix: &str,
+        detail: bool,
+    ) -> FieldRules {
         let names = ["title", "date", "summary", "content", "author", "image"];
-        let [title, date, summary, content, author, image] =
-            std::array::from_fn(|i| self.rules(raw[i].as_ref(), &format!("{prefix}{}", names[i])));
+        let mut auto = [false; 6];
+        let [title, date, summary, content, author, image] = std::array::from_fn(|i| {
+            let key = format!("{prefix}{}", names[i]);
+            let (rules, is_auto) = self.field_rules(raw[i].as_ref(), &key, names[i], detail);
+            auto[i] = is_auto;
+            rules
+        });
         FieldRules {
             title,
             date,
@@ -284,6 +309,12 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             content,
             author,
             image,
+            auto: AutoFields {
+                title: auto[0],
+                date: auto[1],
+                content: auto[3],
+                author: auto[4],
+            },
         }
     }
 

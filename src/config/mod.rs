@@ -151,13 +151,17 @@ pub struct FeedSource {
     pub url: Url,
     /// Overrides the declared charset, for feeds that lie about theirs.
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// `full_text = true`: each new entry's own page is fetched and its main content extracted,
+    /// for feeds that publish only a teaser.
+    pub full_text: bool,
 }
 
 impl FeedSource {
     /// What decides how the body is read: a 304 may be trusted only while this stays the same.
     pub fn fingerprint(&self, tz: Tz) -> String {
         let enc = self.encoding.map_or("", |e| e.name());
-        format!("feed/1/{enc}/{}", tz.name())
+        let full = if self.full_text { "/full" } else { "" };
+        format!("feed/1/{enc}/{}{full}", tz.name())
     }
 }
 
@@ -186,6 +190,25 @@ pub struct FieldRules {
     pub content: Rules,
     pub author: Rules,
     pub image: Rules,
+    /// Fields also read without selectors (`"auto"`, detail pages only), after any selectors.
+    pub auto: AutoFields,
+}
+
+/// Which fields of a detail page are `"auto"`: read from the page's metadata (title, date,
+/// author) or by readability scoring (content) when the field's selectors, if any, give nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AutoFields {
+    pub title: bool,
+    pub date: bool,
+    pub author: bool,
+    pub content: bool,
+}
+
+impl AutoFields {
+    /// Whether any field is `"auto"`.
+    pub fn any(&self) -> bool {
+        self.title || self.date || self.author || self.content
+    }
 }
 
 impl FieldRules {
@@ -255,6 +278,15 @@ impl ScrapeSpec {
         for f in &self.date_formats {
             h.update(f);
             h.update([2]);
+        }
+        if let Some(a) = self.detail.as_ref().map(|d| d.auto).filter(AutoFields::any) {
+            h.update([
+                3,
+                a.title.into(),
+                a.date.into(),
+                a.author.into(),
+                a.content.into(),
+            ]);
         }
         h.update(self.encoding.map_or("", |e| e.name()));
         h.update(tz.name());

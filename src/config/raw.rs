@@ -162,6 +162,8 @@ pub struct RawSource {
     pub max_pages: Option<Spanned<i64>>,
     /// Selectors on each item's own page.
     pub detail: Option<RawDetail>,
+    /// `kind = "feed"`: fetch each new entry's page and extract its main content.
+    pub full_text: Option<Spanned<bool>>,
 }
 
 /// `[source.detail]`: fetched once for each item not yet stored.

@@ -170,6 +170,47 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     }
 }
 
+/// Fields a detail page may read without selectors.
+const AUTO_FIELDS: [&str; 4] = ["title", "date", "author", "content"];
+
+impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
+    /// A field's selectors, with `"auto"` taken out of the list: `(rules, auto)`. `"auto"` is
+    /// understood only on a detail page (`detail`) and only for title, date, author and content.
+    pub(super) fn field_rules(
+        &mut self,
+        r: Option<&RawRules>,
+        key: &str,
+        field: &str,
+        detail: bool,
+    ) -> (Rules, bool) {
+        let list = r.map(super::raw::rule_list).unwrap_or_default();
+        let (mut rules, mut auto) = (Vec::new(), false);
+        for (i, s) in list.iter().enumerate() {
+            let key = index_key(key, i, list.len());
+            if s.get_ref().trim() != "auto" {
+                rules.extend(self.rule(s, &key));
+            } else if !detail {
+                self.err(
+                    s.span(),
+                    &key,
+                    "\"auto\" reads a whole article page: it belongs in [source.detail]",
+                    "move it to [source.detail] (each item's own page), or write a CSS selector here",
+                );
+            } else if !AUTO_FIELDS.contains(&field) {
+                self.err(
+                    s.span(),
+                    &key,
+                    format!("`{field}` cannot be \"auto\""),
+                    format!("\"auto\" works for title, date, author and content; write a CSS selector for {field}"),
+                );
+            } else {
+                auto = true;
+            }
+        }
+        (Rules(rules), auto)
+    }
+}
+
 pub(super) fn index_key(key: &str, i: usize, len: usize) -> String {
     if len > 1 {
         format!("{key}[{i}]")

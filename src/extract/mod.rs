@@ -1,5 +1,6 @@
 //! Extraction: pure functions from (HTML, base URL, rules) to values. No I/O here.
 
+pub mod article;
 pub mod date;
 pub mod selector;
 pub mod text;

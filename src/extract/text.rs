@@ -102,6 +102,92 @@ pub fn html_to_text(html: &str) -> String {
     collapse_whitespace(&frag.root_element().text().collect::<String>())
 }
 
+/// Elements that start a new paragraph in [`html_to_plain`].
+const BLOCKS: [&str; 27] = [
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "ul",
+];
+
+/// The plain text of an HTML fragment as a reader sees it: one paragraph per block element
+/// (separated by a blank line), a line break for `<br>` and each table row, spaces collapsed
+/// within lines. Unlike [`html_to_text`], words in adjacent blocks never run together.
+pub fn html_to_plain(html: &str) -> String {
+    use ego_tree::iter::Edge;
+    use scraper::Node;
+    let frag = scraper::Html::parse_fragment(html);
+    let mut t = Plain::default();
+    for edge in frag.root_element().traverse() {
+        match edge {
+            Edge::Open(n) => match n.value() {
+                Node::Text(text) => t.line.push_str(text),
+                Node::Element(e) if e.name() == "br" => t.flush(1),
+                Node::Element(e) if matches!(e.name(), "tr" | "td" | "th") => t.line.push(' '),
+                Node::Element(e) if BLOCKS.contains(&e.name()) => t.flush(2),
+                _ => {}
+            },
+            Edge::Close(n) => match n.value() {
+                Node::Element(e) if e.name() == "tr" => t.flush(1),
+                Node::Element(e) if BLOCKS.contains(&e.name()) => t.flush(2),
+                _ => {}
+            },
+        }
+    }
+    t.flush(2);
+    t.out
+}
+
+/// Text being laid out by [`html_to_plain`].
+#[derive(Default)]
+struct Plain {
+    out: String,
+    /// The text since the last break.
+    line: String,
+    /// The break due before the next text: 1 a new line, 2 a new paragraph.
+    pending: u8,
+}
+
+impl Plain {
+    /// Ends the current line with a break of `level` (1 line, 2 paragraph).
+    fn flush(&mut self, level: u8) {
+        let text = collapse_whitespace(&self.line);
+        self.line.clear();
+        if !text.is_empty() {
+            if !self.out.is_empty() {
+                self.out
+                    .push_str(if self.pending >= 2 { "\n\n" } else { "\n" });
+            }
+            self.out.push_str(&text);
+            self.pending = 0;
+        }
+        self.pending = self.pending.max(level);
+    }
+}
+
 /// `text` cut at a word near `max` characters (counted as grapheme clusters, so an emoji with its
 /// modifiers or a letter with its accents is never split), with an ellipsis when cut.
 pub fn cut(text: &str, max: usize) -> String {
@@ -158,6 +244,16 @@ mod tests {
         let t = title_from_text(&long, 30);
         assert!(t.ends_with('…') && t.chars().count() <= 31, "{t}");
         assert!(!t.contains("wor…"), "cut mid-word: {t}");
+    }
+
+    #[test]
+    fn plain_text_keeps_blocks_apart() {
+        let html = "<h2>Head</h2><p>One<b>two</b></p><p>Three<br>four</p><ul><li>a</li><li>b</li></ul><table><tr><td>x</td><td>y</td></tr></table>";
+        assert_eq!(
+            html_to_plain(html),
+            "Head\n\nOnetwo\n\nThree\nfour\n\na\n\nb\n\nx y"
+        );
+        assert_eq!(html_to_plain(" "), "");
     }
 
     #[test]

@@ -6,10 +6,11 @@ use scraper::{ElementRef, Html};
 use url::Url;
 
 use super::Warning;
-use crate::config::{FieldRules, Paging, ScrapeSpec};
+use crate::config::{AutoFields, FieldRules, Paging, ScrapeSpec};
+use crate::extract::article::{main_content, read_meta};
 use crate::extract::date::{DateContext, parse_date};
 use crate::extract::selector::Rules;
-use crate::extract::text::{collapse_whitespace, sanitize_html, title_from_text};
+use crate::extract::text::{collapse_whitespace, html_to_text, sanitize_html, title_from_text};
 use crate::extract::url::{absolutize, canonical};
 use crate::model::{Item, hash_key};
 
@@ -200,10 +201,49 @@ pub fn read_fields(
     }
 }
 
-/// Reads an item's own page.
+/// Reads an item's own page: its selectors first, then the `"auto"` fields they left empty.
 pub fn extract_detail(html: &str, base: &Url, rules: &FieldRules, cx: &DateContext<'_>) -> Fields {
     let doc = Html::parse_document(html);
-    read_fields(doc.root_element(), base, rules, cx, false)
+    let mut fields = read_fields(doc.root_element(), base, rules, cx, false);
+    if rules.auto.any() {
+        fill_auto(&mut fields, &doc, html, base, rules.auto, cx);
+    }
+    fields
+}
+
+/// Fills the `"auto"` fields that selectors left empty: title, date and author from the page's
+/// metadata, content by readability scoring.
+fn fill_auto(
+    f: &mut Fields,
+    doc: &Html,
+    html: &str,
+    base: &Url,
+    auto: AutoFields,
+    cx: &DateContext<'_>,
+) {
+    let missing = (auto.title && f.title.is_none())
+        || (auto.date && f.published.is_none())
+        || (auto.author && f.author.is_none());
+    if missing {
+        let meta = read_meta(doc, cx);
+        if auto.title && f.title.is_none() {
+            f.title = meta.title;
+        }
+        if auto.date && f.published.is_none() && meta.published.is_some() {
+            f.published = meta.published.map(|d| d.utc());
+            f.bad_date = None;
+        }
+        if auto.author && f.author.is_none() {
+            f.author = meta.author;
+        }
+    }
+    if auto.content && f.content.is_none() {
+        f.content = main_content(html, base);
+        f.matched.content |= f.content.is_some();
+    }
+    if f.title.is_none() && f.text.is_empty() {
+        f.text = f.content.as_deref().map(html_to_text).unwrap_or_default();
+    }
 }
 
 /// Builds an item from its link and fields; `None` when there is nothing to show.

@@ -79,6 +79,9 @@ pub async fn read(
     page.warnings.extend(skipped);
     validators.reader = Some(reader);
     page.validators = Some(validators);
+    if spec.full_text {
+        super::full_text::complete(&mut page, cx, &url).await?;
+    }
     Ok(page)
 }
 

@@ -1,10 +1,12 @@
 //! Sources: where a feed's items come from. `scrape` reads HTML listing pages (and each item's own
 //! page); `extract` is its pure part. `feed` reads RSS, Atom and JSON Feed documents; `dialect`
-//! rewrites the ones feed-rs does not read (Atom 0.3, RSS without a version) into ones it does.
+//! rewrites the ones feed-rs does not read (Atom 0.3, RSS without a version) into ones it does;
+//! `full_text` completes a teaser feed's entries from their own pages.
 
 pub mod dialect;
 pub mod extract;
 pub mod feed;
+pub mod full_text;
 pub mod poll;
 pub mod scrape;
 

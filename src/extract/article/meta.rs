@@ -1,0 +1,245 @@
+//! An article page's title, publication date and author from what the page declares, each from
+//! the first place that gives it:
+//! - title: the page's `h1` (inside `article` first), JSON-LD `headline`, `og:title`, `<title>`
+//!   (on the WCXB pages the `h1` is the article's title more often than the metadata, whose
+//!   `og:title` and `<title>` often carry the site's name);
+//! - date: JSON-LD `datePublished`, `article:published_time`, `itemprop="datePublished"`, the usual
+//!   `<meta name>` dates, `<time datetime>` (inside `article` first), then the text of elements
+//!   whose class names a date (`class="date"`, `post-date`, `published`…);
+//! - author: JSON-LD `author`, `<meta name="author">`, `article:author` (when not a URL),
+//!   `rel="author"` and `itemprop="author"` elements.
+//!
+//! Dates go through our own parser (`crate::extract::date`) in the feed's zone; an offset the page
+//! gives is kept, so a date reads as the page printed it.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use scraper::{ElementRef, Html, Selector};
+
+use super::jsonld;
+use crate::extract::date::{DateContext, parse_date};
+use crate::extract::text::collapse_whitespace;
+
+/// Metadata of a page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Meta {
+    pub title: Option<String>,
+    pub published: Option<PageDate>,
+    pub author: Option<String>,
+}
+
+/// A date as the page gave it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageDate {
+    /// In the page's own offset when it gave one, else in the zone assumed.
+    pub at: DateTime<FixedOffset>,
+    /// Whether the page gave the offset.
+    pub offset_given: bool,
+}
+
+impl PageDate {
+    pub fn utc(&self) -> DateTime<Utc> {
+        self.at.with_timezone(&Utc)
+    }
+}
+
+/// `<meta>` attributes holding a publication date, by attribute and value (lower case).
+const META_DATES: [(&str, &str); 10] = [
+    ("property", "article:published_time"),
+    ("itemprop", "datepublished"),
+    ("name", "article:published_time"),
+    ("name", "date"),
+    ("name", "pubdate"),
+    ("name", "publishdate"),
+    ("name", "dc.date.issued"),
+    ("name", "dc.date"),
+    ("name", "parsely-pub-date"),
+    ("property", "og:published_time"),
+];
+
+/// Reads the page's title, date and author; dates without an offset are in `cx`'s zone.
+pub fn read_meta(doc: &Html, cx: &DateContext<'_>) -> Meta {
+    let ld = jsonld::find(doc).unwrap_or_default();
+    let metas = MetaTags::of(doc);
+    let title = heading(doc)
+        .or_else(|| ld.headline.clone())
+        .or_else(|| metas.get("property", "og:title"))
+        .or_else(|| first_text(doc, "title"));
+    let published = ld
+        .date_published
+        .iter()
+        .cloned()
+        .chain(META_DATES.iter().filter_map(|(a, v)| metas.get(a, v)))
+        .chain(time_elements(doc))
+        .find_map(|text| read_date(&text, cx));
+    let author = ld
+        .author
+        .or_else(|| metas.get("name", "author"))
+        .or_else(|| metas.get("property", "article:author"))
+        .or_else(|| first_text(doc, r#"[rel="author"]"#))
+        .or_else(|| first_text(doc, r#"[itemprop="author"]"#))
+        .filter(|a| !a.starts_with("http"));
+    Meta {
+        title,
+        published,
+        author,
+    }
+}
+
+/// Reads `text` as a date, keeping an RFC 3339 or ISO offset it carries.
+pub fn read_date(text: &str, cx: &DateContext<'_>) -> Option<PageDate> {
+    let t = text.trim();
+    let given = DateTime::parse_from_rfc3339(t)
+        .or_else(|_| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .or_else(|_| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M%z"))
+        .or_else(|_| DateTime::parse_from_rfc2822(t));
+    if let Ok(at) = given {
+        return Some(PageDate {
+            at,
+            offset_given: true,
+        });
+    }
+    let utc = parse_date(t, cx)?;
+    Some(PageDate {
+        at: utc.with_timezone(&cx.tz).fixed_offset(),
+        offset_given: false,
+    })
+}
+
+/// The `<meta>` tags of a page by attribute and lower-case name.
+struct MetaTags(Vec<(String, String, String)>);
+
+impl MetaTags {
+    fn of(doc: &Html) -> MetaTags {
+        let css = Selector::parse("meta[content]").expect("constant selector"); // NOTE(unwrap): constant
+        let mut tags = Vec::new();
+        for m in doc.select(&css) {
+            let el = m.value();
+            let content = collapse_whitespace(el.attr("content").unwrap_or(""));
+            for attr in ["property", "name", "itemprop"] {
+                if let Some(v) = el.attr(attr) {
+                    tags.push((attr.to_string(), v.to_ascii_lowercase(), content.clone()));
+                }
+            }
+        }
+        MetaTags(tags)
+    }
+
+    fn get(&self, attr: &str, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(a, n, c)| a == attr && n == name && !c.is_empty())
+            .map(|(_, _, c)| c.clone())
+    }
+}
+
+/// The article's heading: the first `h1` inside `article`, else the page's first `h1`.
+fn heading(doc: &Html) -> Option<String> {
+    first_text(doc, "article h1").or_else(|| first_text(doc, "h1"))
+}
+
+/// The collapsed text of the first element `css` selects that has any.
+fn first_text(doc: &Html, css: &str) -> Option<String> {
+    let sel = Selector::parse(css).ok()?;
+    doc.select(&sel).find_map(|el| {
+        let t = collapse_whitespace(&el.text().collect::<String>());
+        (!t.is_empty()).then_some(t)
+    })
+}
+
+/// `<time>` elements' `datetime` (else their text), those inside `article` first, then
+/// `itemprop="datePublished"` elements and elements whose class names a date.
+fn time_elements(doc: &Html) -> impl Iterator<Item = String> + '_ {
+    let read = |el: ElementRef<'_>| {
+        el.value()
+            .attr("datetime")
+            .map(str::to_string)
+            .or_else(|| Some(collapse_whitespace(&el.text().collect::<String>())))
+            .filter(|t| !t.is_empty())
+    };
+    [
+        "article time",
+        "time",
+        r#"[itemprop="datePublished"]"#,
+        r#"[class*="date"]"#,
+        r#"[class*="published"]"#,
+    ]
+    .into_iter()
+    .filter_map(|css| Selector::parse(css).ok())
+    .flat_map(move |sel| doc.select(&sel).filter_map(read).collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zone::Tz;
+
+    fn cx() -> DateContext<'static> {
+        DateContext::zone("Asia/Almaty".parse::<Tz>().unwrap())
+    }
+
+    #[test]
+    fn open_graph_and_meta_tags() {
+        let doc = Html::parse_document(
+            r#"<html><head><title>Site | Story</title>
+            <meta property="og:title" content="Story told">
+            <meta property="article:published_time" content="2026-05-04T10:00:00Z">
+            <meta name="author" content="Dana Lee"></head><body><p>x</p></body></html>"#,
+        );
+        let m = read_meta(&doc, &cx());
+        assert_eq!(m.title.as_deref(), Some("Story told"));
+        assert_eq!(m.author.as_deref(), Some("Dana Lee"));
+        let d = m.published.unwrap();
+        assert!(d.offset_given);
+        assert_eq!(d.at.to_rfc3339(), "2026-05-04T10:00:00+00:00");
+    }
+
+    #[test]
+    fn heading_and_time_element_without_offset_use_the_zone() {
+        let doc = Html::parse_document(
+            r#"<html><head><title>Site</title></head><body><h1>Other</h1><article><h1> The   story </h1>
+            <time datetime="2026-05-04 10:00">4 May</time></article></body></html>"#,
+        );
+        let m = read_meta(&doc, &cx());
+        assert_eq!(m.title.as_deref(), Some("The story"));
+        let d = m.published.unwrap();
+        assert!(!d.offset_given);
+        assert_eq!(d.at.to_rfc3339(), "2026-05-04T10:00:00+05:00");
+        assert_eq!(m.author, None);
+    }
+
+    #[test]
+    fn json_ld_before_open_graph_and_a_url_is_no_author() {
+        let doc = Html::parse_document(
+            r#"<html><head><meta property="og:title" content="OG">
+            <meta property="article:author" content="https://facebook.example/x">
+            <script type="application/ld+json">{"@type":"Article","headline":"LD","datePublished":"2026-01-31"}</script>
+            </head><body><p>x</p></body></html>"#,
+        );
+        let m = read_meta(&doc, &cx());
+        assert_eq!(m.title.as_deref(), Some("LD"));
+        assert_eq!(m.author, None);
+        assert_eq!(
+            m.published.unwrap().at.date_naive().to_string(),
+            "2026-01-31"
+        );
+    }
+
+    #[test]
+    fn dates_in_words_go_through_our_parser() {
+        let doc = Html::parse_document(
+            r#"<html><body><h1>Новость</h1><time>21 апреля 2021, 10:14</time></body></html>"#,
+        );
+        let d = read_meta(&doc, &cx()).published.unwrap();
+        // Almaty was at +06:00 until 2024.
+        assert_eq!(d.at.to_rfc3339(), "2021-04-21T10:14:00+06:00");
+        let doc = Html::parse_document(
+            r#"<html><body><h1>News</h1><span class="post-date">Posted on March 3, 2026</span></body></html>"#,
+        );
+        let d = read_meta(&doc, &cx()).published.unwrap();
+        assert_eq!(d.at.date_naive().to_string(), "2026-03-03");
+        assert_eq!(
+            read_meta(&Html::parse_document("<p>no date</p>"), &cx()).published,
+            None
+        );
+    }
+}

@@ -10,12 +10,16 @@
 //! feed file, and the listing extracted with it, as a run would. Scored as `wcxb_pages.py` says:
 //! - recall: share of `must_include` strings found (case-insensitive substring) in the items' titles
 //!   and summaries;
+//! - item-title recall: the same, over only the `must_include` strings that are an item's text on the
+//!   page (within one `<a href>`'s text, or one element of a repeated sibling group holding links: the
+//!   rule in [`item_texts`]); the others are the page's own prose, which a feed of items does not hold;
 //! - precision: one less the share of `must_not` strings that appear in the items' titles or
 //!   summaries (boilerplate that became items);
 //! - drafted: share of pages with a scrape draft.
 //!
 //! Figures are means over pages (a page without a draft counts recall 0, precision 1) and over all
-//! strings. `WCXB_VERBOSE=1` prints one line per page.
+//! strings (item-title recall per page: over the pages with at least one item-text string).
+//! `WCXB_VERBOSE=1` prints one line per page; `WCXB_ONLY=0651,3028` measures only those pages.
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +33,8 @@ use url::Url;
 struct Score {
     drafted: bool,
     include: (usize, usize),
+    /// The `must_include` strings that are an item's text on the page (see [`item_texts`]): found, all.
+    item_like: (usize, usize),
     must_not: (usize, usize),
     items: usize,
 }
@@ -60,6 +66,44 @@ fn norm(s: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase()
+}
+
+/// The texts on the page that can be an item's text, whitespace-collapsed and lower-cased. The rule:
+/// the text of one `<a href>` element, or of one element in a repeated sibling group: an element
+/// holding an `<a href>` whose parent has at least 3 children of the same tag and `class` that each
+/// hold an `<a href>`, its own text at most 600 characters. Text is taken both as the page joins it
+/// (text nodes run together) and with a space between text nodes.
+fn item_texts(doc: &scraper::Html) -> Vec<String> {
+    let link = scraper::Selector::parse("a[href]").expect("selector");
+    let texts = |e: scraper::ElementRef| {
+        let parts: Vec<&str> = e.text().collect();
+        [norm(&parts.concat()), norm(&parts.join(" "))]
+    };
+    let mut out: Vec<String> = doc.select(&link).flat_map(texts).collect();
+    for parent in doc
+        .root_element()
+        .descendants()
+        .filter_map(scraper::ElementRef::wrap)
+    {
+        let holders: Vec<scraper::ElementRef> = parent
+            .children()
+            .filter_map(scraper::ElementRef::wrap)
+            .filter(|c| c.select(&link).next().is_some())
+            .collect();
+        let key = |e: &scraper::ElementRef| {
+            (
+                e.value().name().to_string(),
+                e.attr("class").map(str::to_string),
+            )
+        };
+        for h in &holders {
+            let same = holders.iter().filter(|o| key(o) == key(h)).count();
+            if same >= 3 {
+                out.extend(texts(*h).into_iter().filter(|t| t.chars().count() <= 600));
+            }
+        }
+    }
+    out
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
@@ -119,6 +163,11 @@ fn score(dir: &Path, entry: &serde_json::Value) -> Option<Score> {
     let base = Url::parse(entry["url"].as_str()?).ok()?;
     let include = strings(&entry["truth"]["must_include"]);
     let must_not = strings(&entry["truth"]["must_not"]);
+    let on_page = item_texts(&scraper::Html::parse_document(&html_text));
+    let item_like: Vec<&String> = include
+        .iter()
+        .filter(|s| on_page.iter().any(|t| t.contains(s.as_str())))
+        .collect();
     let items = extracted(&html_text, &base);
     let drafted = items.is_some();
     let items = items.unwrap_or_default();
@@ -126,9 +175,107 @@ fn score(dir: &Path, entry: &serde_json::Value) -> Option<Score> {
     Some(Score {
         drafted,
         include: (include.iter().filter(|s| found(s)).count(), include.len()),
+        item_like: (
+            item_like.iter().filter(|s| found(s)).count(),
+            item_like.len(),
+        ),
         must_not: (must_not.iter().filter(|s| found(s)).count(), must_not.len()),
         items: items.len(),
     })
+}
+
+fn ratio((hit, all): (usize, usize), empty: f64) -> f64 {
+    if all == 0 {
+        empty
+    } else {
+        hit as f64 / all as f64
+    }
+}
+
+/// Sums over pages: per-page sums of recall, item-title recall and precision, pooled counts.
+#[derive(Default)]
+struct Totals {
+    pages: usize,
+    drafted: usize,
+    recall: f64,
+    item_recall: f64,
+    item_pages: usize,
+    precision: f64,
+    include: (usize, usize),
+    item_like: (usize, usize),
+    must_not: (usize, usize),
+}
+
+impl Totals {
+    fn add(&mut self, id: &str, s: &Score, verbose: bool) {
+        let add = |t: &mut (usize, usize), (h, a): (usize, usize)| {
+            t.0 += h;
+            t.1 += a;
+        };
+        self.pages += 1;
+        self.drafted += usize::from(s.drafted);
+        let recall = ratio(s.include, 1.0);
+        let precision = 1.0 - ratio(s.must_not, 0.0);
+        self.recall += recall;
+        self.precision += precision;
+        if s.item_like.1 > 0 {
+            self.item_pages += 1;
+            self.item_recall += ratio(s.item_like, 1.0);
+        }
+        add(&mut self.include, s.include);
+        add(&mut self.item_like, s.item_like);
+        add(&mut self.must_not, s.must_not);
+        if verbose {
+            println!(
+                "{id:<6} items {:>4}  recall {recall:>4.2}  item-title recall {:>4} ({}/{})  precision {precision:>4.2}  {}",
+                s.items,
+                if s.item_like.1 == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{:.2}", ratio(s.item_like, 1.0))
+                },
+                s.item_like.0,
+                s.item_like.1,
+                if s.drafted { "" } else { "NO DRAFT" }
+            );
+        }
+    }
+
+    fn report(&self, seconds: f64) {
+        let (pages, n) = (self.pages, self.pages.max(1) as f64);
+        let ((ih, ia), (lh, la), (nh, na)) = (self.include, self.item_like, self.must_not);
+        println!("discover on {pages} WCXB dev listing pages ({seconds:.1} s)");
+        println!(
+            "  must_include strings: {ia}, of which item text {la} ({:.3}), page text {} ({:.3})",
+            ratio((la, ia), 0.0),
+            ia - la,
+            ratio((ia - la, ia), 0.0)
+        );
+        println!(
+            "    item text: within one <a href>'s text, or one element of a repeated sibling group (parent with >= 3\n    children of the same tag and class each holding an <a href>; element text <= 600 chars); else page text"
+        );
+        println!(
+            "  recall, all must_include (found in items)   per page {:.3}   over strings {:.3} ({ih}/{ia})",
+            self.recall / n,
+            ratio((ih, ia), 0.0)
+        );
+        println!(
+            "  item-title recall (item-text must_include)  per page {:.3} ({} pages with any)   over strings {:.3} ({lh}/{la})   target >= 0.9",
+            self.item_recall / self.item_pages.max(1) as f64,
+            self.item_pages,
+            ratio((lh, la), 0.0)
+        );
+        println!(
+            "  precision (1 - must_not as items)           per page {:.3}   over strings {:.3} ({nh}/{na} wrong)   target >= 0.9",
+            self.precision / n,
+            1.0 - ratio((nh, na), 0.0)
+        );
+        println!(
+            "  drafted                                     {:.3} ({}/{pages})   target >= 0.95",
+            self.drafted as f64 / n,
+            self.drafted
+        );
+    }
 }
 
 fn main() {
@@ -149,66 +296,21 @@ fn main() {
             return;
         }
     };
-    let listings: Vec<&serde_json::Value> = manifest
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["kind"] == "listing")
-        .collect();
-    let (mut pages, mut drafted) = (0usize, 0usize);
-    let (mut recall_sum, mut precision_sum) = (0.0f64, 0.0f64);
-    let (mut inc_hit, mut inc_all, mut not_hit, mut not_all) = (0, 0, 0, 0);
+    let only = std::env::var("WCXB_ONLY").ok();
+    let mut totals = Totals::default();
     let started = std::time::Instant::now();
-    for entry in listings {
-        let Some(s) = score(&dir, entry) else {
+    for entry in manifest.as_array().into_iter().flatten() {
+        let id = entry["id"].as_str().unwrap_or("?");
+        if entry["kind"] != "listing"
+            || only
+                .as_deref()
+                .is_some_and(|o| !o.split(',').any(|x| x == id))
+        {
             continue;
-        };
-        pages += 1;
-        drafted += usize::from(s.drafted);
-        let recall = if s.include.1 == 0 {
-            1.0
-        } else {
-            s.include.0 as f64 / s.include.1 as f64
-        };
-        let precision = if s.must_not.1 == 0 {
-            1.0
-        } else {
-            1.0 - s.must_not.0 as f64 / s.must_not.1 as f64
-        };
-        recall_sum += recall;
-        precision_sum += precision;
-        inc_hit += s.include.0;
-        inc_all += s.include.1;
-        not_hit += s.must_not.0;
-        not_all += s.must_not.1;
-        if verbose {
-            println!(
-                "{:<6} items {:>4}  recall {:>4.2}  precision {:>4.2}  {}",
-                entry["id"].as_str().unwrap_or("?"),
-                s.items,
-                recall,
-                precision,
-                if s.drafted { "" } else { "NO DRAFT" }
-            );
+        }
+        if let Some(s) = score(&dir, entry) {
+            totals.add(id, &s, verbose);
         }
     }
-    let n = pages.max(1) as f64;
-    println!(
-        "discover on {pages} WCXB dev listing pages ({:.1} s)",
-        started.elapsed().as_secs_f64()
-    );
-    println!(
-        "  recall    (must_include found)      per page {:.3}   over strings {:.3} ({inc_hit}/{inc_all})   target >= 0.9",
-        recall_sum / n,
-        inc_hit as f64 / inc_all.max(1) as f64
-    );
-    println!(
-        "  precision (1 - must_not as items)   per page {:.3}   over strings {:.3} ({not_hit}/{not_all} wrong)   target >= 0.9",
-        precision_sum / n,
-        1.0 - not_hit as f64 / not_all.max(1) as f64
-    );
-    println!(
-        "  drafted                             {:.3} ({drafted}/{pages})   target >= 0.95",
-        drafted as f64 / n
-    );
+    totals.report(started.elapsed().as_secs_f64());
 }

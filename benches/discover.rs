@@ -35,6 +35,8 @@ struct Score {
     include: (usize, usize),
     /// The `must_include` strings that are an item's text on the page (see [`item_texts`]): found, all.
     item_like: (usize, usize),
+    /// Those of them within one `<a href>`'s text: found, all.
+    link_like: (usize, usize),
     must_not: (usize, usize),
     items: usize,
 }
@@ -73,13 +75,15 @@ fn norm(s: &str) -> String {
 /// holding an `<a href>` whose parent has at least 3 children of the same tag and `class` that each
 /// hold an `<a href>`, its own text at most 600 characters. Text is taken both as the page joins it
 /// (text nodes run together) and with a space between text nodes.
-fn item_texts(doc: &scraper::Html) -> Vec<String> {
+/// Returns the link texts and the repeated elements' texts apart.
+fn item_texts(doc: &scraper::Html) -> (Vec<String>, Vec<String>) {
     let link = scraper::Selector::parse("a[href]").expect("selector");
     let texts = |e: scraper::ElementRef| {
         let parts: Vec<&str> = e.text().collect();
         [norm(&parts.concat()), norm(&parts.join(" "))]
     };
-    let mut out: Vec<String> = doc.select(&link).flat_map(texts).collect();
+    let links: Vec<String> = doc.select(&link).flat_map(texts).collect();
+    let mut out = Vec::new();
     for parent in doc
         .root_element()
         .descendants()
@@ -103,7 +107,7 @@ fn item_texts(doc: &scraper::Html) -> Vec<String> {
             }
         }
     }
-    out
+    (links, out)
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
@@ -163,21 +167,32 @@ fn score(dir: &Path, entry: &serde_json::Value) -> Option<Score> {
     let base = Url::parse(entry["url"].as_str()?).ok()?;
     let include = strings(&entry["truth"]["must_include"]);
     let must_not = strings(&entry["truth"]["must_not"]);
-    let on_page = item_texts(&scraper::Html::parse_document(&html_text));
+    let (links, cards) = item_texts(&scraper::Html::parse_document(&html_text));
+    let within = |texts: &[String], s: &String| texts.iter().any(|t| t.contains(s.as_str()));
+    let link_like: Vec<&String> = include.iter().filter(|s| within(&links, s)).collect();
     let item_like: Vec<&String> = include
         .iter()
-        .filter(|s| on_page.iter().any(|t| t.contains(s.as_str())))
+        .filter(|s| within(&links, s) || within(&cards, s))
         .collect();
     let items = extracted(&html_text, &base);
     let drafted = items.is_some();
     let items = items.unwrap_or_default();
     let found = |s: &String| items.iter().any(|i| i.contains(s.as_str()));
+    if std::env::var("WCXB_VERBOSE").is_ok_and(|v| v == "2") {
+        let missed: Vec<&&String> = item_like.iter().filter(|s| !found(s)).collect();
+        let first: Vec<&String> = items.iter().take(3).collect();
+        println!("{}: missed {missed:?}\n  items {first:?}", entry["id"]);
+    }
     Some(Score {
         drafted,
         include: (include.iter().filter(|s| found(s)).count(), include.len()),
         item_like: (
             item_like.iter().filter(|s| found(s)).count(),
             item_like.len(),
+        ),
+        link_like: (
+            link_like.iter().filter(|s| found(s)).count(),
+            link_like.len(),
         ),
         must_not: (must_not.iter().filter(|s| found(s)).count(), must_not.len()),
         items: items.len(),
@@ -203,6 +218,7 @@ struct Totals {
     precision: f64,
     include: (usize, usize),
     item_like: (usize, usize),
+    link_like: (usize, usize),
     must_not: (usize, usize),
 }
 
@@ -224,6 +240,7 @@ impl Totals {
         }
         add(&mut self.include, s.include);
         add(&mut self.item_like, s.item_like);
+        add(&mut self.link_like, s.link_like);
         add(&mut self.must_not, s.must_not);
         if verbose {
             println!(
@@ -253,6 +270,11 @@ impl Totals {
         );
         println!(
             "    item text: within one <a href>'s text, or one element of a repeated sibling group (parent with >= 3\n    children of the same tag and class each holding an <a href>; element text <= 600 chars); else page text"
+        );
+        let (kh, ka) = self.link_like;
+        println!(
+            "    of the item text, within one <a href>'s text: {ka}; item-title recall over those {:.3} ({kh}/{ka})",
+            ratio((kh, ka), 0.0)
         );
         println!(
             "  recall, all must_include (found in items)   per page {:.3}   over strings {:.3} ({ih}/{ia})",

@@ -187,9 +187,10 @@ pub(super) fn is_article_href(href: &str) -> bool {
         || h.contains("whatsapp://"))
 }
 
-/// The element's visible text, whitespace collapsed.
+/// The element's visible text as the scraper's title reads it (not inside script, style or
+/// noscript; a space between blocks), whitespace collapsed.
 pub(super) fn text_of(el: &ElementRef<'_>) -> String {
-    collapse_whitespace(&el.text().collect::<String>())
+    crate::extract::selector::reader_text(*el)
 }
 
 /// The first element in `item` whose own text (or `datetime`) the date parser reads.

@@ -12,6 +12,36 @@ use super::text::{collapse_whitespace, trim_in_place};
 /// Elements whose text is not shown.
 const HIDDEN: [&str; 4] = ["script", "style", "template", "noscript"];
 
+/// Elements inside a run of text: no space at their edges in [`Rule::visible_text`] (any other
+/// element's edge is a break a reader sees, as between a shop's brand and product name).
+const INLINE: [&str; 16] = [
+    "a", "abbr", "b", "bdi", "cite", "code", "em", "font", "i", "mark", "q", "s", "small",
+    "strong", "sub", "sup",
+];
+
+/// The text a reader sees in `el`: not inside script, style, template or noscript, with a space at
+/// the edges of elements other than inline formatting ([`INLINE`]), whitespace collapsed.
+pub fn reader_text(el: ElementRef<'_>) -> String {
+    // One walk: text inside a hidden element is skipped by depth.
+    let (mut raw, mut hidden) = (String::new(), 0usize);
+    for edge in el.traverse() {
+        let (node, open) = match edge {
+            Edge::Open(n) => (n, true),
+            Edge::Close(n) => (n, false),
+        };
+        match node.value() {
+            Node::Element(e) if HIDDEN.contains(&e.name()) => match open {
+                true => hidden += 1,
+                false => hidden = hidden.saturating_sub(1),
+            },
+            Node::Element(e) if hidden == 0 && !INLINE.contains(&e.name()) => raw.push(' '),
+            Node::Text(t) if open && hidden == 0 => raw.push_str(t),
+            _ => {}
+        }
+    }
+    collapse_whitespace(&raw)
+}
+
 /// One compiled selector.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -97,32 +127,14 @@ impl Rule {
         })
     }
 
-    /// The text a reader sees in the first matching element (not inside script, style or template),
-    /// whitespace collapsed; `None` if empty.
+    /// The text a reader sees in the first matching element (not inside script, style, template or
+    /// noscript), with a space at the edges of elements other than inline formatting, whitespace
+    /// collapsed; `None` if empty.
     pub fn visible_text(&self, scope: ElementRef<'_>) -> Option<String> {
         if self.attr.is_some() {
             return self.text(scope);
         }
-        self.matches(scope).find_map(|el| {
-            // One walk: text inside script, style, template or noscript is skipped by depth.
-            let (mut raw, mut hidden) = (String::new(), 0usize);
-            for edge in el.traverse() {
-                let (node, open) = match edge {
-                    Edge::Open(n) => (n, true),
-                    Edge::Close(n) => (n, false),
-                };
-                match node.value() {
-                    Node::Element(e) if HIDDEN.contains(&e.name()) => match open {
-                        true => hidden += 1,
-                        false => hidden = hidden.saturating_sub(1),
-                    },
-                    Node::Text(t) if open && hidden == 0 => raw.push_str(t),
-                    _ => {}
-                }
-            }
-            let v = collapse_whitespace(&raw);
-            (!v.is_empty()).then_some(v)
-        })
+        self.matches(scope).map(reader_text).find(|v| !v.is_empty())
     }
 
     /// The inner HTML (or attribute text) of the first matching element with any text in it.
@@ -267,5 +279,19 @@ mod tests {
                 .contains("not an attribute name")
         );
         assert!(Rule::parse("  ").is_err());
+    }
+
+    #[test]
+    fn visible_text_spaces_blocks_and_skips_noscript() {
+        let doc = Html::parse_fragment(
+            r#"<div class="item"><a href="/p"><noscript><img src="/i.jpg" alt="x" /></noscript><span><span>Coleman</span><span>Cascade Stove</span></span> <b>N</b>ew</a></div>"#,
+        );
+        assert_eq!(
+            Rule::parse("a")
+                .unwrap()
+                .visible_text(first(&doc))
+                .as_deref(),
+            Some("Coleman Cascade Stove New")
+        );
     }
 }

@@ -166,7 +166,7 @@ pub fn read_fields(
     };
     let date_text = rules.date.text(scope);
     let published = date_text.as_deref().and_then(|d| parse_date(d, cx));
-    let title = rules.title.text(scope);
+    let title = rules.title.visible_text(scope);
     let ((summary, has_summary), (content, has_content)) =
         (html(&rules.summary), html(&rules.content));
     let author = rules.author.text(scope);

@@ -13,15 +13,18 @@
 //! - speed: thread CPU time of one `extract_article` of a page, warm (target < 20 ms).
 //!
 //! `cargo bench --bench wcxb` with `WCXB_PAGES=/tmp/wcxb`; `WCXB_WORST=N` also lists the N pages
-//! of lowest content F1.
+//! of lowest content F1; `WCXB_FAILS=1` lists each page whose title or date is wrong, the truth
+//! against what was read (`T` title, `D` date); `WCXB_META_ONLY=1` reads only the title, date and
+//! author (fast, for iterating on them; content F1 and timings are then meaningless).
 
 use std::collections::HashMap;
 
-use feedwright::extract::article::extract_article;
+use feedwright::extract::article::{Article, extract_article, read_meta};
 use feedwright::extract::date::DateContext;
 use feedwright::fetch::charset;
 use feedwright::zone::Tz;
 use regex::Regex;
+use scraper::Html;
 use serde_json::Value;
 use url::Url;
 
@@ -41,6 +44,8 @@ fn main() {
     let words = Regex::new(r"\w+").expect("constant regex");
     let cx = DateContext::zone(Tz::utc());
     let mut scores = Scores::default();
+    let fails = std::env::var_os("WCXB_FAILS").is_some();
+    let meta_only = std::env::var_os("WCXB_META_ONLY").is_some();
     for p in pages.iter().filter(|p| p["kind"] == "article") {
         let (Some(file), Some(url)) = (p["file"].as_str(), p["url"].as_str()) else {
             continue;
@@ -51,7 +56,17 @@ fn main() {
         let html = charset::decode(&bytes, None, None);
         let base = Url::parse(url).expect("manifest URLs are URLs");
         let started = cpu_now();
-        let a = extract_article(&html, &base, &cx);
+        let a = if meta_only {
+            let m = read_meta(&Html::parse_document(&html), &base, &cx);
+            Article {
+                title: m.title,
+                published: m.published,
+                author: m.author,
+                ..Article::default()
+            }
+        } else {
+            extract_article(&html, &base, &cx)
+        };
         let cpu = cpu_now() - started;
         let truth = &p["truth"];
         let f1 = word_f1(
@@ -65,10 +80,15 @@ fn main() {
                 .is_some_and(|d| d.at.date_naive().to_string() == want)
         });
         let id = p["id"].as_str().unwrap_or("?").to_string();
+        if fails {
+            print_fail(&id, truth, &a, title_ok, day);
+        }
         scores.add(id, f1, title_ok, day, cpu, bytes.len());
     }
     scores.print();
-    warm(&dir, &pages, &cx);
+    if !meta_only {
+        warm(&dir, &pages, &cx);
+    }
 }
 
 #[derive(Default)]
@@ -135,6 +155,21 @@ impl Scores {
         for (f, id) in self.f1.iter().take(worst) {
             println!("    {id}  F1 {f:.3}");
         }
+    }
+}
+
+/// One line per wrong field: the truth, then what was read.
+fn print_fail(id: &str, truth: &Value, a: &Article, title_ok: bool, day: Option<bool>) {
+    if !title_ok {
+        println!(
+            "T {id} want {:?} got {:?}",
+            truth["title"].as_str(),
+            a.title
+        );
+    }
+    if day == Some(false) {
+        let got = a.published.map(|d| d.at.to_rfc3339());
+        println!("D {id} want {:?} got {got:?}", truth["published"].as_str());
     }
 }
 

@@ -225,7 +225,7 @@ fn fill_auto(
         || (auto.date && f.published.is_none())
         || (auto.author && f.author.is_none());
     if missing {
-        let meta = read_meta(doc, cx);
+        let meta = read_meta(doc, base, cx);
         if auto.title && f.title.is_none() {
             f.title = meta.title;
         }

@@ -19,13 +19,47 @@ pub(super) struct LdArticle {
 }
 
 /// The first article object of the page's JSON-LD blocks; blocks that are not JSON are skipped.
+/// Without a `datePublished` of its own (or without an article object), the date is the first
+/// `datePublished` of any object (Yoast puts it on the `WebPage` of the `@graph`).
 pub(super) fn find(doc: &Html) -> Option<LdArticle> {
     let css = Selector::parse(r#"script[type="application/ld+json"]"#).ok()?;
-    doc.select(&css).find_map(|script| {
-        let text: String = script.text().collect();
-        let value: Value = serde_json::from_str(text.trim().trim_end_matches(';')).ok()?;
-        article(&value, 0).map(read)
-    })
+    let blocks: Vec<Value> = doc
+        .select(&css)
+        .filter_map(|script| {
+            let text: String = script.text().collect();
+            serde_json::from_str(text.trim().trim_end_matches(';')).ok()
+        })
+        .collect();
+    let found = blocks.iter().find_map(|v| article(v, 0).map(read));
+    let any_date = || blocks.iter().find_map(|v| date_anywhere(v, 0));
+    match found {
+        Some(mut a) => {
+            if a.date_published.is_none() {
+                a.date_published = any_date();
+            }
+            Some(a)
+        }
+        None => any_date().map(|d| LdArticle {
+            date_published: Some(d),
+            ..LdArticle::default()
+        }),
+    }
+}
+
+fn date_anywhere(v: &Value, depth: usize) -> Option<String> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    match v {
+        Value::Array(list) => list.iter().find_map(|x| date_anywhere(x, depth + 1)),
+        Value::Object(map) => map
+            .get("datePublished")
+            .and_then(Value::as_str)
+            .map(collapse_whitespace)
+            .filter(|s| !s.is_empty())
+            .or_else(|| map.values().find_map(|x| date_anywhere(x, depth + 1))),
+        _ => None,
+    }
 }
 
 fn article(v: &Value, depth: usize) -> Option<&Value> {
@@ -125,5 +159,24 @@ mod tests {
     #[test]
     fn no_article_type_no_answer() {
         assert_eq!(find(&page(r#"{"@type":"Organization","name":"X"}"#)), None);
+    }
+
+    #[test]
+    fn a_date_on_the_web_page_of_the_graph() {
+        let doc = page(
+            r#"{"@graph":[{"@type":"WebPage","datePublished":"2026-02-01T09:00:00+00:00"},
+            {"@type":"Article","headline":"H"}]}"#,
+        );
+        let a = find(&doc).unwrap();
+        assert_eq!(a.headline.as_deref(), Some("H"));
+        assert_eq!(
+            a.date_published.as_deref(),
+            Some("2026-02-01T09:00:00+00:00")
+        );
+        let doc = page(r#"{"@type":"WebPage","datePublished":"2026-02-01"}"#);
+        assert_eq!(
+            find(&doc).unwrap().date_published.as_deref(),
+            Some("2026-02-01")
+        );
     }
 }

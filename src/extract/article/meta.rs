@@ -1,11 +1,13 @@
-//! An article page's title, publication date and author from what the page declares, each from
-//! the first place that gives it:
-//! - title: the page's `h1` (inside `article` first), JSON-LD `headline`, `og:title`, `<title>`
-//!   (on the WCXB pages the `h1` is the article's title more often than the metadata, whose
-//!   `og:title` and `<title>` often carry the site's name);
-//! - date: JSON-LD `datePublished`, `article:published_time`, `itemprop="datePublished"`, the usual
-//!   `<meta name>` dates, `<time datetime>` (inside `article` first), then the text of elements
-//!   whose class names a date (`class="date"`, `post-date`, `published`…);
+//! An article page's title, publication date and author from what the page declares:
+//! - title: chosen among the `h1`s, JSON-LD `headline`, `og:title`, `twitter:title` and `<title>`
+//!   by the rules of `title.rs` (an `h1` that agrees with the metadata, else the first `h1` unless
+//!   it is the site's name or unrelated, else the metadata without the site's name);
+//! - date: the first of JSON-LD `datePublished` (the article's, else any object's in the block),
+//!   `article:published_time`, `itemprop="datePublished"`, the usual `<meta name>` dates, other
+//!   `<meta>` whose name says "publish", the day in the URL's path, `<time datetime>` (inside
+//!   `article` first), the text of elements whose class names a date (`class="date"`,
+//!   `post-date`, `published`…), then a short dated text after the `h1` (`dates.rs`). Published
+//!   dates only: a modified date is never taken for one;
 //! - author: JSON-LD `author`, `<meta name="author">`, `article:author` (when not a URL),
 //!   `rel="author"` and `itemprop="author"` elements.
 //!
@@ -14,8 +16,10 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use scraper::{ElementRef, Html, Selector};
+use url::Url;
 
-use super::jsonld;
+use super::title::{self, TitleSources};
+use super::{dates, jsonld};
 use crate::extract::date::{DateContext, parse_date};
 use crate::extract::text::collapse_whitespace;
 
@@ -56,20 +60,34 @@ const META_DATES: [(&str, &str); 10] = [
     ("property", "og:published_time"),
 ];
 
-/// Reads the page's title, date and author; dates without an offset are in `cx`'s zone.
-pub fn read_meta(doc: &Html, cx: &DateContext<'_>) -> Meta {
+/// Reads the page at `base`: its title, date and author; dates without an offset are in `cx`'s
+/// zone.
+pub fn read_meta(doc: &Html, base: &Url, cx: &DateContext<'_>) -> Meta {
     let ld = jsonld::find(doc).unwrap_or_default();
     let metas = MetaTags::of(doc);
-    let title = heading(doc)
-        .or_else(|| ld.headline.clone())
-        .or_else(|| metas.get("property", "og:title"))
-        .or_else(|| first_text(doc, "title"));
+    let sources = TitleSources {
+        headings: TitleSources::headings_of(doc),
+        references: [
+            ld.headline.clone(),
+            metas.get("property", "og:title"),
+            metas.get("name", "twitter:title"),
+            first_text(doc, "title"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        site_name: metas.get("property", "og:site_name"),
+    };
+    let title = title::choose(&sources, base);
     let published = ld
         .date_published
         .iter()
         .cloned()
         .chain(META_DATES.iter().filter_map(|(a, v)| metas.get(a, v)))
+        .chain(metas.published())
+        .chain(dates::url_day(base))
         .chain(time_elements(doc))
+        .chain(dates::near_heading(doc))
         .find_map(|text| read_date(&text, cx));
     let author = ld
         .author
@@ -124,17 +142,20 @@ impl MetaTags {
         MetaTags(tags)
     }
 
+    /// Other tags whose name says "published" (`published-date`, `sailthru.date` is not one).
+    fn published(&self) -> impl Iterator<Item = String> + '_ {
+        self.0
+            .iter()
+            .filter(|(_, n, c)| n.contains("publish") && !n.contains("publisher") && !c.is_empty())
+            .map(|(_, _, c)| c.clone())
+    }
+
     fn get(&self, attr: &str, name: &str) -> Option<String> {
         self.0
             .iter()
             .find(|(a, n, c)| a == attr && n == name && !c.is_empty())
             .map(|(_, _, c)| c.clone())
     }
-}
-
-/// The article's heading: the first `h1` inside `article`, else the page's first `h1`.
-fn heading(doc: &Html) -> Option<String> {
-    first_text(doc, "article h1").or_else(|| first_text(doc, "h1"))
 }
 
 /// The collapsed text of the first element `css` selects that has any.
@@ -173,6 +194,10 @@ mod tests {
     use super::*;
     use crate::zone::Tz;
 
+    fn url() -> Url {
+        Url::parse("https://news.example/story").unwrap()
+    }
+
     fn cx() -> DateContext<'static> {
         DateContext::zone("Asia/Almaty".parse::<Tz>().unwrap())
     }
@@ -185,7 +210,7 @@ mod tests {
             <meta property="article:published_time" content="2026-05-04T10:00:00Z">
             <meta name="author" content="Dana Lee"></head><body><p>x</p></body></html>"#,
         );
-        let m = read_meta(&doc, &cx());
+        let m = read_meta(&doc, &url(), &cx());
         assert_eq!(m.title.as_deref(), Some("Story told"));
         assert_eq!(m.author.as_deref(), Some("Dana Lee"));
         let d = m.published.unwrap();
@@ -196,10 +221,10 @@ mod tests {
     #[test]
     fn heading_and_time_element_without_offset_use_the_zone() {
         let doc = Html::parse_document(
-            r#"<html><head><title>Site</title></head><body><h1>Other</h1><article><h1> The   story </h1>
+            r#"<html><head><title>News</title></head><body><h1>Other</h1><article><h1> The   story </h1>
             <time datetime="2026-05-04 10:00">4 May</time></article></body></html>"#,
         );
-        let m = read_meta(&doc, &cx());
+        let m = read_meta(&doc, &url(), &cx());
         assert_eq!(m.title.as_deref(), Some("The story"));
         let d = m.published.unwrap();
         assert!(!d.offset_given);
@@ -215,7 +240,7 @@ mod tests {
             <script type="application/ld+json">{"@type":"Article","headline":"LD","datePublished":"2026-01-31"}</script>
             </head><body><p>x</p></body></html>"#,
         );
-        let m = read_meta(&doc, &cx());
+        let m = read_meta(&doc, &url(), &cx());
         assert_eq!(m.title.as_deref(), Some("LD"));
         assert_eq!(m.author, None);
         assert_eq!(
@@ -229,16 +254,16 @@ mod tests {
         let doc = Html::parse_document(
             r#"<html><body><h1>Новость</h1><time>21 апреля 2021, 10:14</time></body></html>"#,
         );
-        let d = read_meta(&doc, &cx()).published.unwrap();
+        let d = read_meta(&doc, &url(), &cx()).published.unwrap();
         // Almaty was at +06:00 until 2024.
         assert_eq!(d.at.to_rfc3339(), "2021-04-21T10:14:00+06:00");
         let doc = Html::parse_document(
             r#"<html><body><h1>News</h1><span class="post-date">Posted on March 3, 2026</span></body></html>"#,
         );
-        let d = read_meta(&doc, &cx()).published.unwrap();
+        let d = read_meta(&doc, &url(), &cx()).published.unwrap();
         assert_eq!(d.at.date_naive().to_string(), "2026-03-03");
         assert_eq!(
-            read_meta(&Html::parse_document("<p>no date</p>"), &cx()).published,
+            read_meta(&Html::parse_document("<p>no date</p>"), &url(), &cx()).published,
             None
         );
     }

@@ -6,8 +6,10 @@
 //! `source::full_text` completes a teaser feed's entries, `cli` prints one page for `extract`.
 
 mod content;
+mod dates;
 mod jsonld;
 mod meta;
+mod title;
 
 pub use content::main_content;
 pub use meta::{Meta, PageDate, read_meta};
@@ -32,7 +34,7 @@ pub struct Article {
 
 /// Reads every field of an article page at `base`; dates without an offset are in `cx`'s zone.
 pub fn extract_article(html: &str, base: &Url, cx: &DateContext<'_>) -> Article {
-    let meta = read_meta(&Html::parse_document(html), cx);
+    let meta = read_meta(&Html::parse_document(html), base, cx);
     let content_html = main_content(html, base);
     let content_text = content_html
         .as_deref()

@@ -505,3 +505,43 @@ fn newsboat_loads_the_rss_and_atom_feeds_from_the_server() {
     }
     assert_eq!(daemon.stop(), Some(0));
 }
+
+/// The instant after `next=` in a log line: `2026-11-30 21:25:43 UTC`.
+fn logged_next(line: &str) -> String {
+    let at = line.find("next=").expect("a next= field") + "next=".len();
+    line[at..]
+        .chars()
+        .take("2026-11-30 21:25:43 UTC".len())
+        .collect()
+}
+
+#[test]
+fn the_next_run_after_a_failure_is_one_instant_on_the_page_in_the_log_and_in_status() {
+    // Broken on its first run: the next try is backed off and shifted by a jitter of 10 min, and
+    // the page used to show the plain cron time instead (and `status` a time with nanoseconds).
+    let project = Project::serving("");
+    project.write(
+        "feeds/broken.toml",
+        "title = \"Broken\"\nschedule = \"0 * * * *\"\njitter = \"10m\"\n[[source]]\nkind = \"feed\"\nurl = \"http://127.0.0.1:9/nothing\"\n",
+    );
+    let mut daemon = project.start_daemon();
+    let line = daemon.wait_for_log("backing off. feed=broken");
+    let next = logged_next(&line);
+    assert!(next.ends_with(" UTC") && !next.contains('.'), "{line}");
+    let addr = daemon.addr.clone();
+    let mut page = String::new();
+    crate::support::wait_for(
+        "the page to show the scheduled try",
+        std::time::Duration::from_secs(10),
+        || {
+            page = get(&addr, "/", &[]).text();
+            page.contains(&next)
+        },
+    );
+    assert_eq!(daemon.stop(), Some(0));
+    let (out, err) = text(&project.run(&["status"]));
+    assert!(
+        out.contains(&format!("next run: {next}")),
+        "{out}{err}\nlogged: {line}"
+    );
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 use super::print::{ItemView, truncate};
 use super::{Error, unknown_feed};
 use crate::config;
-use crate::store::{RunRecord, Store};
+use crate::store::{NextRun, RunRecord, Store};
 
 /// The store as JSON Lines on stdout; what could not be read is named on stderr (exit 1).
 pub(super) fn export(path: &Path) -> Result<(), Error> {
@@ -112,8 +112,8 @@ pub(super) fn status(path: &Path) -> Result<(), Error> {
     for feed in &cfg.feeds {
         let count = store.count(&feed.id)?;
         let last = RunRecord::last(&store, &feed.id);
-        let next = crate::daemon::stored_next(&store, &feed.id)
-            .map_or_else(|| "at the daemon's start".to_string(), |t| t.to_string());
+        let next = NextRun::stored(&store, &feed.id)
+            .map_or_else(|| "at the daemon's start".to_string(), NextRun::display);
         let outcome = match &last {
             None => "never ran".to_string(),
             Some(r) if r.ok => format!("{}: ok, {} new, {} updated", r.at, r.new, r.updated),

@@ -34,7 +34,6 @@ use crate::pipeline::{RunReport, Runtime, run_feed};
 use crate::serve::{Heartbeat, SharedConfig};
 use crate::systemd;
 use scheduler::Scheduler;
-pub use scheduler::stored_next;
 use server::{Server, start_server};
 use signals::{Signal, Signals};
 use workers::Workers;

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use tracing::{info, warn};
 
 use crate::config::FeedSpec;
@@ -24,12 +24,6 @@ struct Clock {
 pub(super) struct Scheduler {
     feeds: Vec<FeedSpec>,
     clocks: HashMap<FeedId, Clock>,
-}
-
-/// A feed's next run as the daemon stored it.
-pub fn stored_next(store: &Store, id: &FeedId) -> Option<DateTime<Utc>> {
-    let next: NextRun = store.record(id.as_str()).ok()??;
-    Some(next.at)
 }
 
 impl Scheduler {
@@ -61,7 +55,7 @@ impl Scheduler {
                     c
                 }
                 _ => Clock {
-                    next: schedule::on_start(stored_next(store, &feed.id), now),
+                    next: schedule::on_start(NextRun::stored(store, &feed.id), now),
                     failures: 0,
                     running: false,
                 },
@@ -111,12 +105,15 @@ impl Scheduler {
         } else {
             schedule::after_failure(feed, now, c.failures)
         };
-        // A schedule that never fires again: park the feed far away.
-        c.next = next.unwrap_or(now + chrono::Duration::days(3650));
+        // A schedule that never fires again: park the feed far away. Whole seconds: the log, the
+        // status page and `status` show this very instant.
+        c.next = next
+            .unwrap_or(now + chrono::Duration::days(3650))
+            .trunc_subsecs(0);
         if c.failures > 0 {
-            warn!(feed = %id, failures = c.failures, next = %c.next, "Feed failed; backing off.");
+            warn!(feed = %id, failures = c.failures, next = %NextRun::display(c.next), "Feed failed; backing off.");
         } else {
-            info!(feed = %id, at = %c.next, "Next run scheduled.");
+            info!(feed = %id, at = %NextRun::display(c.next), "Next run scheduled.");
         }
         // Sent to the writer without waiting (the loop must not stall behind commits). Losing
         // it in a crash is harmless: a feed whose stored clock is missing or past runs at once

@@ -9,7 +9,7 @@ use super::AppState;
 use crate::config::FeedSpec;
 use crate::extract::text::escape_html as esc;
 use crate::publish::Format;
-use crate::store::RunRecord;
+use crate::store::{NextRun, RunRecord};
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
 h1{font-size:1.6rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}\
@@ -50,7 +50,8 @@ pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
                     )
                 })
                 .collect();
-            row(feed, count, run.as_ref(), now).replacen(
+            let next = NextRun::stored(&st.store, &feed.id);
+            row(feed, count, run.as_ref(), next, now).replacen(
                 "</strong>",
                 &format!("</strong>{broken}"),
                 1,
@@ -87,6 +88,7 @@ fn row(
     feed: &FeedSpec,
     count: Option<usize>,
     run: Option<&RunRecord>,
+    next: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> String {
     let links: Vec<String> = Format::ALL
@@ -116,12 +118,11 @@ fn row(
             )
         }
     };
-    let next = feed
-        .schedule
-        .next_after(now, feed.timezone)
-        .map_or("never".to_string(), |t| {
-            format!("{} ({})", when(t, now), t.format("%Y-%m-%d %H:%M UTC"))
-        });
+    // The scheduler's own time (jitter and back-off included), as the log and `status` show it.
+    let next = next.map_or_else(
+        || "at the daemon's start".to_string(),
+        |t| format!("{} ({})", when(t, now), NextRun::display(t)),
+    );
     format!(
         "<tr><td><strong>{}</strong><br><code>{}</code> · <a href=\"{}\">site</a></td><td>{}</td><td>{}</td><td>{last}</td><td>{next}</td></tr>\n",
         esc(&feed.title),

@@ -153,6 +153,20 @@ pub struct NextRun {
     pub at: DateTime<Utc>,
 }
 
+impl NextRun {
+    /// A feed's next run as the daemon scheduled it (cron time, jitter and back-off included):
+    /// what the log, the status page and `status` all show.
+    pub fn stored(store: &super::Store, feed: &crate::model::FeedId) -> Option<DateTime<Utc>> {
+        let next: NextRun = store.record(feed.as_str()).ok()??;
+        Some(next.at)
+    }
+
+    /// How the log, the status page and `status` print it.
+    pub fn display(at: DateTime<Utc>) -> String {
+        at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    }
+}
+
 impl Record for NextRun {
     const KIND: RecordKind = RecordKind::Clock;
     const VERSION: u32 = 1;

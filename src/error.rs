@@ -41,11 +41,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The code of a usage error (EX_USAGE): a bad command line, or a name it gives that does not
+    /// exist.
+    pub const USAGE: u8 = 64;
+
     /// The exit code of this way of ending.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::SomeFeedsFailed => 2,
-            Error::Usage(_) => 64,
+            Error::Usage(_) => Error::USAGE,
             Error::Store(e) => store_code(e),
             Error::Run(e) => match e.as_ref() {
                 RunError::Store(e) => store_code(e),

@@ -6,7 +6,19 @@ use clap::Parser;
 use feedwright::cli::{self, Cli, Error};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and the version are answers, not errors; a usage error exits 64 (EX_USAGE), not
+        // clap's 2, which for `once` means that some feeds failed.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(Error::USAGE);
+        }
+    };
     init_tracing();
     // Commands that run and exit use one thread: a run waits on the network far more than it
     // computes, and a second worker thread only added cross-thread wake-ups and a malloc arena

@@ -528,3 +528,31 @@ fn garbage_feed_files_are_errors_not_panics() {
         );
     }
 }
+
+#[test]
+fn a_usage_error_exits_64_not_2_which_means_some_feeds_failed() {
+    let project = Project::new("");
+    for args in [
+        &["--no-such-flag"][..],
+        &["no-such-command"],
+        &["once", "--pages", "3"],
+        &["backfill"],
+    ] {
+        let out = project.run(args);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {stdout}{stderr}");
+        assert!(stderr.contains("Usage"), "{args:?}: {stderr}");
+    }
+    // Asking for help or the version is not an error.
+    for args in [&["--help"][..], &["once", "--help"], &["--version"]] {
+        let out = project.run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {:?}", text(&out));
+    }
+    let (help, _) = text(&project.run(&["--help"]));
+    for code in ["64", "74", "75", "78"] {
+        assert!(
+            help.contains(code),
+            "--help names exit code {code}:\n{help}"
+        );
+    }
+}

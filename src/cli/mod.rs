@@ -18,9 +18,15 @@ use clap::{Parser, Subcommand};
 use crate::config::{self, Config};
 pub use crate::error::Error;
 
+/// The exit codes, as `--help` lists them (chosen in `error.rs`).
+const EXIT_CODES: &str = "Exit codes: 0 success; 1 a command failed; 2 some feeds failed (once); \
+64 a usage error (unknown option, command or feed name); 74 the store cannot be opened \
+(held by another process, damaged, a newer schema); 75 temporary: the store could not write \
+(a full disk); 78 a configuration error.";
+
 /// feedwright: feeds for sites that have none, merged, remembered, republished, announced.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, after_help = EXIT_CODES)]
 pub struct Cli {
     /// The settings file (default: $FEEDWRIGHT_CONFIG, ./config/feedwright.toml, /etc/feedwright/feedwright.toml).
     #[arg(long, global = true)]

@@ -1,5 +1,6 @@
 //! The `feedwright` binary: parse the command line, set up logging, run, map the outcome to an exit code.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -58,9 +59,12 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false);
+    // Colour only for a person at a terminal, and never with NO_COLOR (https://no-color.org):
+    // a log appended to a file or read from a pipe gets plain text.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     if std::env::var_os("JOURNAL_STREAM").is_some() {
         builder.without_time().with_ansi(false).init();
     } else {
-        builder.init();
+        builder.with_ansi(colour).init();
     }
 }

@@ -556,3 +556,24 @@ fn a_usage_error_exits_64_not_2_which_means_some_feeds_failed() {
         );
     }
 }
+
+#[test]
+fn logs_written_to_a_file_or_pipe_carry_no_colour_escapes() {
+    // The README's cron recipe appends the log to a file: every line used to carry ANSI colours.
+    let project = Project::new("");
+    project.write(
+        "feeds/broken.toml",
+        "title = \"Broken\"\n[[source]]\nkind = \"feed\"\nurl = \"http://127.0.0.1:9/nothing\"\n",
+    );
+    let out = project
+        .command(&["once"])
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(stderr.contains("Source failed"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "escape codes in a piped log:\n{stderr:?}"
+    );
+}

@@ -5,6 +5,9 @@
 use std::path::Path;
 use std::{env, fs};
 
+// NOTE(unwrap): a build script reports a failure by panicking, and cargo prints its message; each
+// `expect` below names what was missing (a variable cargo always sets, the languages directory, a
+// writable OUT_DIR).
 fn main() {
     let dir = Path::new(&env::var("CARGO_MANIFEST_DIR").expect("set by cargo"))
         .join("src/extract/date/lang");

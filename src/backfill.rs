@@ -93,7 +93,7 @@ fn commit_page(
     let (number, details) = (page.number, page.details);
     let mut output = SourceOutput::default();
     output.add(page);
-    let collected = crate::pipeline::collect(feed, vec![output], now);
+    let mut collected = crate::pipeline::collect(feed, vec![output], now);
     let mut run = RunCommit::items(collected.kept(), now);
     run.records.push(match &cursor {
         Some(c) => RecordWrite::put(key, c),

@@ -222,7 +222,7 @@ async fn run_feed_inner(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         }
         return report;
     }
-    let collected = collect(feed, outputs, now);
+    let mut collected = collect(feed, outputs, now);
     report.warnings = collected.worth_saying();
     let run = RunCommit {
         items: collected.kept(),
@@ -285,12 +285,11 @@ pub struct Collected {
 }
 
 impl Collected {
-    /// The items the filter keeps, in order.
-    pub fn kept(&self) -> Vec<Item> {
-        self.items
-            .iter()
-            .filter(|(_, keep)| *keep)
-            .map(|(item, _)| item.clone())
+    /// The items the filter keeps, in order, taken out (not copied: a run holds many).
+    pub fn kept(&mut self) -> Vec<Item> {
+        std::mem::take(&mut self.items)
+            .into_iter()
+            .filter_map(|(item, keep)| keep.then_some(item))
             .collect()
     }
 

@@ -8,18 +8,13 @@
 //! their articles), like a configured URL; a link to a private or local address is refused unless
 //! the feed itself lives on one.
 
-use tokio::task::JoinHandle;
 use url::Url;
 
-use super::scrape::MAX_DETAIL_ATTEMPTS;
-use super::{PageDone, SourceCx, Warning};
+use super::{ItemPages, PageDone, SourceCx, Warning, retries_item_page};
 use crate::extract::article::main_content;
 use crate::fetch::{FetchError, Fetched, Fetcher, Scope, is_private};
 use crate::model::Validators;
 use crate::store::StoreError;
-
-/// A page's main content, `None` when it holds no readable text.
-type Pending = JoinHandle<Result<Option<String>, FetchError>>;
 
 /// Replaces the content of `page`'s new entries (and of stored ones whose page failed before)
 /// with the main content of each entry's own page. `feed` is the feed document's URL.
@@ -30,37 +25,13 @@ pub async fn complete(
 ) -> Result<(), StoreError> {
     let pending = start(page, cx, feed)?;
     page.details = pending.len();
-    for (i, handle) in pending {
-        let result = handle
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
-        let item = &mut page.items[i];
-        match result {
-            Ok(content) => {
-                // A page with nothing readable keeps the feed's own text.
-                if content.is_some() {
-                    item.content = content;
-                }
-                item.detail_failures = 0;
-            }
-            Err(error) => {
-                item.detail_failures = item.detail_failures.saturating_add(1);
-                page.warnings.push(Warning::DetailFailed {
-                    url: item.link.clone().unwrap_or_default(),
-                    error,
-                });
-            }
+    page.settle(pending, |item, content| {
+        // A page with nothing readable keeps the feed's own text.
+        if content.is_some() {
+            item.content = content;
         }
-    }
-    if page
-        .items
-        .iter()
-        .any(|i| (1..MAX_DETAIL_ATTEMPTS).contains(&i.detail_failures))
-    {
-        // Read the feed in full next run (no 304), so the failed pages are tried again.
-        page.validators = None;
-    }
+    })
+    .await;
     Ok(())
 }
 
@@ -69,7 +40,7 @@ fn start(
     page: &mut PageDone,
     cx: &SourceCx<'_>,
     feed: &Url,
-) -> Result<Vec<(usize, Pending)>, StoreError> {
+) -> Result<ItemPages<Option<String>>, StoreError> {
     let mut pending = Vec::new();
     for (i, item) in page.items.iter_mut().enumerate() {
         let (known, stored) = match cx.known {
@@ -80,7 +51,7 @@ fn start(
             Some(s) => {
                 item.content = s.item.content;
                 item.detail_failures = s.item.detail_failures;
-                (1..MAX_DETAIL_ATTEMPTS).contains(&item.detail_failures)
+                retries_item_page(item.detail_failures)
             }
             // Seen and pruned since: the store drops it anyway.
             None => !known,

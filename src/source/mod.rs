@@ -146,6 +146,53 @@ impl SourceOutput {
     }
 }
 
+/// An item's own page (a detail page, or a teaser feed's article) is tried this many times over
+/// successive runs before what the listing gave is final.
+pub const MAX_ITEM_PAGE_ATTEMPTS: u8 = 3;
+
+/// Whether an item whose own page failed `failures` times is tried again.
+pub fn retries_item_page(failures: u8) -> bool {
+    (1..MAX_ITEM_PAGE_ATTEMPTS).contains(&failures)
+}
+
+/// Item pages being fetched, each with its item's place in the page.
+pub type ItemPages<T> = Vec<(usize, tokio::task::JoinHandle<Result<T, FetchError>>)>;
+
+impl PageDone {
+    /// Waits for the item pages in flight: each item takes what its page gave (`merge`), or counts
+    /// one more failure with a warning. When an item is to be tried again, the page forgets its
+    /// validators, so the next run reads it in full (no 304) and retries it.
+    pub async fn settle<T>(&mut self, pending: ItemPages<T>, mut merge: impl FnMut(&mut Item, T)) {
+        for (i, handle) in pending {
+            let result = handle
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            let item = &mut self.items[i];
+            match result {
+                Ok(got) => {
+                    merge(item, got);
+                    item.detail_failures = 0;
+                }
+                Err(error) => {
+                    item.detail_failures = item.detail_failures.saturating_add(1);
+                    self.warnings.push(Warning::DetailFailed {
+                        url: item.link.clone().unwrap_or_default(),
+                        error,
+                    });
+                }
+            }
+        }
+        if self
+            .items
+            .iter()
+            .any(|i| retries_item_page(i.detail_failures))
+        {
+            self.validators = None;
+        }
+    }
+}
+
 /// Something a person should know about a run, shown by `once` and `preview`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Warning {

@@ -29,9 +29,6 @@ use ahead::Ahead;
 /// Listing pages read ahead of the oldest page whose detail pages are still being fetched.
 const MAX_AHEAD: usize = 2;
 
-/// A detail page is tried this many times over successive runs before the listing's data is final.
-pub const MAX_DETAIL_ATTEMPTS: u8 = 3;
-
 /// One source being read in one run.
 pub struct Crawl<'a> {
     pub spec: &'a ScrapeSpec,
@@ -69,7 +66,7 @@ enum Listing {
 /// A page whose detail pages are still being fetched.
 struct InFlight {
     page: PageDone,
-    pending: Vec<(usize, JoinHandle<Result<Fields, FetchError>>)>,
+    pending: super::ItemPages<Fields>,
 }
 
 impl<'a> Crawl<'a> {
@@ -345,7 +342,7 @@ impl<'a> Crawl<'a> {
             None => Some((fresh, has_detail)),
             // The stored item holds what its detail page gave; retry only a failed one.
             Some(s) if has_detail => {
-                let retry = (1..MAX_DETAIL_ATTEMPTS).contains(&s.item.detail_failures);
+                let retry = super::retries_item_page(s.item.detail_failures);
                 Some((s.item, retry))
             }
             Some(_) => Some((fresh, false)),
@@ -428,34 +425,8 @@ async fn drain_finished(
 /// Waits for a page's detail pages and merges them into its items.
 async fn finish(flight: InFlight) -> PageDone {
     let mut page = flight.page;
-    for (i, handle) in flight.pending {
-        let result = handle
-            .await
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map_err(|e| e.to_string()));
-        let item = &mut page.items[i];
-        match result {
-            Ok(fields) => {
-                apply(item, fields, true);
-                item.detail_failures = 0;
-            }
-            Err(error) => {
-                item.detail_failures = item.detail_failures.saturating_add(1);
-                page.warnings.push(Warning::DetailFailed {
-                    url: item.link.clone().unwrap_or_default(),
-                    error,
-                });
-            }
-        }
-    }
-    if page
-        .items
-        .iter()
-        .any(|i| (1..MAX_DETAIL_ATTEMPTS).contains(&i.detail_failures))
-    {
-        // Forget this page's validators, so the next run reads it in full and retries its details.
-        page.validators = None;
-    }
+    page.settle(flight.pending, |item, fields| apply(item, fields, true))
+        .await;
     for item in page.items.iter_mut().filter(|i| i.title.is_empty()) {
         let url = item.link.clone().unwrap_or_default();
         page.warnings.push(Warning::NoTitle { url: url.clone() });

@@ -38,6 +38,10 @@ pub enum Error {
     /// The command could not do what was asked; the text says what happened (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// The running daemon answered the command (through the control socket) and it ended so: its
+    /// exit code, and the error to print (none when already told, as a failed run is).
+    #[error("{}", text.as_deref().unwrap_or("the command failed in the daemon"))]
+    Relayed { code: u8, text: Option<String> },
 }
 
 impl Error {
@@ -56,6 +60,7 @@ impl Error {
                 _ => 1,
             },
             Error::Config(_) => 78,
+            Error::Relayed { code, .. } => *code,
             Error::Import(_) | Error::Fetch(_) | Error::Io { .. } | Error::Failed(_) => 1,
         }
     }

@@ -7,6 +7,8 @@
 //! Commands and the daemon:
 //! - [`cli`]: the subcommands (parsing, one file per group, printing); [`error`] gives each way a
 //!   command fails its exit code.
+//! - [`admin`]: the commands on the store (`status`, `items`, `deliveries`, `backfill`, `export`,
+//!   `run-now`), answered here or by the running daemon through its control socket.
 //! - [`daemon`]: `feedwright run`: the loop, the scheduler's clocks, the server, the delivery
 //!   workers, signals and reload. [`systemd`]: sd_notify.
 //! - [`serve`]: the HTTP server: feeds from memory with ETag/304 and compression, status, metrics.
@@ -32,6 +34,7 @@
 //! - [`model`]: the shared nouns: feed ids, items, deliveries, message templates.
 //! - [`metrics`]: the counters `/metrics` shows. [`zone`]: time zones by IANA name.
 
+pub mod admin;
 pub mod backfill;
 pub mod cli;
 pub mod config;

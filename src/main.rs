@@ -41,7 +41,7 @@ fn main() -> ExitCode {
     };
     match &error {
         // Each failed feed was reported as it ended.
-        Error::SomeFeedsFailed => {}
+        Error::SomeFeedsFailed | Error::Relayed { text: None, .. } => {}
         Error::Config(e) => eprintln!(
             "{e}\n{} configuration error(s); nothing was started.",
             e.0.len()

@@ -25,6 +25,10 @@ fn run_publishes_every_feed_at_start_and_stops_on_sigterm() {
     wait_for("the first publish", Duration::from_secs(20), || {
         rss.exists()
     });
+    // The run is over once its next run is scheduled (`status` asks the daemon).
+    wait_for("the next run scheduled", Duration::from_secs(20), || {
+        text(&project.run(&["status"])).0.contains("next run: 20")
+    });
 
     // A second process on the same state directory is refused, naming the daemon.
     let out = project.run(&["once"]);

@@ -5,6 +5,7 @@ mod support;
 
 mod backfill;
 mod check;
+mod control;
 mod crash;
 mod daemon;
 mod dates;

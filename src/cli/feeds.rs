@@ -4,8 +4,8 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use super::print::print_report;
-use super::{Error, select_feeds, unknown_feed};
+use super::{Error, select_feeds};
+use crate::admin::find_feed;
 use crate::config;
 use crate::fetch::Fetcher;
 use crate::pipeline::{RunReport, Runtime, run_many};
@@ -58,7 +58,7 @@ pub(super) async fn once(path: &Path, names: &[String]) -> Result<(), Error> {
     )
     .await;
     for r in &reports {
-        print_report(r);
+        println!("{}", crate::admin::report_text(r));
     }
     // Notifications this run queued (and any left from before) go out now; what must wait for a
     // retry stays in the outbox for the next `once` or the daemon.
@@ -111,7 +111,7 @@ pub(super) async fn preview(
         None => config::load(path)?,
     };
     let feed = match name {
-        Some(n) => cfg.feed(n).ok_or_else(|| unknown_feed(&cfg, n))?,
+        Some(n) => find_feed(&cfg, n)?,
         None => cfg
             .feeds
             .first()
@@ -135,22 +135,5 @@ pub(super) async fn preview(
     } else {
         crate::preview::print_table(&p);
     }
-    Ok(())
-}
-
-pub(super) async fn backfill(path: &Path, name: &str, pages: Option<usize>) -> Result<(), Error> {
-    let cfg = config::load(path)?;
-    let feed = cfg.feed(name).ok_or_else(|| unknown_feed(&cfg, name))?;
-    let rt = Runtime::open(&cfg)?;
-    let r = crate::backfill::backfill(&rt, feed, pages).await?;
-    let state = if r.finished {
-        "the archive's end was reached"
-    } else {
-        "not finished; run it again to continue"
-    };
-    println!(
-        "{}: {} page(s), {} new item(s); {state}",
-        feed.id, r.pages, r.new
-    );
     Ok(())
 }

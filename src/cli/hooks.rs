@@ -4,10 +4,10 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use super::{Error, find_hook};
+use super::Error;
+use crate::admin::find_hook;
 use crate::config;
 use crate::fetch::Fetcher;
-use crate::store::Store;
 
 /// `notify-test WEBHOOK`: a sample message, sent at once (not through the outbox, so it works
 /// beside a running daemon).
@@ -48,26 +48,16 @@ pub(super) async fn notify_test(path: &Path, webhook: &str) -> Result<(), Error>
     }
 }
 
-/// `deliveries replay WEBHOOK [--since T]`.
-pub(super) async fn replay(path: &Path, webhook: &str, since: Option<&str>) -> Result<(), Error> {
-    let cfg = config::load(path)?;
-    let hook = find_hook(&cfg, webhook)?;
-    let since = match since {
-        None => None,
-        Some(s) => Some(
-            chrono::DateTime::parse_from_rfc3339(s)
-                .map_err(|e| {
-                    Error::Usage(format!(
-                        "--since {s}: {e}\n  hint: an RFC 3339 time such as 2026-11-28T10:00:00Z"
-                    ))
-                })?
-                .with_timezone(&Utc),
-        ),
+/// `deliveries replay --since T`: the time, or a usage error.
+pub(super) fn since(since: Option<&str>) -> Result<Option<chrono::DateTime<Utc>>, Error> {
+    let Some(s) = since else {
+        return Ok(None);
     };
-    let store = Store::open(&cfg.settings)?;
-    let n = crate::notify::outbox::replay(&store, hook, since).await?;
-    println!(
-        "{webhook}: {n} parked delivery(ies) queued again; the daemon or the next `once` sends them"
-    );
-    Ok(())
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|e| {
+            Error::Usage(format!(
+                "--since {s}: {e}\n  hint: an RFC 3339 time such as 2026-11-28T10:00:00Z"
+            ))
+        })
 }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::admin::{self, Request};
 use crate::config::{self, Config};
 pub use crate::error::Error;
 
@@ -76,6 +77,9 @@ pub enum Command {
     },
     /// Per feed: last run, outcome, items, next run; per webhook: queued, retrying, parked, held.
     Status,
+    /// Asks the running daemon to run a feed now and prints the run's report (exit 2 if it
+    /// failed); without a daemon, runs it here as `once FEED` does.
+    RunNow { feed: String },
     /// Sends a sample message to a webhook and prints the receiver's answer.
     NotifyTest { webhook: String },
     /// Finds a site's feeds, or drafts a scrape source from the page's structure.
@@ -121,6 +125,11 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum DeliveriesAction {
+    /// Every delivery not yet sent (queued, retrying, parked), with the receiver's last answer.
+    List {
+        /// Only this webhook's.
+        webhook: Option<String>,
+    },
     /// Re-queues a webhook's parked deliveries (and lifts a pause or disable).
     Replay {
         webhook: String,
@@ -136,8 +145,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Check => feeds::check(&path),
         Command::Once { feeds } => feeds::once(&path, &feeds).await,
-        Command::Items { feed, limit, json } => store::items(&path, &feed, limit, json),
-        Command::Status => store::status(&path),
+        Command::Items { feed, limit, json } => {
+            ask(&path, Request::Items { feed, limit, json }).await
+        }
+        Command::Status => ask(&path, Request::Status).await,
+        Command::RunNow { feed } => ask(&path, Request::RunNow { feed }).await,
         Command::NotifyTest { webhook } => hooks::notify_test(&path, &webhook).await,
         Command::Discover {
             url,
@@ -151,23 +163,48 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Deliveries {
             action: DeliveriesAction::Replay { webhook, since },
-        } => hooks::replay(&path, &webhook, since.as_deref()).await,
+        } => {
+            let since = hooks::since(since.as_deref())?;
+            ask(&path, Request::Replay { webhook, since }).await
+        }
+        Command::Deliveries {
+            action: DeliveriesAction::List { webhook },
+        } => ask(&path, Request::Deliveries { webhook }).await,
         Command::Preview { feed, file, json } => {
             feeds::preview(&path, feed.as_deref(), file.as_deref(), json).await
         }
-        Command::Backfill { feed, pages } => feeds::backfill(&path, &feed, pages).await,
+        Command::Backfill { feed, pages } => ask(&path, Request::Backfill { feed, pages }).await,
         Command::Extract {
             url,
             json,
             timezone,
         } => extract::extract(&path, &url, json, timezone.as_deref()).await,
-        Command::Export => store::export(&path),
+        Command::Export => ask(&path, Request::Export).await,
         Command::Import { file } => store::import(&path, &file).await,
         Command::Run => match config::load(&path) {
             Ok(cfg) => crate::daemon::run(cfg).await,
             Err(e) => Err(e.into()),
         },
     }
+}
+
+/// An admin command: through the running daemon's control socket, or on the store opened here.
+async fn ask(path: &std::path::Path, req: Request) -> Result<(), Error> {
+    let cfg = config::load(path)?;
+    // Names are checked against this configuration first, so a typo is a usage error either way.
+    match &req {
+        Request::Items { feed, .. } | Request::Backfill { feed, .. } | Request::RunNow { feed } => {
+            admin::find_feed(&cfg, feed)?;
+        }
+        Request::Replay { webhook, .. }
+        | Request::Deliveries {
+            webhook: Some(webhook),
+        } => {
+            admin::find_hook(&cfg, webhook)?;
+        }
+        _ => {}
+    }
+    admin::ask(cfg, req).await
 }
 
 /// Resolves feed names; empty means all.
@@ -178,42 +215,5 @@ pub(crate) fn select_feeds<'a>(
     if names.is_empty() {
         return Ok(cfg.feeds.iter().collect());
     }
-    names
-        .iter()
-        .map(|n| cfg.feed(n).ok_or_else(|| unknown_feed(cfg, n)))
-        .collect()
-}
-
-pub(crate) fn unknown_feed(cfg: &Config, name: &str) -> Error {
-    let known: Vec<&str> = cfg.feeds.iter().map(|f| f.id.as_str()).collect();
-    Error::Usage(format!(
-        "there is no feed `{name}` in {}\n  hint: a feed's id is its file name; known feeds: {}",
-        cfg.settings.feeds_dir.display(),
-        if known.is_empty() {
-            "none".to_string()
-        } else {
-            known.join(", ")
-        }
-    ))
-}
-
-pub(crate) fn find_hook<'a>(
-    cfg: &'a config::Config,
-    webhook: &str,
-) -> Result<&'a config::Webhook, Error> {
-    cfg.webhooks
-        .iter()
-        .find(|w| w.name == webhook)
-        .ok_or_else(|| {
-            let known: Vec<&str> = cfg.webhooks.iter().map(|w| w.name.as_str()).collect();
-            Error::Usage(format!(
-                "there is no webhook `{webhook}` in {}\n  hint: known webhooks: {}",
-                cfg.path.display(),
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ))
-        })
+    names.iter().map(|n| admin::find_feed(cfg, n)).collect()
 }

@@ -1,43 +1,6 @@
-//! What the commands print: run reports, stored items, `check`'s summary.
+//! What the commands print: shortened text and JSON.
 
-use chrono::Utc;
 use serde::Serialize;
-
-use crate::pipeline::RunReport;
-
-pub(super) fn print_report(r: &RunReport) {
-    if r.failed() {
-        println!("{}: FAILED", r.feed);
-        for e in &r.errors {
-            println!("  error: {e}");
-        }
-    } else {
-        println!(
-            "{}: {} new, {} updated, {} published",
-            r.feed, r.new, r.updated, r.published
-        );
-    }
-    for w in &r.warnings {
-        println!("  warning: {w}");
-    }
-}
-
-/// One stored item as `items --json` prints it.
-#[derive(Serialize)]
-pub(super) struct ItemView<'a> {
-    pub key: &'a str,
-    pub title: &'a str,
-    pub link: Option<&'a str>,
-    pub published: chrono::DateTime<Utc>,
-    pub date_from_source: bool,
-    pub first_seen: chrono::DateTime<Utc>,
-    pub updated: chrono::DateTime<Utc>,
-    pub summary: Option<&'a str>,
-    pub content: Option<&'a str>,
-    pub author: Option<&'a str>,
-    pub categories: &'a [String],
-    pub enclosures: &'a [crate::model::Enclosure],
-}
 
 pub(super) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {

@@ -24,9 +24,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use tokio::sync::oneshot;
 use tokio::task::{JoinError, JoinSet};
 use tracing::{error, info, warn};
 
+use crate::admin::{self, RunNowAnswer};
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::FeedId;
@@ -61,6 +63,11 @@ struct Daemon {
     permits: Arc<tokio::sync::Semaphore>,
     runs: JoinSet<(FeedId, RunReport)>,
     running: HashMap<tokio::task::Id, FeedId>,
+    /// `run-now` requests from the control socket, and who waits for each feed's run to end.
+    run_now: tokio::sync::mpsc::Receiver<(FeedId, oneshot::Sender<RunNowAnswer>)>,
+    waiting: HashMap<FeedId, Vec<oneshot::Sender<RunNowAnswer>>>,
+    /// The control socket (none when it could not be bound: the daemon runs without it).
+    _control: Option<admin::socket::Listener>,
 }
 
 /// Runs until a stop signal.
@@ -75,6 +82,7 @@ pub async fn run(cfg: Config) -> Result<(), Error> {
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
             Some(joined) = d.runs.join_next_with_id(), if !d.runs.is_empty() => d.finished(joined),
+            Some((id, reply)) = d.run_now.recv() => d.run_now(id, reply),
             _ = watchdog_tick.tick(), if watchdog.is_some() => {
                 d.tell_watchdog(watchdog.unwrap_or(STORE_BOUND)).await;
             }
@@ -107,6 +115,8 @@ impl Daemon {
         let permits = Arc::new(tokio::sync::Semaphore::new(
             cfg.settings.fetch.concurrency.max(1),
         ));
+        let (door, run_now) = tokio::sync::mpsc::channel(64);
+        let control = control_socket(&cfg, &rt, &shared, door);
         Ok(Daemon {
             workers: Workers::start(&rt, &cfg),
             rt,
@@ -118,7 +128,21 @@ impl Daemon {
             permits,
             runs: JoinSet::new(),
             running: HashMap::new(),
+            run_now,
+            waiting: HashMap::new(),
+            _control: control,
         })
+    }
+
+    /// `run-now FEED` from the control socket: the feed runs at once (or the run going on is
+    /// awaited), and the asker hears its report when it ends.
+    fn run_now(&mut self, id: FeedId, reply: oneshot::Sender<RunNowAnswer>) {
+        if !self.sched.run_now(&id, Utc::now()) {
+            let _ = reply.send(RunNowAnswer::Unknown);
+            return;
+        }
+        info!(feed = %id, "Running now, as asked through the control socket.");
+        self.waiting.entry(id).or_default().push(reply);
     }
 
     /// Starts every feed whose time has come; how long to sleep until the next one is due.
@@ -144,12 +168,23 @@ impl Daemon {
         let (id, ok) = match joined {
             Ok((task, (id, report))) => {
                 self.running.remove(&task);
+                for waiter in self.waiting.remove(&id).unwrap_or_default() {
+                    let _ = waiter.send(RunNowAnswer::Ran {
+                        text: admin::report_text(&report),
+                        failed: report.failed(),
+                    });
+                }
                 (id, !report.failed())
             }
             Err(e) => {
                 error!(error = %e, "A feed run panicked; the feed backs off.");
                 match self.running.remove(&e.id()) {
-                    Some(id) => (id, false),
+                    Some(id) => {
+                        for waiter in self.waiting.remove(&id).unwrap_or_default() {
+                            let _ = waiter.send(RunNowAnswer::Lost);
+                        }
+                        (id, false)
+                    }
                     None => return,
                 }
             }
@@ -204,6 +239,33 @@ impl Daemon {
                 error!(store = %self.rt.store.dir().display(), "The store cannot write any more; stopping so that a restart opens it afresh.");
                 Err(Error::Store(crate::store::StoreError::Failed { why }))
             }
+        }
+    }
+}
+
+/// Binds the control socket, whose commands see the configuration in force (reloads included) and
+/// this daemon's store. A socket that cannot be bound is logged, not fatal: the feeds still run.
+fn control_socket(
+    cfg: &Config,
+    rt: &Runtime,
+    shared: &SharedConfig,
+    door: admin::RunNowTx,
+) -> Option<admin::socket::Listener> {
+    let state_dir = &cfg.settings.state_dir;
+    let path = admin::socket::socket_path(state_dir, |k| std::env::var(k).ok());
+    let (rt, shared) = (rt.clone(), shared.clone());
+    let cx = move || admin::Ctx {
+        cfg: shared
+            .read()
+            .map_or_else(|p| p.into_inner().clone(), |c| c.clone()),
+        rt: rt.clone(),
+        run_now: Some(door.clone()),
+    };
+    match admin::socket::listen(state_dir, path.clone(), Arc::new(cx)) {
+        Ok(listener) => Some(listener),
+        Err(e) => {
+            warn!(socket = %path.display(), error = %e, "Cannot open the control socket; admin commands must wait until the daemon stops.");
+            None
         }
     }
 }

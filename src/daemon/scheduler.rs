@@ -81,6 +81,20 @@ impl Scheduler {
         due
     }
 
+    /// `run-now`: an idle feed becomes due at once (a running one is left to end); false for a
+    /// feed this schedule does not have.
+    pub(super) fn run_now(&mut self, id: &FeedId, now: DateTime<Utc>) -> bool {
+        match self.clocks.get_mut(id) {
+            Some(c) => {
+                if !c.running {
+                    c.next = now;
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The earliest next run of an idle feed.
     pub(super) fn next_wake(&self) -> Option<DateTime<Utc>> {
         self.clocks

@@ -110,7 +110,7 @@ impl CommitReport {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "the state directory {dir} is in use by {holder}\n  hint: stop that process first (systemctl stop feedwright), or give this one its own state_dir"
+        "the state directory {dir} is in use by {holder}\n  hint: beside a running daemon, `feedwright run-now FEED` runs a feed and `status`, `items`, `deliveries`, `backfill` and `export` ask the daemon; for anything else stop that process first (systemctl stop feedwright), or give this one its own state_dir"
     )]
     Locked { dir: PathBuf, holder: String },
     #[error(

@@ -82,7 +82,10 @@ impl Project {
             .arg(self.config())
             .args(args)
             .env("RUST_LOG", "warn")
-            .env_remove("FEEDWRIGHT_CONFIG");
+            .env_remove("FEEDWRIGHT_CONFIG")
+            // The control socket goes into the state dir, not the tester's runtime dir.
+            .env_remove("RUNTIME_DIRECTORY")
+            .env_remove("XDG_RUNTIME_DIR");
         cmd
     }
 }

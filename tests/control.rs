@@ -198,3 +198,113 @@ fn a_feed_the_running_daemon_does_not_have_is_a_usage_error_relayed_from_it() {
     assert!(text(&out).1.contains("run-now FEED"), "{:?}", text(&out));
     assert_eq!(daemon.stop(), Some(0));
 }
+
+/// A serving project: the `project()` feed and receiver, with `[http]` settings `http`.
+fn serving(http: &str) -> (Site, Site, Project, crate::support::Daemon) {
+    let (site, hooks, plain) = project();
+    let project = Project::serving(&format!(
+        "[[webhook]]\nname = \"team\"\nkind = \"slack\"\nurl = \"{}\"\nbatch_over = 10\n",
+        hooks.url("/slack")
+    ));
+    std::fs::copy(
+        plain.path("feeds/partner.toml"),
+        project.path("feeds/partner.toml"),
+    )
+    .unwrap();
+    let settings = std::fs::read_to_string(project.config()).unwrap();
+    project.write(
+        "config/feedwright.toml",
+        &settings.replace("[http]\n", &format!("[http]\n{http}\n")),
+    );
+    let mut daemon = project.start_daemon();
+    daemon.wait_for_log("Next run scheduled");
+    (site, hooks, project, daemon)
+}
+
+#[test]
+fn the_status_pages_run_now_and_replay_buttons_act_only_when_admin_is_on_and_same_origin() {
+    use crate::support::http::request;
+    let (site, hooks, _project, daemon) = serving("admin = true");
+    let same = [("Sec-Fetch-Site", "same-origin"), ("Content-Length", "0")];
+    let before = site.count("/rss");
+    let page = request(&daemon.addr, "POST", "/admin/run-now/partner", &same);
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(
+        page.text()
+            .contains("partner: 0 new, 0 updated, 3 published"),
+        "{}",
+        page.text()
+    );
+    assert_eq!(site.count("/rss"), before + 1, "the daemon ran the feed");
+
+    // The first message was refused (400, parked); replay sends it again.
+    wait_for("the parked message", Duration::from_secs(20), || {
+        hooks
+            .received()
+            .iter()
+            .filter(|r| r.path == "/slack")
+            .count()
+            == 3
+    });
+    let page = request(&daemon.addr, "POST", "/admin/replay/team", &same);
+    assert!(
+        page.text()
+            .contains("team: 1 parked delivery(ies) queued again"),
+        "{}",
+        page.text()
+    );
+    wait_for("the replayed message", Duration::from_secs(20), || {
+        hooks
+            .received()
+            .iter()
+            .filter(|r| r.path == "/slack")
+            .count()
+            == 4
+    });
+
+    // Another site's page cannot press them, and an unknown feed is a 404 that says so.
+    let cross = [("Sec-Fetch-Site", "cross-site"), ("Content-Length", "0")];
+    let page = request(&daemon.addr, "POST", "/admin/run-now/partner", &cross);
+    assert_eq!(page.status, 403, "{}", page.text());
+    let page = request(&daemon.addr, "POST", "/admin/run-now/nope", &same);
+    assert_eq!(page.status, 404, "{}", page.text());
+    assert!(page.text().contains("no feed `nope`"), "{}", page.text());
+    assert_eq!(site.count("/rss"), before + 1);
+}
+
+#[test]
+fn the_buttons_are_refused_while_admin_is_off_and_a_short_admin_token_is_a_config_error() {
+    use crate::support::http::request;
+    let (site, _hooks, project, daemon) = serving("");
+    let before = site.count("/rss");
+    let page = request(
+        &daemon.addr,
+        "POST",
+        "/admin/run-now/partner",
+        &[("Content-Length", "0")],
+    );
+    assert_eq!(page.status, 403);
+    assert!(
+        page.text().contains("set `admin = true`"),
+        "{}",
+        page.text()
+    );
+    assert_eq!(site.count("/rss"), before);
+    drop(daemon);
+
+    let settings = std::fs::read_to_string(project.config()).unwrap();
+    project.write(
+        "config/feedwright.toml",
+        &settings.replace(
+            "[http]\n",
+            "[http]\nadmin = true\nadmin_token = \"short\"\n",
+        ),
+    );
+    let out = project.run(&["check"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(
+        stderr.contains("http.admin_token") && stderr.contains("openssl rand"),
+        "{stderr}"
+    );
+}

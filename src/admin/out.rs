@@ -31,6 +31,8 @@ pub struct Out {
 #[derive(Clone)]
 enum To {
     Local,
+    /// Everything kept in memory, stdout and stderr in order (the status page's buttons).
+    Captured(Arc<std::sync::Mutex<String>>),
     Remote {
         frames: UnboundedSender<Frame>,
         /// Bytes sent and not yet written to the socket: a long export waits while it is high,
@@ -46,6 +48,21 @@ impl Out {
     /// This process's stdout and stderr.
     pub fn local() -> Out {
         Out { to: To::Local }
+    }
+
+    /// An output kept in memory; read it with `captured`.
+    pub fn capture() -> Out {
+        Out {
+            to: To::Captured(Arc::default()),
+        }
+    }
+
+    /// What a `capture` sink holds (empty for the others).
+    pub fn captured(&self) -> String {
+        match &self.to {
+            To::Captured(text) => text.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            _ => String::new(),
+        }
     }
 
     /// Frames for a socket client; the receiver's side must call `written` for each `Out` frame it
@@ -74,6 +91,10 @@ impl Out {
             To::Remote { frames, .. } => {
                 let _ = frames.send(Frame::Err(text));
             }
+            To::Captured(all) => all
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push_str(&text),
         }
     }
 
@@ -84,6 +105,10 @@ impl Out {
             To::Local => {
                 let _ = std::io::stdout().lock().write_all(text.as_bytes());
             }
+            To::Captured(all) => all
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push_str(&text),
             To::Remote { frames, in_flight } => {
                 in_flight.fetch_add(text.len(), Ordering::AcqRel);
                 if frames.send(Frame::Out(text)).is_err() {

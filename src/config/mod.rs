@@ -57,6 +57,16 @@ pub struct Settings {
     pub fetch: FetchSettings,
     /// WebSub hubs: announced in feeds, pinged when a feed changes.
     pub websub_hubs: Vec<Url>,
+    /// `[http] admin`: the status page's buttons.
+    pub admin: AdminSettings,
+}
+
+/// `[http] admin`, `admin_token`: whether the status page's "run now" and "replay" buttons work,
+/// and the token that lets them work from other hosts than loopback.
+#[derive(Debug, Clone, Default)]
+pub struct AdminSettings {
+    pub on: bool,
+    pub token: Option<String>,
 }
 
 impl Settings {

@@ -37,6 +37,11 @@ pub struct RawSettings {
 pub struct RawHttp {
     /// `host:port` to serve on; `""` turns the server off.
     pub listen: Option<Str>,
+    /// The status page's "run now" and "replay" buttons (off by default).
+    pub admin: Option<bool>,
+    /// Lets those buttons work from other hosts than loopback: the token to type in.
+    pub admin_token: Option<Str>,
+    pub admin_token_file: Option<Str>,
 }
 
 /// `[fetch]`.

@@ -10,8 +10,8 @@ use crate::zone::Tz;
 use url::Url;
 
 use super::check::Ctx;
-use super::raw::{RawDefaults, RawFetch, RawSettings, Str};
-use super::{FetchSettings, Schedule, Settings};
+use super::raw::{RawDefaults, RawFetch, RawHttp, RawSettings, Str};
+use super::{AdminSettings, FetchSettings, Schedule, Settings};
 
 /// Feed keys `[defaults]` may set, already validated.
 #[derive(Default)]
@@ -57,6 +57,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .or_else(|| Url::parse(&default_public).ok())
             .unwrap_or_else(fallback_url);
         let fetch = self.fetch(&raw.fetch);
+        let admin = self.admin(&raw.http);
         let defaults = self.defaults(&raw.defaults);
         let websub_hubs = raw
             .websub_hubs
@@ -72,9 +73,46 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 listen,
                 fetch,
                 websub_hubs,
+                admin,
             },
             defaults,
         )
+    }
+
+    /// `[http] admin` and its token (`${VAR}` or a secret file); a token short enough to guess is
+    /// refused.
+    fn admin(&mut self, raw: &RawHttp) -> AdminSettings {
+        let token = match (&raw.admin_token, &raw.admin_token_file) {
+            (Some(t), None) => self.expand(t, "http.admin_token").map(|v| (v, t)),
+            (None, Some(f)) => self.secret_file(f, "http.admin_token_file").map(|v| (v, f)),
+            (Some(t), Some(_)) => {
+                self.err(
+                    t.span(),
+                    "http.admin_token",
+                    "both `admin_token` and `admin_token_file` are set",
+                    "keep one of them",
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        let token = token.and_then(|(value, at)| {
+            if value.chars().count() >= 16 {
+                Some(value)
+            } else {
+                self.err(
+                    at.span(),
+                    "http.admin_token",
+                    "the admin token is shorter than 16 characters",
+                    "make a long random one, e.g. `openssl rand -hex 16`",
+                );
+                None
+            }
+        });
+        AdminSettings {
+            on: raw.admin.unwrap_or(false),
+            token,
+        }
     }
 
     /// `Some(None)` means the server is off.

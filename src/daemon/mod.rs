@@ -33,10 +33,10 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::model::FeedId;
 use crate::pipeline::{RunReport, Runtime, run_feed};
-use crate::serve::{Heartbeat, SharedConfig};
+use crate::serve::{Control, Heartbeat, SharedConfig};
 use crate::systemd;
 use scheduler::Scheduler;
-use server::{Server, start_server};
+use server::{Server, server_cache, start_server};
 use signals::{Signal, Signals};
 use workers::Workers;
 
@@ -108,15 +108,25 @@ impl Daemon {
         reload::write_opml(&cfg);
         let shared: SharedConfig = Arc::new(std::sync::RwLock::new(Arc::new(cfg.clone())));
         let heartbeat = Arc::new(Heartbeat::default());
-        let server = start_server(&cfg, &mut rt, shared.clone(), heartbeat.clone()).await?;
+        let (door, run_now) = tokio::sync::mpsc::channel(64);
+        let cache = server_cache(&cfg, &mut rt);
+        let control = control(&rt, &shared, door);
+        let server = start_server(
+            &cfg,
+            &rt,
+            cache,
+            shared.clone(),
+            heartbeat.clone(),
+            control.clone(),
+        )
+        .await?;
         let sched = Scheduler::new(cfg.feeds.clone(), &rt.store, Utc::now());
         info!(feeds = cfg.feeds.len(), state_dir = %cfg.settings.state_dir.display(), "feedwright started.");
         systemd::ready(&sched.summary(cfg.webhooks.len(), Utc::now()));
         let permits = Arc::new(tokio::sync::Semaphore::new(
             cfg.settings.fetch.concurrency.max(1),
         ));
-        let (door, run_now) = tokio::sync::mpsc::channel(64);
-        let control = control_socket(&cfg, &rt, &shared, door);
+        let control = control_socket(&cfg, control);
         Ok(Daemon {
             workers: Workers::start(&rt, &cfg),
             rt,
@@ -243,25 +253,24 @@ impl Daemon {
     }
 }
 
-/// Binds the control socket, whose commands see the configuration in force (reloads included) and
-/// this daemon's store. A socket that cannot be bound is logged, not fatal: the feeds still run.
-fn control_socket(
-    cfg: &Config,
-    rt: &Runtime,
-    shared: &SharedConfig,
-    door: admin::RunNowTx,
-) -> Option<admin::socket::Listener> {
-    let state_dir = &cfg.settings.state_dir;
-    let path = admin::socket::socket_path(state_dir, |k| std::env::var(k).ok());
+/// What admin commands (from the control socket or the status page's buttons) answer in: the
+/// configuration in force (reloads included), this daemon's store, its scheduler's door.
+fn control(rt: &Runtime, shared: &SharedConfig, door: admin::RunNowTx) -> Control {
     let (rt, shared) = (rt.clone(), shared.clone());
-    let cx = move || admin::Ctx {
+    Arc::new(move || admin::Ctx {
         cfg: shared
             .read()
             .map_or_else(|p| p.into_inner().clone(), |c| c.clone()),
         rt: rt.clone(),
         run_now: Some(door.clone()),
-    };
-    match admin::socket::listen(state_dir, path.clone(), Arc::new(cx)) {
+    })
+}
+
+/// Binds the control socket. One that cannot be bound is logged, not fatal: the feeds still run.
+fn control_socket(cfg: &Config, control: Control) -> Option<admin::socket::Listener> {
+    let state_dir = &cfg.settings.state_dir;
+    let path = admin::socket::socket_path(state_dir, |k| std::env::var(k).ok());
+    match admin::socket::listen(state_dir, path.clone(), control) {
         Ok(listener) => Some(listener),
         Err(e) => {
             warn!(socket = %path.display(), error = %e, "Cannot open the control socket; admin commands must wait until the daemon stops.");

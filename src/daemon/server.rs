@@ -9,7 +9,7 @@ use tracing::info;
 use crate::config::Config;
 use crate::error::Error;
 use crate::pipeline::Runtime;
-use crate::serve::{AppState, Cache, Heartbeat, SharedConfig};
+use crate::serve::{AppState, Cache, Control, Heartbeat, SharedConfig};
 
 /// The server task and the switch that stops it.
 pub(super) struct Server {
@@ -18,14 +18,26 @@ pub(super) struct Server {
     pub(super) cache: Cache,
 }
 
-/// Binds `[http] listen` and serves the published files (those already on disk at once).
+/// The cache the server will serve from, made part of `rt` so runs update it; none without a
+/// server.
+pub(super) fn server_cache(cfg: &Config, rt: &mut Runtime) -> Option<Cache> {
+    cfg.settings.listen?;
+    let cache = Cache::default();
+    rt.served = Some(Arc::new(cache.clone()));
+    Some(cache)
+}
+
+/// Binds `[http] listen` and serves the published files (those already on disk at once) from
+/// `cache` (see `server_cache`).
 pub(super) async fn start_server(
     cfg: &Config,
-    rt: &mut Runtime,
+    rt: &Runtime,
+    cache: Option<Cache>,
     shared: SharedConfig,
     heartbeat: Arc<Heartbeat>,
+    control: Control,
 ) -> Result<Option<Server>, Error> {
-    let Some(addr) = cfg.settings.listen else {
+    let (Some(addr), Some(cache)) = (cfg.settings.listen, cache) else {
         return Ok(None);
     };
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
@@ -35,15 +47,14 @@ pub(super) async fn start_server(
         ))
     })?;
     let local = listener.local_addr().map_or(addr, |a| a);
-    let cache = Cache::default();
     crate::serve::load_published(&cache, cfg);
-    rt.served = Some(Arc::new(cache.clone()));
     let state = AppState {
         cache: cache.clone(),
         store: rt.store.clone(),
         config: shared,
         metrics: rt.metrics.clone(),
         heartbeat,
+        control: Some(control),
     };
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let shutdown = async move {

@@ -2,6 +2,7 @@
 //! their files, hot copies in memory), a status page, OPML, `/healthz` and `/metrics` (`metrics.rs`). Only paths in the
 //! published set answer; anything else is 404, so no request can reach a file by its name.
 
+mod admin;
 pub mod cache;
 mod hot;
 
@@ -14,7 +15,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 
@@ -40,7 +41,12 @@ pub struct AppState {
     pub heartbeat: Arc<Heartbeat>,
     pub config: SharedConfig,
     pub metrics: Arc<Metrics>,
+    /// What the status page's buttons act through (the daemon's store and scheduler).
+    pub control: Option<Control>,
 }
+
+/// Makes the context the admin commands answer in, as the daemon is now.
+pub type Control = Arc<dyn Fn() -> crate::admin::Ctx + Send + Sync>;
 
 impl AppState {
     /// The configuration in force now.
@@ -59,6 +65,8 @@ pub fn router(state: AppState) -> axum::Router {
         .route("/feeds/{file}", get(feed_file))
         .route("/feeds.opml", get(opml))
         .route("/healthz", get(healthz))
+        .route("/admin/run-now/{feed}", post(admin::run_now))
+        .route("/admin/replay/{webhook}", post(admin::replay))
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .with_state(state)
@@ -70,7 +78,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // The peer's address decides whether the admin buttons need a token.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

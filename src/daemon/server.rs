@@ -36,7 +36,7 @@ pub(super) async fn start_server(
     })?;
     let local = listener.local_addr().map_or(addr, |a| a);
     let cache = Cache::default();
-    crate::serve::load_published(&cache, cfg);
+    crate::serve::load_published(&cache, cfg, &rt.store);
     rt.served = Some(Arc::new(cache.clone()));
     let state = AppState {
         cache: cache.clone(),

@@ -99,6 +99,11 @@ fn excerpt(text: &str, hook: &Webhook) -> String {
             .filter(|s| s.len() >= 6)
             .map(str::to_string),
     );
+    if hook.url.path().len() > 1 {
+        secrets.push(hook.url.path().to_string());
+    }
+    // The longest first, so a whole path goes before the segments within it.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         text = text.replace(secret.as_str(), "[secret]");

@@ -93,7 +93,11 @@ fn empty_reason(count: Option<usize>, run: Option<&RunRecord>) -> Option<String>
         None => "Empty: no run yet. Its files are served as empty feeds until then.".into(),
         Some(r) if !r.ever_ok() => format!(
             "Empty: no run has succeeded yet ({}). Its files are served as empty feeds until then.",
-            r.errors.first().map_or("no error recorded", String::as_str)
+            r.errors
+                .first()
+                .map_or("no error recorded".to_string(), |e| {
+                    crate::extract::text::cut(e, 120)
+                })
         ),
         Some(_) => "Empty: its sources listed no items (or the filter kept none).".into(),
     })

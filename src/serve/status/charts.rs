@@ -22,9 +22,9 @@ struct Bar {
 // The drawing area inside the SVG's view box.
 const W: f64 = 600.0;
 const H: f64 = 170.0;
-const LEFT: f64 = 44.0;
+const LEFT: f64 = 64.0;
 const TOP: f64 = 12.0;
-const BOTTOM: f64 = 140.0;
+const BOTTOM: f64 = 136.0;
 
 /// Items per day of the last `DAYS` days (by their date, or when they were first seen), oldest
 /// on the left.
@@ -131,7 +131,7 @@ fn figure(
         .collect();
     let empty = if bars.is_empty() {
         format!(
-            "<text x=\"{}\" y=\"80\" font-size=\"14\" fill=\"#6a6a6a\">no runs yet</text>",
+            "<text x=\"{}\" y=\"80\" font-size=\"18\" fill=\"#6a6a6a\">no runs yet</text>",
             LEFT + 10.0
         )
     } else {
@@ -141,16 +141,16 @@ fn figure(
         "<figure class=\"chart\" id=\"{id}\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"{cap}\">\
          <line x1=\"{LEFT}\" y1=\"{BOTTOM}\" x2=\"{W}\" y2=\"{BOTTOM}\" stroke=\"#999\"/>\
          <line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{BOTTOM}\" stroke=\"#999\"/>\
-         <text x=\"{lx}\" y=\"{ty}\" font-size=\"12\" text-anchor=\"end\" fill=\"#555\">{top}</text>\
-         <text x=\"{lx}\" y=\"{BOTTOM}\" font-size=\"12\" text-anchor=\"end\" fill=\"#555\">0</text>\
+         <text x=\"{lx}\" y=\"{ty}\" font-size=\"17\" text-anchor=\"end\" fill=\"#555\">{top}</text>\
+         <text x=\"{lx}\" y=\"{BOTTOM}\" font-size=\"17\" text-anchor=\"end\" fill=\"#555\">0</text>\
          {rects}{empty}\
-         <text x=\"{LEFT}\" y=\"{by}\" font-size=\"12\" fill=\"#555\">{first}</text>\
-         <text x=\"{W}\" y=\"{by}\" font-size=\"12\" text-anchor=\"end\" fill=\"#555\">{last}</text>\
+         <text x=\"{LEFT}\" y=\"{by}\" font-size=\"17\" fill=\"#555\">{first}</text>\
+         <text x=\"{W}\" y=\"{by}\" font-size=\"17\" text-anchor=\"end\" fill=\"#555\">{last}</text>\
          </svg><figcaption>{cap}</figcaption></figure>\n",
         cap = esc(caption),
         lx = LEFT - 4.0,
-        ty = TOP + 10.0,
-        by = BOTTOM + 20.0,
+        ty = TOP + 14.0,
+        by = BOTTOM + 24.0,
         top = esc(&unit(max)),
         first = esc(&axis.0),
         last = esc(&axis.1),

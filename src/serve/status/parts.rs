@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use crate::extract::text::escape_html as esc;
 
 const STYLE: &str = "*{box-sizing:border-box}\
-body{font:16px/1.5 system-ui,sans-serif;max-width:64rem;margin:0 auto;padding:1rem;color:#222;overflow-wrap:anywhere}\
+body{font:16px/1.5 system-ui,sans-serif;max-width:64rem;margin:0 auto;padding:1rem;color:#222;overflow-wrap:break-word}\
 h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.25rem;margin:1.5rem 0 .5rem}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}\
-th{font-weight:600;background:#f6f6f6}.ok{color:#1a7f37}.failed{color:#c0392b;font-weight:600}.err{color:#c0392b;font-size:.9rem}\
+th{font-weight:600;background:#f6f6f6;white-space:nowrap}.err,code,td a{overflow-wrap:anywhere}.ok{color:#1a7f37}.failed{color:#c0392b;font-weight:600}.err{color:#c0392b;font-size:.9rem}\
 .muted{color:#6a6a6a}a{color:#0b5cad}code{font-size:.9rem}.note{background:#fff8e1;border:1px solid #f0d890;border-radius:.4rem;padding:.5rem .75rem}\
 .actions{margin:.5rem 0}.chart svg{width:100%;height:auto;display:block;max-width:40rem}\
 .chart figcaption{font-size:.9rem;color:#6a6a6a}ol.items{padding-left:1.2rem}ol.items li{margin:.35rem 0}\

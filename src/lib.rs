@@ -11,7 +11,8 @@
 //!   `run-now`), answered here or by the running daemon through its control socket.
 //! - [`daemon`]: `feedwright run`: the loop, the scheduler's clocks, the server, the delivery
 //!   workers, signals and reload. [`systemd`]: sd_notify.
-//! - [`serve`]: the HTTP server: feeds from memory with ETag/304 and compression, status, metrics.
+//! - [`serve`]: the HTTP server: feeds from memory with ETag/304 and compression (HTML to a
+//!   browser), status pages, metrics.
 //! - [`backfill`], [`preview`], [`discover`]: walking a whole archive; extracting without storing;
 //!   drafting a feed file from a page.
 //!
@@ -19,7 +20,8 @@
 //! - [`pipeline`]: the order of a run: sources → collect (dedupe, filter) → commit → publish.
 //! - [`health`]: whether each source still gives what it gave; alerts on a change.
 //! - [`notify`]: webhook messages per kind, and the durable outbox that sends them.
-//! - [`publish`]: RSS, Atom, JSON Feed and OPML writers, atomic files, WebSub pings.
+//! - [`publish`]: RSS, Atom, JSON Feed and OPML writers, the browser view of a feed (XSLT and
+//!   HTML), atomic files, WebSub pings.
 //! - [`source`]: where items come from (`scrape` for HTML listings, `feed` for RSS/Atom/JSON), read
 //!   through one façade, `SourceSpec::poll`.
 //! - [`store`]: what is remembered: items, deliveries and typed records, through one writer; sled is

@@ -147,7 +147,11 @@ impl RunReport {
 
 /// Runs one feed end to end, then records the run (status page, metrics).
 pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
+    let started = std::time::Instant::now();
     let report = run_feed_inner(rt, feed).await;
+    if report.failed() {
+        publish_missing(rt, feed);
+    }
     let record = RunRecord {
         at: Utc::now().trunc_subsecs(0),
         ok: !report.failed(),
@@ -155,7 +159,10 @@ pub async fn run_feed(rt: &Runtime, feed: &FeedSpec) -> RunReport {
         updated: report.updated,
         published: report.published,
         errors: report.errors.iter().map(ToString::to_string).collect(),
-    };
+        duration_ms: Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
+        history: Vec::new(),
+    }
+    .after(RunRecord::last(&rt.store, &feed.id));
     // For the status page only: nothing decides anything by it after a crash, so it is written
     // after the run's commit, and a store that cannot take it has already failed the run loudly.
     if let Err(e) = rt.store.put(feed.id.as_str(), &record).await {
@@ -415,6 +422,34 @@ pub fn publish_feed(rt: &Runtime, feed: &FeedSpec) -> Result<(usize, usize), Run
         })?;
     rt.published(feed, files);
     Ok((items.len(), changed))
+}
+
+/// After a failed run: the feed's files that do not exist yet are written from what the store
+/// holds (an empty feed before any item), so a feed is never a 404, and no file that exists is
+/// replaced (a failed run keeps the last good output).
+fn publish_missing(rt: &Runtime, feed: &FeedSpec) {
+    let items = match rt.store.items(&feed.id, feed.max_items) {
+        Ok(items) => items,
+        Err(e) => {
+            warn!(feed = %feed.id, error = %e, "Cannot read the stored items.");
+            return;
+        }
+    };
+    let dir = rt.settings.public_dir();
+    let shared = publish::Shared {
+        public_url: &rt.settings.public_url,
+        hubs: &rt.settings.websub_hubs,
+    };
+    match publish::publish_missing(&dir, feed, &items, &shared) {
+        Ok(files) if files.is_empty() => {}
+        Ok(files) => {
+            info!(feed = %feed.id, files = files.len(), items = items.len(), "Feed files written before a successful run.");
+            rt.published(feed, files);
+        }
+        Err(error) => {
+            warn!(feed = %feed.id, dir = %dir.display(), %error, "Cannot write the feed files.");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -226,6 +226,17 @@ fn the_status_pages_run_now_and_replay_buttons_act_only_when_admin_is_on_and_sam
     use crate::support::http::request;
     let (site, hooks, _project, daemon) = serving("admin = true");
     let same = [("Sec-Fetch-Site", "same-origin"), ("Content-Length", "0")];
+    // The pages carry the buttons: run now on the feed's page, replay beside parked deliveries.
+    let feed_page = crate::support::http::get(&daemon.addr, "/status/partner", &[]).text();
+    assert!(
+        feed_page.contains("<form method=\"post\" action=\"/admin/run-now/partner\">"),
+        "{feed_page}"
+    );
+    wait_for("the parked message", Duration::from_secs(20), || {
+        crate::support::http::get(&daemon.addr, "/", &[])
+            .text()
+            .contains("action=\"/admin/replay/team\"")
+    });
     let before = site.count("/rss");
     let page = request(&daemon.addr, "POST", "/admin/run-now/partner", &same);
     assert_eq!(page.status, 200, "{}", page.text());

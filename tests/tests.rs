@@ -23,4 +23,5 @@ mod scrape;
 mod serve;
 mod stall;
 mod store_health;
+mod web;
 mod webhooks;

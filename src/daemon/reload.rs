@@ -57,6 +57,8 @@ pub(super) fn reload(
     write_opml(&new);
     if let Some(server) = server {
         crate::serve::put_opml(&server.cache, &new);
+        // A feed added by the reload is served (empty) before its first run.
+        crate::serve::put_missing(&server.cache, &new, &rt.store);
     }
     info!(
         feeds = new.feeds.len(),

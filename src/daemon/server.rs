@@ -47,7 +47,7 @@ pub(super) async fn start_server(
         ))
     })?;
     let local = listener.local_addr().map_or(addr, |a| a);
-    crate::serve::load_published(&cache, cfg);
+    crate::serve::load_published(&cache, cfg, &rt.store);
     let state = AppState {
         cache: cache.clone(),
         store: rt.store.clone(),

@@ -1,5 +1,6 @@
 //! Atom 1.0 (RFC 4287): stable tag-URI ids, a feed-level author (the W3C validator requires one when
-//! entries have none), `updated`, `published`, `link rel="self"` and `rel="alternate"`, HTML content.
+//! entries have none), `updated`, `published`, `link rel="self"` and `rel="alternate"`, HTML content;
+//! an `xml-stylesheet` instruction for browsers (`view.rs`).
 
 use atom_syndication::{
     Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text, TextType,
@@ -49,7 +50,7 @@ pub fn render(feed: &FeedSpec, items: &[StoredItem], shared: &Shared<'_>) -> Str
         entries: items.iter().map(|i| entry(feed, i)).collect(),
         ..Feed::default()
     };
-    out.to_string()
+    super::view::with_stylesheet(out.to_string())
 }
 
 fn entry(feed: &FeedSpec, s: &StoredItem) -> Entry {

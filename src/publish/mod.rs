@@ -1,11 +1,15 @@
-//! Publishing: a feed's newest items rendered as RSS 2.0 and Atom 1.0, written atomically to
-//! `{state_dir}/public/{id}.rss|.atom`. Rendering is a pure function of the stored items, so a run
-//! that changed nothing produces byte-identical files (and leaves them untouched).
+//! Publishing: a feed's newest items rendered as RSS 2.0, Atom 1.0 and JSON Feed, written
+//! atomically to `{state_dir}/public/{id}.rss|.atom|.json`, with the stylesheet that lays RSS and
+//! Atom out for a browser (`view.rs`) beside them. Rendering is a pure function of the stored
+//! items, so a run that changed nothing produces byte-identical files (and leaves them
+//! untouched). Before a feed's first good run its files are written as empty feeds
+//! ([`publish_missing`]), never over a file that exists.
 
 pub mod atom;
 pub mod json;
 pub mod opml;
 pub mod rss;
+pub mod view;
 pub mod websub;
 
 use std::borrow::Cow;
@@ -188,6 +192,7 @@ pub fn publish(
     items: &[StoredItem],
     shared: &Shared<'_>,
 ) -> std::io::Result<(Vec<Rendered>, usize)> {
+    write_stylesheet(dir)?;
     let mut files = render_all(feed, items, shared);
     let mut changed = 0;
     for file in &mut files {
@@ -197,6 +202,57 @@ pub fn publish(
         file.written = Some(path);
     }
     Ok((files, changed))
+}
+
+/// Writes the formats of a feed whose file `dir` does not hold yet, from `items` (an empty feed,
+/// with its title, link and description, before any item): a feed is served from the start, not
+/// a 404. A file that exists is never replaced, even one written meanwhile by a run. Returns the
+/// files written.
+pub fn publish_missing(
+    dir: &Path,
+    feed: &FeedSpec,
+    items: &[StoredItem],
+    shared: &Shared<'_>,
+) -> std::io::Result<Vec<Rendered>> {
+    write_stylesheet(dir)?;
+    let mut written = Vec::new();
+    for mut file in render_all(feed, items, shared) {
+        let path = dir.join(&file.name);
+        if path.exists() || !write_new(&path, file.body.as_bytes())? {
+            continue;
+        }
+        file.written = Some(path);
+        written.push(file);
+    }
+    Ok(written)
+}
+
+/// Writes the browser stylesheet (`view.rs`) into `dir` unless it holds it already.
+pub fn write_stylesheet(dir: &Path) -> std::io::Result<bool> {
+    write_if_changed(&dir.join(view::STYLESHEET), view::XSLT.as_bytes())
+}
+
+/// Writes `bytes` to `path` atomically, only if no file is there (checked by the rename itself,
+/// so a file written meanwhile wins); whether it wrote.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    let mut tmp = temp_in(path)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    match tmp.persist_noclobber(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e.error),
+    }
+}
+
+/// A world-readable temp file beside `path` (a temp file starts 0600), so that a web server
+/// running as another user can serve what it becomes.
+fn temp_in(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    tempfile::Builder::new()
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .tempfile_in(dir)
 }
 
 /// The feed's refresh interval in minutes (RSS `ttl`, and the server's `Cache-Control: max-age`):
@@ -211,13 +267,7 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
     if holds(path, bytes) {
         return Ok(false);
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    // World-readable like any static file (a temp file starts 0600), so that a web server running
-    // as another user can serve the directory.
-    let mut tmp = tempfile::Builder::new()
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .tempfile_in(dir)?;
+    let mut tmp = temp_in(path)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -326,6 +376,55 @@ mod tests {
             render_all(&cfg.feeds[0], &[], &out)
                 .iter()
                 .all(|f| f.written.is_none())
+        );
+    }
+
+    #[test]
+    fn an_empty_feed_is_written_only_where_no_file_is() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), "state_dir = \"/nonexistent\"\n").unwrap();
+        let path = dir.path().join("news.toml");
+        std::fs::write(
+            &path,
+            "title = \"News\"\n[[source]]\nkind = \"feed\"\nurl = \"https://x.test/rss\"\n",
+        )
+        .unwrap();
+        let cfg =
+            crate::config::validate::load_one_feed(&dir.path().join("s.toml"), &path, |_| None)
+                .unwrap();
+        let public_url = url::Url::parse("http://feeds.test").unwrap();
+        let out = Shared {
+            public_url: &public_url,
+            hubs: &[],
+        };
+        let public = dir.path().join("public");
+        // A real file is already there for RSS: it stays as it is.
+        std::fs::create_dir_all(&public).unwrap();
+        std::fs::write(public.join("news.rss"), b"<rss>real</rss>").unwrap();
+        let written = publish_missing(&public, &cfg.feeds[0], &[], &out).unwrap();
+        let names: Vec<&str> = written.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["news.atom", "news.json"]);
+        assert_eq!(
+            std::fs::read(public.join("news.rss")).unwrap(),
+            b"<rss>real</rss>"
+        );
+        let atom = std::fs::read_to_string(public.join("news.atom")).unwrap();
+        assert!(
+            atom.contains("<title>News</title>") && !atom.contains("<entry>"),
+            "{atom}"
+        );
+        assert!(public.join(view::STYLESHEET).exists());
+        // Nothing is missing now: nothing is written.
+        assert!(
+            publish_missing(&public, &cfg.feeds[0], &[], &out)
+                .unwrap()
+                .is_empty()
+        );
+        // The rename refuses to replace a file, whoever wrote it first.
+        assert!(!write_new(&public.join("news.rss"), b"x").unwrap());
+        assert_eq!(
+            std::fs::read(public.join("news.rss")).unwrap(),
+            b"<rss>real</rss>"
         );
     }
 

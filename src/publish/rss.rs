@@ -1,6 +1,7 @@
 //! RSS 2.0 (https://www.rssboard.org/rss-specification) with `atom:link rel="self"` as the RSS
 //! Advisory Board recommends, `guid isPermaLink="false"` (our tag URI), RFC 822 dates with four-digit
-//! years, `description`, `content:encoded`, `dc:creator`, categories and the first enclosure.
+//! years, `description`, `content:encoded`, `dc:creator`, categories and the first enclosure; an
+//! `xml-stylesheet` instruction for browsers (`view.rs`).
 
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
@@ -38,7 +39,7 @@ pub fn render(feed: &FeedSpec, items: &[StoredItem], shared: &Shared<'_>) -> Str
         items: items.iter().map(|i| item(feed, i)).collect(),
         ..Channel::default()
     };
-    channel.to_string()
+    super::view::with_stylesheet(channel.to_string())
 }
 
 fn item(feed: &FeedSpec, s: &StoredItem) -> Item {

@@ -191,7 +191,6 @@ mod tests {
             ..on.clone()
         };
         let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let remote: SocketAddr = "192.0.2.7:5000".parse().unwrap();
         let none = headers(&[]);
         assert!(
             allowed(&off, local, &none, b"")
@@ -220,6 +219,16 @@ mod tests {
                 .to_string()
                 .contains("evil.test")
         );
+    }
+
+    #[test]
+    fn from_another_host_only_the_token_lets_a_button_act() {
+        let on = AdminSettings {
+            on: true,
+            token: Some("0123456789abcdef0123".into()),
+        };
+        let remote: SocketAddr = "192.0.2.7:5000".parse().unwrap();
+        let none = headers(&[]);
         // From another host: only with the token, in the form or as a bearer.
         assert!(
             allowed(&on, remote, &none, b"")

@@ -1,8 +1,12 @@
 //! The HTTP server (`[http] listen`): the published feeds with real caching (`cache/`: from
-//! their files, hot copies in memory), a status page, OPML, `/healthz` and `/metrics` (`metrics.rs`). Only paths in the
-//! published set answer; anything else is 404, so no request can reach a file by its name.
+//! their files, hot copies in memory), as HTML to a browser's navigation (`browser.rs`), the
+//! feeds' XSLT, status pages (`/`, `/status/{feed}`), OPML, `/healthz` and `/metrics`
+//! (`metrics.rs`). Only paths in the published set answer; anything else is 404, so no request
+//! can reach a file by its name. Every configured feed is served from the daemon's start: one
+//! with no file yet gets an empty feed (`load_published`).
 
 mod admin;
+mod browser;
 pub mod cache;
 mod hot;
 
@@ -62,6 +66,7 @@ impl AppState {
 pub fn router(state: AppState) -> axum::Router {
     axum::Router::new()
         .route("/", get(status::page))
+        .route("/status/{feed}", get(status::feed_page))
         .route("/feeds/{file}", get(feed_file))
         .route("/feeds.opml", get(opml))
         .route("/healthz", get(healthz))
@@ -90,7 +95,14 @@ async fn feed_file(
     UrlPath(file): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
+    let feed = browser::feed_of(&st, &file);
+    if let Some((feed, format)) = &feed
+        && browser::is_navigation(&headers)
+    {
+        return browser::page(&st, feed, *format);
+    }
     match st.cache.respond(&format!("/feeds/{file}"), &headers).await {
+        Some(response) if feed.is_some() => browser::vary(response),
         Some(response) => response,
         None => not_found().await,
     }
@@ -234,9 +246,11 @@ fn put_feed(cache: &Cache, feed: &crate::config::FeedSpec, files: Vec<Rendered>)
 }
 
 /// Loads what is already published in `public_dir` for these feeds (a restarted daemon serves at
-/// once), dated by the files' times, and renders the OPML list. Only the files' hashes stay in
-/// memory; their bytes are read again when asked for.
-pub fn load_published(cache: &Cache, config: &Config) {
+/// once), dated by the files' times, and renders the OPML list and the feeds' XSLT. A feed with
+/// no file yet gets one first (`put_missing`). Only the files' hashes stay in memory; their bytes
+/// are read again when asked for.
+pub fn load_published(cache: &Cache, config: &Config, store: &Store) {
+    put_missing(cache, config, store);
     let dir = config.settings.public_dir();
     for feed in &config.feeds {
         let max_age = ttl_minutes(feed).map_or(DEFAULT_MAX_AGE, |m| m.saturating_mul(60));
@@ -257,6 +271,45 @@ pub fn load_published(cache: &Cache, config: &Config) {
         }
     }
     put_opml(cache, config);
+}
+
+/// Writes the files of each feed that has none in `public_dir` yet (before its first good run:
+/// an empty feed with its title, link and description; from the stored items when there are
+/// some), never over one that exists, and serves them: a feed is never a 404, and readers can
+/// subscribe at once. A file that cannot be written is served from memory. Also serves the XSLT.
+pub fn put_missing(cache: &Cache, config: &Config, store: &Store) {
+    let dir = config.settings.public_dir();
+    let shared = crate::publish::Shared {
+        public_url: &config.settings.public_url,
+        hubs: &config.settings.websub_hubs,
+    };
+    for feed in &config.feeds {
+        let missing = Format::ALL
+            .into_iter()
+            .any(|f| !dir.join(format!("{}.{}", feed.id, f.ext())).exists());
+        if !missing {
+            continue;
+        }
+        let items = store.items(&feed.id, feed.max_items).unwrap_or_default();
+        match crate::publish::publish_missing(&dir, feed, &items, &shared) {
+            Ok(files) => put_feed(cache, feed, files),
+            Err(error) => {
+                tracing::warn!(feed = %feed.id, dir = %dir.display(), %error, "Cannot write the feed's files; serving them from memory.");
+                let files = crate::publish::render_all(feed, &items, &shared)
+                    .into_iter()
+                    .filter(|f| cache.get(&format!("/feeds/{}", f.name)).is_none())
+                    .collect();
+                put_feed(cache, feed, files);
+            }
+        }
+    }
+    cache.put(
+        &format!("/feeds/{}", crate::publish::view::STYLESHEET),
+        crate::publish::view::STYLESHEET_MEDIA_TYPE,
+        crate::publish::view::XSLT.as_bytes().to_vec(),
+        Utc::now(),
+        DEFAULT_MAX_AGE,
+    );
 }
 
 /// Renders the OPML list of every feed into the cache.

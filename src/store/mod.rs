@@ -33,7 +33,8 @@ pub use self::backend::{Backend, Dumped, Tx};
 pub use self::export::{Exported, ImportError};
 pub use self::lock::StateLock;
 pub use self::records::{
-    BackfillCursor, HookHold, NextRun, Record, RecordKind, RecordWrite, RunRecord, SourceHealth,
+    BackfillCursor, HookHold, NextRun, PastRun, RUN_HISTORY, Record, RecordKind, RecordWrite,
+    RunRecord, SourceHealth,
 };
 pub use self::sled::{SCHEMA_VERSION, SledBackend};
 pub use self::writer::Pending;

@@ -124,7 +124,7 @@ impl RecordWrite {
     }
 }
 
-/// A feed's last run, for the status page.
+/// A feed's last run, for the status page, with a short history of the runs before it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub at: DateTime<Utc>,
@@ -133,12 +133,69 @@ pub struct RunRecord {
     pub updated: usize,
     pub published: usize,
     pub errors: Vec<String>,
+    /// How long the run took, in milliseconds; `None` in records written before runs were timed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// The runs before this one, newest first, at most `RUN_HISTORY - 1` of them (empty in
+    /// records written before the history was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<PastRun>,
+}
+
+/// How many runs a feed's record describes: the last one and those before it.
+pub const RUN_HISTORY: usize = 50;
+
+/// One earlier run, as the status page charts it (its errors are not kept).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PastRun {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub new: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
 }
 
 impl RunRecord {
     /// The last recorded run of a feed, if it ran and its record reads.
     pub fn last(store: &super::Store, feed: &crate::model::FeedId) -> Option<RunRecord> {
         store.record(feed.as_str()).ok()?
+    }
+
+    /// This run, with `previous` (the record it replaces) and its history behind it, cut to
+    /// `RUN_HISTORY` runs in all.
+    pub fn after(mut self, previous: Option<RunRecord>) -> RunRecord {
+        self.history = match previous {
+            None => Vec::new(),
+            Some(p) => {
+                let mut runs = vec![p.summary()];
+                runs.extend(p.history);
+                runs.truncate(RUN_HISTORY - 1);
+                runs
+            }
+        };
+        self
+    }
+
+    /// This run as the history keeps it.
+    pub fn summary(&self) -> PastRun {
+        PastRun {
+            at: self.at,
+            ok: self.ok,
+            new: self.new,
+            duration_ms: self.duration_ms,
+        }
+    }
+
+    /// Every run the record describes, newest first: this one, then its history.
+    pub fn runs(&self) -> Vec<PastRun> {
+        std::iter::once(self.summary())
+            .chain(self.history.iter().cloned())
+            .collect()
+    }
+
+    /// Whether any run it describes succeeded.
+    pub fn ever_ok(&self) -> bool {
+        self.ok || self.history.iter().any(|r| r.ok)
     }
 }
 
@@ -270,6 +327,54 @@ mod tests {
         bytes[..4].copy_from_slice(&2u32.to_be_bytes());
         let err = decode_record::<NextRun>("news", &bytes).unwrap_err();
         assert!(err.to_string().contains("newer"), "{err}");
+    }
+
+    fn run(at: &str, ok: bool) -> RunRecord {
+        RunRecord {
+            at: at.parse().unwrap(),
+            ok,
+            new: 1,
+            updated: 0,
+            published: 1,
+            errors: vec![],
+            duration_ms: Some(1500),
+            history: vec![],
+        }
+    }
+
+    #[test]
+    fn a_run_record_written_before_durations_and_history_still_reads() {
+        let old = br#"{"at":"2026-01-02T03:04:05Z","ok":true,"new":2,"updated":0,"published":2,"errors":[]}"#;
+        let mut bytes = 1u32.to_be_bytes().to_vec();
+        bytes.extend_from_slice(old);
+        let r: RunRecord = decode_record("news", &bytes).unwrap();
+        assert_eq!((r.new, r.duration_ms, r.history.len()), (2, None, 0));
+        // And a record with them reads back whole.
+        let r = run("2026-01-02T03:04:05Z", true).after(Some(r));
+        let back: RunRecord = decode_record("news", &encode_record(&r)).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(back.runs().len(), 2);
+    }
+
+    #[test]
+    fn the_run_history_keeps_the_newest_runs_and_no_more() {
+        let mut rec: Option<RunRecord> = None;
+        for i in 0..(RUN_HISTORY + 10) {
+            let at = format!("2026-01-01T00:{:02}:{:02}Z", i / 60, i % 60);
+            rec = Some(run(&at, i == 0).after(rec));
+        }
+        let rec = rec.unwrap();
+        let runs = rec.runs();
+        assert_eq!(runs.len(), RUN_HISTORY);
+        assert!(runs.windows(2).all(|w| w[0].at > w[1].at), "newest first");
+        assert_eq!(runs[0].at, rec.at);
+        // The one good run has left the history.
+        assert!(!rec.ever_ok());
+        assert!(
+            run("2026-01-02T00:00:00Z", false)
+                .after(Some(run("2026-01-01T00:00:00Z", true)))
+                .ever_ok()
+        );
     }
 
     #[test]

@@ -74,7 +74,11 @@ pub fn typed_records_are_kept_by_kind_and_key(f: &Factory) {
         updated: 2,
         published: 3,
         errors: vec!["x".into()],
+        duration_ms: Some(1234),
+        history: vec![],
     };
+    let run_rec = run_rec.clone().after(Some(run_rec));
+    assert_eq!(run_rec.runs().len(), 2);
     let hold = HookHold {
         state: "paused".into(),
         reason: "401".into(),

@@ -26,6 +26,7 @@ pub fn full_store(store: &Store) {
         RecordWrite::put("news/0", &cursor),
         RecordWrite::put("news", &NextRun { at: Utc::now() }),
         RecordWrite::put("news/0", &SourceHealth::default()),
+        RecordWrite::put("news", &runs_with_history()),
     ];
     store.commit(&feed(), run).wait().unwrap();
     assert_eq!(store.prune(&feed(), 5).wait().unwrap(), 2);
@@ -36,6 +37,23 @@ pub fn full_store(store: &Store) {
         .enqueue(vec![d, delivery("team", "msg_0")])
         .wait()
         .unwrap();
+}
+
+/// A feed's last run with two timed runs behind it.
+fn runs_with_history() -> RunRecord {
+    let run = |at: &str, ok: bool, ms: u64| RunRecord {
+        at: at.parse().unwrap(),
+        ok,
+        new: 2,
+        updated: 1,
+        published: 3,
+        errors: vec![],
+        duration_ms: Some(ms),
+        history: vec![],
+    };
+    let first = run("2026-01-01T00:00:00Z", false, 900);
+    let second = run("2026-01-01T01:00:00Z", true, 1200).after(Some(first));
+    run("2026-01-01T02:00:00Z", true, 700).after(Some(second))
 }
 
 fn export(store: &Store) -> String {
@@ -75,6 +93,10 @@ pub fn export_then_import_gives_an_equal_store(f: &Factory) {
         original.items(&feed(), 10).unwrap()
     );
     assert!(copy.is_known(&feed(), "https://x.test/5").unwrap());
+    // A run's duration and the runs before it come back too.
+    let runs = copy.record::<RunRecord>("news").unwrap().unwrap();
+    assert_eq!(runs, runs_with_history());
+    assert_eq!(runs.runs().len(), 3);
     assert_eq!(
         copy.deliveries("team").unwrap(),
         original.deliveries("team").unwrap()

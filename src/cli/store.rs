@@ -10,7 +10,7 @@ use crate::store::{NextRun, RunRecord, Store};
 /// The store as JSON Lines on stdout; what could not be read is named on stderr (exit 1).
 pub(super) fn export(path: &Path) -> Result<(), Error> {
     let cfg = config::load(path)?;
-    let store = Store::open(&cfg.settings)?;
+    let store = Store::open_existing(&cfg.settings)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let done = store.export(&mut out)?;
@@ -63,7 +63,7 @@ pub(super) async fn import(path: &Path, file: &Path) -> Result<(), Error> {
 pub(super) fn items(path: &Path, name: &str, limit: usize, json: bool) -> Result<(), Error> {
     let cfg = config::load(path)?;
     let feed = cfg.feed(name).ok_or_else(|| unknown_feed(&cfg, name))?;
-    let store = Store::open(&cfg.settings)?;
+    let store = Store::open_existing(&cfg.settings)?;
     let items = store.items(&feed.id, limit)?;
     if json {
         let views: Vec<ItemView> = items
@@ -108,7 +108,12 @@ pub(super) fn items(path: &Path, name: &str, limit: usize, json: bool) -> Result
 /// `status`: what the store knows of every feed and webhook.
 pub(super) fn status(path: &Path) -> Result<(), Error> {
     let cfg = config::load(path)?;
-    let store = Store::open(&cfg.settings)?;
+    // Which settings and which store, first: an admin's `status` beside a service must read
+    // the service's store, and when it does not, this shows why.
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    println!("config: {}", absolute(&cfg.path).display());
+    println!("store:  {}", absolute(&cfg.settings.state_dir).display());
+    let store = Store::open_existing(&cfg.settings)?;
     for feed in &cfg.feeds {
         let count = store.count(&feed.id)?;
         let last = RunRecord::last(&store, &feed.id);

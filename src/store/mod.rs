@@ -109,6 +109,8 @@ impl CommitReport {
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("no store at {dir}{}", lock::NO_STORE_HINT)]
+    Missing { dir: PathBuf },
     #[error(
         "the state directory {dir} is in use by {holder}\n  hint: stop that process first (systemctl stop feedwright), or give this one its own state_dir"
     )]

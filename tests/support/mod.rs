@@ -82,7 +82,11 @@ impl Project {
             .arg(self.config())
             .args(args)
             .env("RUST_LOG", "warn")
-            .env_remove("FEEDWRIGHT_CONFIG");
+            .env_remove("FEEDWRIGHT_CONFIG")
+            // Paths come from the project's settings alone.
+            .env_remove("FEEDWRIGHT_STATE_DIR")
+            .env_remove("STATE_DIRECTORY")
+            .env_remove("CONFIGURATION_DIRECTORY");
         cmd
     }
 }

@@ -47,7 +47,10 @@ fn the_unit_and_the_settings_shipped_for_etc_name_the_same_directories() {
     assert!(feeds.starts_with("/etc/feedwright/"), "{feeds}");
     // Nothing in it is relative to where the file happens to be.
     for key in ["state_dir", "feeds_dir"] {
-        assert!(Path::new(settings[key].as_str().unwrap()).is_absolute(), "{key}");
+        assert!(
+            Path::new(settings[key].as_str().unwrap()).is_absolute(),
+            "{key}"
+        );
     }
     // The unit finds the settings through ConfigurationDirectory= alone; an Environment= line
     // naming another file would part them.
@@ -79,11 +82,16 @@ fn the_readme_installs_the_settings_and_the_unit_where_they_expect_each_other() 
         "install -d /etc/feedwright/feeds",
         "install -m 644 systemd/feedwright.service /etc/systemd/system/",
         "systemctl enable --now feedwright",
-        "LoadCredential=slack:/etc/feedwright/slack",
+        "LoadCredential=slack:",
+        "/etc/feedwright/slack",
+        "url_file = \"slack\"",
     ] {
         assert!(section.contains(step), "the service section lacks `{step}`");
     }
-    assert!(!section.contains("config/feedwright.toml /etc"), "{section}");
+    assert!(
+        !section.contains("config/feedwright.toml /etc"),
+        "{section}"
+    );
 }
 
 #[test]
@@ -167,7 +175,10 @@ fn the_service_finds_its_settings_and_store_from_systemds_variables_and_an_admin
     // As the unit runs it: no --config, no FEEDWRIGHT_CONFIG, in another directory.
     let out = admin(dir.path())
         .env("CONFIGURATION_DIRECTORY", &etc)
-        .env("STATE_DIRECTORY", format!("{}:{}/second", var.display(), dir.path().display()))
+        .env(
+            "STATE_DIRECTORY",
+            format!("{}:{}/second", var.display(), dir.path().display()),
+        )
         .arg("once")
         .output()
         .unwrap();
@@ -216,7 +227,10 @@ fn state_directory_wins_over_a_relative_state_dir_and_feedwright_state_dir_over_
     run(&[("STATE_DIRECTORY", &systemd)]);
     assert!(systemd.join("db").is_dir());
     assert!(!dir.path().join("etc/data").exists(), "state_dir was used");
-    run(&[("STATE_DIRECTORY", &systemd), ("FEEDWRIGHT_STATE_DIR", &ours)]);
+    run(&[
+        ("STATE_DIRECTORY", &systemd),
+        ("FEEDWRIGHT_STATE_DIR", &ours),
+    ]);
     assert!(ours.join("db").is_dir());
     assert!(!dir.path().join("etc/data").exists(), "state_dir was used");
 }

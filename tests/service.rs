@@ -262,6 +262,16 @@ fn commands_that_only_look_refuse_a_state_directory_without_a_store_and_create_n
         stdout.contains(&format!("store:  {}", data.display())),
         "{stdout}"
     );
+    // Relative settings (run in the project): the store is still named in full.
+    let out = admin(project.dir.path())
+        .args(["--config", "config/feedwright.toml", "items", "news"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(
+        stderr.contains(&format!("no store at {}\n", data.display())),
+        "{stderr}"
+    );
     // `preview` stores nothing, and now creates no store either.
     let _ = project.run(&["preview", "news"]);
     assert!(!data.exists(), "preview created {}", data.display());

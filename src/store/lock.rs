@@ -20,7 +20,8 @@ impl Store {
     /// (an admin's `status` with the wrong settings used to create one and report "never ran").
     pub fn open_existing(settings: &crate::config::Settings) -> Result<Store, StoreError> {
         if !settings.db_dir().is_dir() {
-            let dir = settings.state_dir.clone();
+            let dir = &settings.state_dir;
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
             return Err(StoreError::Missing { dir });
         }
         Store::open(settings)

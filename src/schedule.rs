@@ -54,9 +54,9 @@ pub fn next_run(feed: &FeedSpec, after: DateTime<Utc>) -> Option<DateTime<Utc>> 
 /// After `failures` failed runs in a row (at least one), the next try. The first four climb a
 /// short ladder (1 min, 5 min, 15 min, 1 h, each shifted by the feed's share of a tenth of the
 /// step); then the schedule's next time, then the interval × 2, × 4, × 8, never sooner than the
-/// ladder's top. Every try is at the latest what the plain exponential
-/// back-off (interval × 2, × 4, × 8 from the first failure) gave, so a `*/5` feed climbs 1, 5,
-/// 15, 40 min, and a daily one 1 min, 5 min, 15 min, 1 h, then its next day.
+/// ladder's top. Every try is at the latest what the plain exponential back-off (interval × 2,
+/// × 4, × 8 from the first failure) gave, so a `*/5` feed climbs 1, 5, 15, then 40 min, and a
+/// daily one 1 min, 5 min, 15 min, 1 h, then its next day.
 pub fn after_failure(feed: &FeedSpec, now: DateTime<Utc>, failures: u32) -> Option<DateTime<Utc>> {
     let next = next_run(feed, now)?;
     let Some(interval) = interval(feed) else {

@@ -36,7 +36,11 @@ pub struct Runtime {
 impl Runtime {
     /// Opens the store and builds what runs need (no server: `served` is set by the daemon).
     pub fn open(cfg: &crate::config::Config) -> Result<Runtime, RunError> {
-        let store = Store::open(&cfg.settings)?;
+        Runtime::with_store(cfg, Store::open(&cfg.settings)?)
+    }
+
+    /// What runs need, over a store already open.
+    pub fn with_store(cfg: &crate::config::Config, store: Store) -> Result<Runtime, RunError> {
         let fetcher = Fetcher::new(&cfg.settings.fetch)?;
         Ok(Runtime {
             store,

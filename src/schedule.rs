@@ -7,8 +7,18 @@ use sha2::{Digest, Sha256};
 
 use crate::config::FeedSpec;
 
-/// A failing feed waits its interval × 2, × 4, then × 8 at most.
+/// A failing feed waits its interval × 2, × 4, then × 8 at most (after the ladder, and at most
+/// what this gave from the first failure).
 const MAX_BACKOFF_FACTOR: i32 = 8;
+
+/// The first failures in a row retry soon, whatever the schedule: a feed broken at its first
+/// start (a site down for a minute, a network not up yet) is not left for a day.
+const LADDER: [Duration; 4] = [
+    Duration::minutes(1),
+    Duration::minutes(5),
+    Duration::minutes(15),
+    Duration::hours(1),
+];
 
 /// The shortest gap between the feed's runs over a fixed week (so it does not depend on today).
 pub fn interval(feed: &FeedSpec) -> Option<Duration> {
@@ -21,11 +31,13 @@ pub fn interval(feed: &FeedSpec) -> Option<Duration> {
 /// The feed's own shift after each cron time: a stable fraction (from its id) of the smaller of
 /// 10% of its interval and its `jitter` cap. Stable, so restarts keep the spread.
 pub fn jitter(feed: &FeedSpec) -> Duration {
-    let Some(interval) = interval(feed) else {
-        return Duration::zero();
-    };
+    interval(feed).map_or_else(Duration::zero, |interval| shift(feed, interval))
+}
+
+/// The feed's stable fraction of the smaller of 10% of `span` and its `jitter` cap.
+fn shift(feed: &FeedSpec, span: Duration) -> Duration {
     let cap = Duration::from_std(feed.jitter).unwrap_or_default();
-    let span = (interval / 10).min(cap);
+    let span = (span / 10).min(cap);
     let digest = Sha256::digest(feed.id.as_str().as_bytes());
     let fraction = f64::from(u16::from_be_bytes([digest[0], digest[1]])) / 65536.0;
     let millis = (span.num_milliseconds() as f64 * fraction) as i64;
@@ -39,15 +51,33 @@ pub fn next_run(feed: &FeedSpec, after: DateTime<Utc>) -> Option<DateTime<Utc>> 
     Some(cron + shift)
 }
 
-/// After `failures` failed runs in a row (at least one), the next try: the interval doubled for
-/// each failure, capped at eight intervals, and never sooner than the schedule's next time.
+/// After `failures` failed runs in a row (at least one), the next try. The first four climb a
+/// short ladder (1 min, 5 min, 15 min, 1 h, each shifted by the feed's share of a tenth of the
+/// step); then the schedule's next time, then the interval × 2, × 4, × 8, never sooner than the
+/// ladder's top. Every try is at the latest what the plain exponential back-off (interval × 2,
+/// × 4, × 8 from the first failure) gave, so a `*/5` feed climbs 1, 5, 15, then 40 min, and a
+/// daily one 1 min, 5 min, 15 min, 1 h, then its next day.
 pub fn after_failure(feed: &FeedSpec, now: DateTime<Utc>, failures: u32) -> Option<DateTime<Utc>> {
     let next = next_run(feed, now)?;
     let Some(interval) = interval(feed) else {
         return Some(next);
     };
-    let factor = 2i32.saturating_pow(failures.min(8)).min(MAX_BACKOFF_FACTOR);
-    Some(next.max(now + interval * factor + jitter(feed)))
+    // The schedule's next time, or `factor` intervals (and the jitter) away if that is later.
+    let backoff = |factor: i32| next.max(now + interval * factor + jitter(feed));
+    let plain = backoff(2i32.saturating_pow(failures.min(8)).min(MAX_BACKOFF_FACTOR));
+    let rung = |i: usize| now + LADDER[i] + shift(feed, LADDER[i]);
+    let k = failures.max(1) as usize;
+    let soon = match LADDER.get(k - 1) {
+        Some(_) => rung(k - 1),
+        // Past the ladder: the schedule's next time, then 2, 4 and 8 intervals.
+        None => {
+            let past = (k - LADDER.len() - 1).min(8) as u32;
+            let factor = 2i32.saturating_pow(past).min(MAX_BACKOFF_FACTOR);
+            let after = if past == 0 { next } else { backoff(factor) };
+            rung(LADDER.len() - 1).max(after)
+        }
+    };
+    Some(soon.min(plain))
 }
 
 /// When a feed first runs after the daemon starts: at once if it never ran or its stored next run
@@ -153,16 +183,91 @@ mod tests {
         assert_eq!(jitter(&none), Duration::zero());
     }
 
+    /// Minutes from `now` to each try after 1, 2, … `n` failures in a row.
+    fn waits(f: &FeedSpec, now: DateTime<Utc>, n: u32) -> Vec<i64> {
+        (1..=n)
+            .map(|k| (after_failure(f, now, k).unwrap() - now).num_minutes())
+            .collect()
+    }
+
     #[test]
-    fn a_failing_feed_backs_off_doubling_up_to_eight_intervals() {
-        let f = feed("flaky", "schedule = \"*/10 * * * *\"\njitter = \"0s\"");
+    fn a_daily_feed_that_fails_retries_within_minutes_not_the_next_day() {
+        // It used to wait two days after one failure (interval × 2), a day at the very least.
+        let f = feed("daily", "schedule = \"0 6 * * *\"\njitter = \"0s\"");
         let now = utc("2026-05-01T10:00:00Z");
-        let waits: Vec<i64> = (1..=6)
-            .map(|k| (after_failure(&f, now, k).unwrap() - now).num_minutes())
-            .collect();
-        assert_eq!(waits, [20, 40, 80, 80, 80, 80]);
+        // The ladder, then tomorrow's 06:00 (20 h away), then 2, 4 and 8 days.
+        assert_eq!(
+            waits(&f, now, 9),
+            [1, 5, 15, 60, 1200, 2880, 5760, 11520, 11520]
+        );
+    }
+
+    #[test]
+    fn an_hourly_feed_that_fails_climbs_the_ladder_then_doubles_its_interval() {
+        let f = feed("hourly", "schedule = \"0 * * * *\"\njitter = \"0s\"");
+        let now = utc("2026-05-01T10:00:00Z");
+        assert_eq!(waits(&f, now, 9), [1, 5, 15, 60, 60, 120, 240, 480, 480]);
         // A success returns to the schedule.
-        assert_eq!(next_run(&f, now).unwrap(), utc("2026-05-01T10:10:00Z"));
+        assert_eq!(next_run(&f, now).unwrap(), utc("2026-05-01T11:00:00Z"));
+    }
+
+    #[test]
+    fn a_five_minute_feed_never_waits_longer_than_eight_intervals() {
+        // The ladder's hour is more than the old back-off's cap (8 × 5 min): the cap wins.
+        let f = feed("often", "schedule = \"*/5 * * * *\"\njitter = \"0s\"");
+        let now = utc("2026-05-01T10:00:00Z");
+        assert_eq!(waits(&f, now, 8), [1, 5, 15, 40, 40, 40, 40, 40]);
+    }
+
+    #[test]
+    fn every_try_is_between_the_ladder_and_the_old_back_off_and_never_earlier_than_the_last() {
+        let now = utc("2026-05-01T10:07:13Z");
+        for (i, schedule) in ["*/5 * * * *", "0 * * * *", "30 6 * * *", "0 9 * * 1"]
+            .iter()
+            .enumerate()
+        {
+            let f = feed(&format!("f{i}"), &format!("schedule = \"{schedule}\""));
+            let interval = interval(&f).unwrap();
+            let mut last = now;
+            for k in 1..=10u32 {
+                let at = after_failure(&f, now, k).unwrap();
+                // The old rule: the interval doubled per failure, 8 intervals at most.
+                let factor = 2i32.pow(k.min(3));
+                let old = next_run(&f, now)
+                    .unwrap()
+                    .max(now + interval * factor + jitter(&f));
+                let rung = now + LADDER[(k as usize).min(LADDER.len()) - 1];
+                assert!(at <= old, "{schedule} failure {k}: {at} after {old}");
+                assert!(
+                    at >= rung.min(old),
+                    "{schedule} failure {k}: {at} before {rung}"
+                );
+                assert!(at >= last, "{schedule} failure {k}: {at} before {last}");
+                last = at;
+            }
+        }
+    }
+
+    #[test]
+    fn ladder_tries_keep_the_feeds_own_jitter() {
+        // Two feeds failing at the same moment do not retry together: each rung is shifted by
+        // the feed's stable share of a tenth of the step (6 s of the first minute at most).
+        let now = utc("2026-05-01T10:00:00Z");
+        let tries: Vec<DateTime<Utc>> = (0..20)
+            .map(|i| {
+                let f = feed(
+                    &format!("feed-{i}"),
+                    "schedule = \"0 * * * *\"\njitter = \"10m\"",
+                );
+                let at = after_failure(&f, now, 1).unwrap();
+                assert_eq!(after_failure(&f, now, 1).unwrap(), at, "stable");
+                assert!(at >= now + Duration::minutes(1), "{at}");
+                assert!(at <= now + Duration::seconds(66), "{at}");
+                at
+            })
+            .collect();
+        let distinct: std::collections::HashSet<_> = tries.iter().collect();
+        assert!(distinct.len() > 15, "tries spread out: {}", distinct.len());
     }
 
     #[test]

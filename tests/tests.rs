@@ -21,6 +21,7 @@ mod polite;
 mod preview;
 mod scrape;
 mod serve;
+mod service;
 mod stall;
 mod store_health;
 mod web;

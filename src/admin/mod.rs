@@ -51,6 +51,15 @@ pub enum Request {
 }
 
 impl Request {
+    /// Requests that only look at the store: without a daemon they never create one (a state
+    /// directory without a store is an error naming it).
+    pub fn only_looks(&self) -> bool {
+        matches!(
+            self,
+            Request::Status | Request::Items { .. } | Request::Deliveries { .. } | Request::Export
+        )
+    }
+
     /// What the request is, for the log.
     pub fn name(&self) -> &'static str {
         match self {
@@ -145,7 +154,12 @@ pub async fn ask(cfg: Config, req: Request) -> Result<(), Error> {
     match socket::connect(&cfg.settings.state_dir) {
         Some(conn) => socket::relay(conn, &req),
         None => {
-            let rt = Runtime::open(&cfg)?;
+            let store = if req.only_looks() {
+                crate::store::Store::open_existing(&cfg.settings)?
+            } else {
+                crate::store::Store::open(&cfg.settings)?
+            };
+            let rt = Runtime::with_store(&cfg, store)?;
             let cx = Ctx {
                 cfg: Arc::new(cfg),
                 rt,

@@ -118,7 +118,7 @@ pub(super) async fn preview(
             .ok_or_else(|| Error::Failed("the feed file holds no feed".into()))?,
     };
     let fetcher = Fetcher::new(&cfg.settings.fetch)?;
-    let (store, note) = match Store::open(&cfg.settings) {
+    let (store, note) = match Store::open_existing(&cfg.settings) {
         Ok(s) => (Some(s), None),
         Err(e) => (
             None,

@@ -202,6 +202,17 @@ async fn ask(path: &std::path::Path, req: Request) -> Result<(), Error> {
         } => {
             admin::find_hook(&cfg, webhook)?;
         }
+        Request::Status => {
+            // Which settings and which store, first: an admin's `status` beside a service must
+            // read the service's store, and when it does not, this shows why.
+            let absolute =
+                |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            admin::Out::local().line(format!(
+                "config: {}\nstore:  {}",
+                absolute(&cfg.path).display(),
+                absolute(&cfg.settings.state_dir).display()
+            ));
+        }
         _ => {}
     }
     admin::ask(cfg, req).await

@@ -2,12 +2,15 @@
 //! Files are parsed into `raw` structs, then `validate` turns them into the types below, collecting
 //! every problem before failing once. The flow: settings text → `raw` → `validate` (which runs the
 //! pass; `settings`, `feed` and `webhook` check each part, on `values` and `check`) → `Config`.
+//! `paths` says where the files are: the settings file, and the state directory the environment
+//! (systemd, `FEEDWRIGHT_STATE_DIR`) imposes.
 
 mod check;
 pub mod cron;
 pub mod env;
 pub mod error;
 mod feed;
+pub mod paths;
 pub mod raw;
 mod settings;
 pub mod validate;
@@ -410,21 +413,11 @@ impl std::fmt::Debug for Webhook {
     }
 }
 
-/// The settings file to use: `--config`, else `$FEEDWRIGHT_CONFIG`, else `./config/feedwright.toml`,
-/// else `/etc/feedwright/feedwright.toml`.
+/// The settings file to use: `--config`, else `$FEEDWRIGHT_CONFIG`, else
+/// `$CONFIGURATION_DIRECTORY/feedwright.toml` (systemd), else `./config/feedwright.toml`, else
+/// `/etc/feedwright/feedwright.toml` (`paths::settings_file`).
 pub fn discover(explicit: Option<&Path>) -> PathBuf {
-    if let Some(p) = explicit {
-        return p.to_path_buf();
-    }
-    if let Some(p) = std::env::var_os("FEEDWRIGHT_CONFIG").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    let local = PathBuf::from("config/feedwright.toml");
-    if local.exists() {
-        local
-    } else {
-        PathBuf::from("/etc/feedwright/feedwright.toml")
-    }
+    paths::settings_file(explicit, |k| std::env::var(k).ok(), Path::exists)
 }
 
 /// Loads and validates the settings file and every feed file, reading variables from the process

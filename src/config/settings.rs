@@ -3,7 +3,6 @@
 //! validate (this file, for `RawSettings`) → `Config::settings`, plus the `Defaults` that feed
 //! validation falls back to.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::zone::Tz;
@@ -26,10 +25,9 @@ pub(super) struct Defaults {
 
 impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     pub(super) fn settings(&mut self, raw: &RawSettings) -> (Settings, Defaults) {
-        let state_dir = match (self.env)("STATE_DIRECTORY")
-            .and_then(|s| s.split(':').next().map(PathBuf::from))
-        {
-            Some(dir) => dir,
+        // `$FEEDWRIGHT_STATE_DIR`, then systemd's `$STATE_DIRECTORY`, win over the file.
+        let state_dir = match super::paths::state_dir_override(self.env) {
+            Some((dir, _)) => dir,
             None => raw
                 .state_dir
                 .as_ref()

@@ -1,12 +1,27 @@
 //! One process per state directory: an OS file lock on `{state_dir}/lock`, which also holds the pid
 //! and command of its holder so a second process can say who it is. The OS releases the lock when the
-//! holder dies, even by `kill -9`.
+//! holder dies, even by `kill -9`. Commands that only look (`Store::open_existing`) refuse a
+//! state directory that holds no store instead of creating one.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::Path;
 
-use super::StoreError;
+use super::{Store, StoreError};
+
+impl Store {
+    /// `open` for commands that only look (`status`, `items`, `export`): a state directory
+    /// without a store is `StoreError::Missing`, never a fresh empty store somewhere unexpected
+    /// (an admin's `status` with the wrong settings used to create one and report "never ran").
+    pub fn open_existing(settings: &crate::config::Settings) -> Result<Store, StoreError> {
+        if !settings.db_dir().is_dir() {
+            let dir = &settings.state_dir;
+            let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+            return Err(StoreError::Missing { dir });
+        }
+        Store::open(settings)
+    }
+}
 
 /// Held for as long as the process uses the state directory.
 #[derive(Debug)]

@@ -16,6 +16,7 @@
 mod backend;
 #[cfg(test)]
 pub mod contract;
+mod error;
 mod export;
 mod lock;
 mod policy;
@@ -30,6 +31,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 pub use self::backend::{Backend, Dumped, Tx};
+pub use self::error::StoreError;
 pub use self::export::{Exported, ImportError};
 pub use self::lock::StateLock;
 pub use self::records::{
@@ -105,59 +107,6 @@ impl CommitReport {
     pub fn count(&self, kind: Upsert) -> usize {
         self.outcomes.iter().filter(|(_, u)| *u == kind).count()
     }
-}
-
-/// Why the store failed.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error(
-        "the state directory {dir} is in use by {holder}\n  hint: beside a running daemon, `feedwright run-now FEED` runs a feed and `status`, `items`, `deliveries`, `backfill` and `export` ask the daemon; for anything else stop that process first (systemctl stop feedwright), or give this one its own state_dir"
-    )]
-    Locked { dir: PathBuf, holder: String },
-    #[error(
-        "the store at {dir} has schema version {found}, newer than this feedwright understands ({supported})\n  hint: run the newer feedwright, or `feedwright export` with it and `import` here"
-    )]
-    SchemaTooNew {
-        dir: PathBuf,
-        found: u32,
-        supported: u32,
-    },
-    #[error(
-        "cannot open the store at {dir}: {reason}\n  hint: if it is damaged, move {dir} aside and restore from `feedwright export` output with `feedwright import`"
-    )]
-    Open { dir: PathBuf, reason: String },
-    #[error(
-        "cannot use the state directory {dir}: {source}\n  hint: create it and make it writable by this user"
-    )]
-    Dir {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "{context}: {source}\n  hint: a full disk is the usual cause: free space in the state directory's file system"
-    )]
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
-    #[error("the store failed: {0}")]
-    Backend(String),
-    #[error(
-        "the store cannot write since an earlier error ({why})\n  hint: free space or fix the disk; restarting feedwright opens the store afresh (under systemd it restarts by itself)"
-    )]
-    Failed { why: String },
-    #[error("the store's writer thread is gone (the process is stopping)")]
-    WriterGone,
-    #[error(
-        "a stored record is damaged ({what}): {reason}\n  hint: `feedwright export` keeps what is readable; move the state directory aside and `import` it"
-    )]
-    Corrupt { what: String, reason: String },
-    /// A health check's write did not come back in time.
-    #[error("it did not answer within {bound_secs} s (a write has been running for {busy_secs} s)")]
-    Stalled { bound_secs: u64, busy_secs: u64 },
-    /// A backend's own signal to retry a transaction; never leaves the backend.
-    #[error("transaction conflict")]
-    Conflict,
 }
 
 /// Prunes on the writer thread: the items beyond the newest `keep`, in one transaction.

@@ -83,7 +83,11 @@ impl Project {
             .args(args)
             .env("RUST_LOG", "warn")
             .env_remove("FEEDWRIGHT_CONFIG")
-            // The control socket goes into the state dir, not the tester's runtime dir.
+            // Paths come from the project's settings alone, and the control socket goes into the
+            // state dir, not the tester's runtime dir.
+            .env_remove("FEEDWRIGHT_STATE_DIR")
+            .env_remove("STATE_DIRECTORY")
+            .env_remove("CONFIGURATION_DIRECTORY")
             .env_remove("RUNTIME_DIRECTORY")
             .env_remove("XDG_RUNTIME_DIR");
         cmd

@@ -6,7 +6,8 @@
 //!
 //! Commands and the daemon:
 //! - [`cli`]: the subcommands (parsing, one file per group, printing); [`error`] gives each way a
-//!   command fails its exit code.
+//!   command fails its exit code. [`logging`]: text or JSON log lines, levels, the journal's
+//!   priorities. [`output`]: writes to stdout and stderr that never panic nor stall a run.
 //! - [`daemon`]: `feedwright run`: the loop, the scheduler's clocks, the server, the delivery
 //!   workers, signals and reload. [`systemd`]: sd_notify.
 //! - [`serve`]: the HTTP server: feeds from memory with ETag/304 and compression, status, metrics.
@@ -41,9 +42,11 @@ pub mod error;
 pub mod extract;
 pub mod fetch;
 pub mod health;
+pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod output;
 pub mod pipeline;
 pub mod preview;
 pub mod publish;

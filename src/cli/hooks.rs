@@ -1,5 +1,6 @@
 //! `notify-test` and `deliveries replay`: the commands about webhooks.
 
+use crate::output::outln;
 use std::path::Path;
 
 use chrono::Utc;
@@ -36,8 +37,8 @@ pub(super) async fn notify_test(path: &Path, webhook: &str) -> Result<(), Error>
     let (status, verdict) = crate::notify::outbox::send(&fetcher, hook, &msg, &id).await;
     let host = hook.url.host_str().unwrap_or("?");
     match status {
-        Some(s) => println!("{webhook} ({host}): HTTP {s}: {verdict:?}"),
-        None => println!("{webhook} ({host}): {verdict:?}"),
+        Some(s) => outln!("{webhook} ({host}): HTTP {s}: {verdict:?}"),
+        None => outln!("{webhook} ({host}): {verdict:?}"),
     }
     if verdict == crate::notify::outbox::Verdict::Delivered {
         Ok(())
@@ -66,7 +67,7 @@ pub(super) async fn replay(path: &Path, webhook: &str, since: Option<&str>) -> R
     };
     let store = Store::open(&cfg.settings)?;
     let n = crate::notify::outbox::replay(&store, hook, since).await?;
-    println!(
+    outln!(
         "{webhook}: {n} parked delivery(ies) queued again; the daemon or the next `once` sends them"
     );
     Ok(())

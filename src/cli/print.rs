@@ -1,5 +1,6 @@
 //! What the commands print: run reports, stored items, `check`'s summary.
 
+use crate::output::outln;
 use chrono::Utc;
 use serde::Serialize;
 
@@ -7,18 +8,21 @@ use crate::pipeline::RunReport;
 
 pub(super) fn print_report(r: &RunReport) {
     if r.failed() {
-        println!("{}: FAILED", r.feed);
+        outln!("{}: FAILED", r.feed);
         for e in &r.errors {
-            println!("  error: {e}");
+            outln!("  error: {e}");
         }
     } else {
-        println!(
+        outln!(
             "{}: {} new, {} updated, {} published",
-            r.feed, r.new, r.updated, r.published
+            r.feed,
+            r.new,
+            r.updated,
+            r.published
         );
     }
     for w in &r.warnings {
-        println!("  warning: {w}");
+        outln!("  warning: {w}");
     }
 }
 

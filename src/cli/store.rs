@@ -1,5 +1,6 @@
 //! `items`, `status`, `export` and `import`: the commands that read or fill the store.
 
+use crate::output::{errln, outln};
 use std::path::Path;
 
 use super::print::{ItemView, truncate};
@@ -16,9 +17,9 @@ pub(super) fn export(path: &Path) -> Result<(), Error> {
     let done = store.export(&mut out)?;
     std::io::Write::flush(&mut out).map_err(Error::io("cannot write the export"))?;
     for what in &done.unreadable {
-        eprintln!("warning: left out an unreadable record: {what}");
+        errln!("warning: left out an unreadable record: {what}");
     }
-    eprintln!(
+    errln!(
         "exported {} record(s) from {}",
         done.records,
         cfg.settings.state_dir.display()
@@ -50,7 +51,7 @@ pub(super) async fn import(path: &Path, file: &Path) -> Result<(), Error> {
     };
     match result {
         Ok(n) => {
-            println!(
+            outln!(
                 "imported {n} record(s) into {}",
                 cfg.settings.state_dir.display()
             );
@@ -83,12 +84,12 @@ pub(super) fn items(path: &Path, name: &str, limit: usize, json: bool) -> Result
                 enclosures: &s.item.enclosures,
             })
             .collect();
-        println!("{}", super::print::json(&views));
+        outln!("{}", super::print::json(&views));
         return Ok(());
     }
     for s in &items {
         let mark = if s.item.published.is_some() { ' ' } else { '~' };
-        println!(
+        outln!(
             "{}{} UTC  {}  {}",
             s.published().format("%Y-%m-%d %H:%M"),
             mark,
@@ -96,7 +97,7 @@ pub(super) fn items(path: &Path, name: &str, limit: usize, json: bool) -> Result
             s.item.link.as_deref().unwrap_or("-")
         );
     }
-    println!(
+    outln!(
         "{} of {} stored item(s) of {}; ~ marks first-seen time where the source gives no date",
         items.len(),
         store.count(&feed.id)?,
@@ -119,13 +120,13 @@ pub(super) fn status(path: &Path) -> Result<(), Error> {
             Some(r) if r.ok => format!("{}: ok, {} new, {} updated", r.at, r.new, r.updated),
             Some(r) => format!("{}: FAILED: {}", r.at, r.errors.join("; ")),
         };
-        println!(
+        outln!(
             "{}  {count} item(s)\n  last run: {outcome}\n  next run: {next}",
             feed.id
         );
         for (i, source) in feed.sources.iter().enumerate() {
             if let Some((why, since)) = crate::health::load(&store, feed, i).broken {
-                println!("  source {}: BROKEN since {since}: {why}", source.url());
+                outln!("  source {}: BROKEN since {since}: {why}", source.url());
             }
         }
     }
@@ -139,9 +140,10 @@ pub(super) fn status(path: &Path) -> Result<(), Error> {
                 h.reason
             )
         });
-        println!(
+        outln!(
             "webhook {} ({:?}): {queued} queued, {retrying} retrying, {parked} parked{held}",
-            hook.name, hook.kind
+            hook.name,
+            hook.kind
         );
     }
     Ok(())

@@ -8,6 +8,7 @@ pub mod cron;
 pub mod env;
 pub mod error;
 mod feed;
+mod logs;
 pub mod raw;
 mod settings;
 pub mod validate;
@@ -24,6 +25,7 @@ use url::Url;
 
 pub use self::cron::Schedule;
 pub use error::{ConfigError, ConfigErrors};
+pub use logs::peek as peek_log;
 pub use raw::WebhookKind;
 
 use crate::extract::selector::{Rule, Rules};

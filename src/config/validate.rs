@@ -52,6 +52,7 @@ fn load_impl(
     };
     let raw: RawSettings = cx.parse().unwrap_or_else(|| lenient_settings(&text));
     let (settings, defaults) = cx.settings(&raw);
+    cx.log(raw.log.as_ref());
     let mut feed_errors = Vec::new();
     let (feeds, webhooks) = match feed_file {
         Some(file) => {

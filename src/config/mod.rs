@@ -9,6 +9,7 @@ pub mod env;
 pub mod error;
 mod feed;
 mod logs;
+mod parse;
 pub mod raw;
 mod settings;
 pub mod validate;

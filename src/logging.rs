@@ -94,6 +94,7 @@ pub fn init(given: LogChoice, settings: LogChoice) {
         }),
     };
     let journal = stderr_is_journal();
+    output::set_journal(journal);
     let writer = Stderr { journal };
     let format = given.format.or(settings.format).unwrap_or(LogFormat::Text);
     let layer = tracing_subscriber::fmt::layer()

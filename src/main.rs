@@ -44,7 +44,7 @@ fn run(cli: Cli) -> ExitCode {
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            output::stderr_line(format_args!("error: cannot start the async runtime: {e}"));
+            output::error_lines(format_args!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
@@ -54,11 +54,11 @@ fn run(cli: Cli) -> ExitCode {
     match &error {
         // Each failed feed was reported as it ended.
         Error::SomeFeedsFailed => {}
-        Error::Config(e) => output::stderr_line(format_args!(
+        Error::Config(e) => output::error_lines(format_args!(
             "{e}\n{} configuration error(s); nothing was started.",
             e.0.len()
         )),
-        e => output::stderr_line(format_args!("error: {e}")),
+        e => output::error_lines(format_args!("error: {e}")),
     }
     ExitCode::from(error.exit_code())
 }

@@ -115,6 +115,30 @@ pub fn stderr_line(args: std::fmt::Arguments<'_>) {
     write_stderr(line.as_bytes());
 }
 
+/// Whether stderr is the journal's stream (set by `logging`): error lines then carry `<3>`.
+static JOURNAL: AtomicBool = AtomicBool::new(false);
+
+/// Says that stderr is the journal, so [`error_lines`] mark their priority.
+pub fn set_journal(on: bool) {
+    JOURNAL.store(on, Ordering::Relaxed);
+}
+
+/// A command's failure on stderr: under the journal each line starts with `<3>` (error), so
+/// `journalctl -p err` shows why a command (`ExecStartPre=feedwright check`) failed.
+pub fn error_lines(args: std::fmt::Arguments<'_>) {
+    let text = args.to_string();
+    if !JOURNAL.load(Ordering::Relaxed) {
+        return stderr_line(format_args!("{text}"));
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.lines() {
+        out.push_str("<3>");
+        out.push_str(line);
+        out.push('\n');
+    }
+    write_stderr(out.as_bytes());
+}
+
 /// `println!` that never panics: see the module's note.
 macro_rules! outln {
     () => {

@@ -2,12 +2,12 @@
 //! shows a table of items (title, date as parsed and in UTC, link, new or stored) with the warnings a
 //! person needs to fix selectors; `--json` for scripts.
 
-use crate::output::outln;
 use serde::Serialize;
 
 use crate::config::FeedSpec;
 use crate::fetch::Fetcher;
 use crate::model::Item;
+use crate::output::outln;
 use crate::pipeline::RunError;
 use crate::source::{Mode, SourceCx, Warning};
 use crate::store::Store;

@@ -80,6 +80,19 @@ fn under_the_journal_each_line_carries_its_priority() {
 }
 
 #[test]
+fn under_the_journal_a_failed_check_is_logged_as_errors() {
+    // `ExecStartPre=feedwright check` refuses a broken configuration: `journalctl -p err` must
+    // show why.
+    let project = Project::new("stat_dir = \"x\"\n");
+    let (status, log) = run_to_pipe(project.command(&["check"]), |dev, ino| {
+        format!("{dev}:{ino}")
+    });
+    assert_eq!(status.code(), Some(78), "{log}");
+    assert!(log.contains("stat_dir"), "{log}");
+    assert!(log.lines().all(|l| l.starts_with("<3>")), "{log}");
+}
+
+#[test]
 fn a_journal_stream_that_is_not_our_stderr_gets_no_prefixes() {
     // A shell started from a service inherits JOURNAL_STREAM; its output to a pipe or file is not
     // the journal and must not carry `<N>`.

@@ -1,7 +1,6 @@
 //! `discover URL [--write FILE [--force]] [--pick N] [--json]`: the draft feed file for a page, the
 //! candidates considered, and a preview of the draft as `preview` would show it.
 
-use crate::output::outln;
 use std::path::Path;
 
 use serde::Serialize;
@@ -10,6 +9,7 @@ use super::Error;
 use crate::config;
 use crate::discover::{Discovery, OfferedFeed, Proposal};
 use crate::fetch::Fetcher;
+use crate::output::outln;
 
 /// How `discover` was asked.
 #[derive(Debug, Clone, Copy, Default)]

@@ -2,7 +2,6 @@
 //! `"auto"` fields and `full_text`: title, date (with the zone it assumed), author, and the main
 //! content as sanitized HTML and as text.
 
-use crate::output::{errln, outln};
 use std::path::Path;
 
 use serde::Serialize;
@@ -14,6 +13,7 @@ use crate::extract::article::{Article, extract_article};
 use crate::extract::date::DateContext;
 use crate::fetch::{Fetched, Fetcher, Scope};
 use crate::model::Validators;
+use crate::output::{errln, outln};
 use crate::zone::Tz;
 
 /// `extract --json`: exactly these keys.

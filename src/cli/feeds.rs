@@ -1,6 +1,5 @@
 //! `check`, `once`, `preview` and `backfill`: the commands that read feeds.
 
-use crate::output::outln;
 use std::path::Path;
 
 use chrono::Utc;
@@ -9,6 +8,7 @@ use super::print::print_report;
 use super::{Error, select_feeds, unknown_feed};
 use crate::config;
 use crate::fetch::Fetcher;
+use crate::output::outln;
 use crate::pipeline::{RunReport, Runtime, run_many};
 use crate::store::Store;
 

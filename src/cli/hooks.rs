@@ -1,6 +1,5 @@
 //! `notify-test` and `deliveries replay`: the commands about webhooks.
 
-use crate::output::outln;
 use std::path::Path;
 
 use chrono::Utc;
@@ -8,6 +7,7 @@ use chrono::Utc;
 use super::{Error, find_hook};
 use crate::config;
 use crate::fetch::Fetcher;
+use crate::output::outln;
 use crate::store::Store;
 
 /// `notify-test WEBHOOK`: a sample message, sent at once (not through the outbox, so it works

@@ -1,9 +1,9 @@
 //! What the commands print: run reports, stored items, `check`'s summary.
 
-use crate::output::outln;
 use chrono::Utc;
 use serde::Serialize;
 
+use crate::output::outln;
 use crate::pipeline::RunReport;
 
 pub(super) fn print_report(r: &RunReport) {

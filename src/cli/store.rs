@@ -1,11 +1,11 @@
 //! `items`, `status`, `export` and `import`: the commands that read or fill the store.
 
-use crate::output::{errln, outln};
 use std::path::Path;
 
 use super::print::{ItemView, truncate};
 use super::{Error, unknown_feed};
 use crate::config;
+use crate::output::{errln, outln};
 use crate::store::{NextRun, RunRecord, Store};
 
 /// The store as JSON Lines on stdout; what could not be read is named on stderr (exit 1).

@@ -23,7 +23,7 @@ pub(super) struct Problem {
 const MAX_PROBLEMS: usize = 100;
 
 /// The file as `T`, with the entries that could not be read left out, and every problem found. A
-/// syntax error, a missing required key or an unknown value that cannot be left out gives `None`.
+/// syntax error or a missing required key gives `None` (every problem is still reported).
 pub(super) fn parse_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<Problem>) {
     let (mut root, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
@@ -33,10 +33,11 @@ pub(super) fn parse_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<Prob
         );
     }
     let mut problems = Vec::new();
+    let mut complete = true;
     while problems.len() < MAX_PROBLEMS {
         let de = toml::de::Deserializer::from(root.clone());
         let error = match T::deserialize(de) {
-            Ok(value) => return (Some(value), problems),
+            Ok(value) => return (complete.then_some(value), problems),
             Err(e) => e,
         };
         let span = error.span().unwrap_or(0..0);
@@ -49,12 +50,16 @@ pub(super) fn parse_all<T: DeserializeOwned>(text: &str) -> (Option<T>, Vec<Prob
             },
             None => Fix::Remove,
         };
-        let removed = if error.message().starts_with("missing field") {
-            None
-        } else {
-            take_out(root.get_mut(), span.start, "", &fix)
+        // A missing required key cannot be made up: the table that lacks it is left out so the
+        // rest of the file is still searched for key and type problems, but what remains is not
+        // handed on to the checks of meaning (they would report the table as absent).
+        let missing = error.message().starts_with("missing field");
+        complete &= !missing;
+        let removed = take_out(root.get_mut(), span.start, "", &fix);
+        let key = match &removed {
+            Some(path) if !missing => path.clone(),
+            _ => key_on_line(text, &span),
         };
-        let key = removed.clone().unwrap_or_else(|| key_on_line(text, &span));
         problems.push(describe(&error, span, key));
         if removed.is_none() {
             return (None, problems);
@@ -160,6 +165,11 @@ fn describe(e: &toml::de::Error, span: Range<usize>, key: String) -> Problem {
         (
             format!("wrong type: {found} where {wanted} belongs"),
             format!("write {wanted} here"),
+        )
+    } else if raw.starts_with("wanted string or table") {
+        (
+            "wrong type: this key takes one of its named values, as a \"string\"".to_string(),
+            "write the value in double quotes, e.g. kind = \"scrape\"; see the README".to_string(),
         )
     } else if raw.starts_with("missing field") {
         let field = first_quoted(raw).unwrap_or("");
@@ -293,6 +303,37 @@ mod tests {
             .find(|p| p.key.ends_with("max_pages"))
             .unwrap();
         assert!(wrong.message.contains("whole number"), "{wrong:?}");
+    }
+
+    #[test]
+    fn a_missing_required_key_still_lets_the_rest_of_the_file_be_searched() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Needs {
+            url: String,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Top {
+            title: Option<String>,
+            #[serde(default)]
+            source: Vec<Needs>,
+        }
+        let (value, problems) = parse_all::<Top>("title = 3\n[[source]]\nkind = 1\n");
+        assert!(value.is_none());
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(
+            messages.iter().any(|m| m.contains("missing key `url`")),
+            "{problems:#?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.key == "title" && p.message.contains("wrong type")),
+            "{problems:#?}"
+        );
     }
 
     #[test]

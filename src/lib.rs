@@ -6,7 +6,8 @@
 //!
 //! Commands and the daemon:
 //! - [`cli`]: the subcommands (parsing, one file per group, printing); [`error`] gives each way a
-//!   command fails its exit code.
+//!   command fails its exit code. [`logging`]: text or JSON log lines, levels, the journal's
+//!   priorities. [`output`]: writes to stdout and stderr that never panic nor stall a run.
 //! - [`admin`]: the commands on the store (`status`, `items`, `deliveries`, `backfill`, `export`,
 //!   `run-now`), answered here or by the running daemon through its control socket.
 //! - [`daemon`]: `feedwright run`: the loop, the scheduler's clocks, the server, the delivery
@@ -46,9 +47,11 @@ pub mod error;
 pub mod extract;
 pub mod fetch;
 pub mod health;
+pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod output;
 pub mod pipeline;
 pub mod preview;
 pub mod publish;

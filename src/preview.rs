@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::config::FeedSpec;
 use crate::fetch::Fetcher;
 use crate::model::Item;
+use crate::output::outln;
 use crate::pipeline::RunError;
 use crate::source::{Mode, SourceCx, Warning};
 use crate::store::Store;
@@ -122,7 +123,7 @@ pub fn print_table(p: &Preview) {
             (Some(l), Some(u)) => format!("{l} ({u})"),
             _ => "no date (first-seen time will be used)".to_string(),
         };
-        println!(
+        outln!(
             "{:>3}. [{mark}] {}\n     {date}\n     {}",
             i + 1,
             it.title,
@@ -131,14 +132,14 @@ pub fn print_table(p: &Preview) {
     }
     let new = p.items.iter().filter(|i| i.new).count();
     let filtered = p.items.iter().filter(|i| i.filtered).count();
-    println!(
+    outln!(
         "{} item(s), {new} new, {filtered} dropped by the filter",
         p.items.len()
     );
     if let Some(note) = &p.store_note {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
     for w in &p.warnings {
-        println!("warning: {}", w.message);
+        outln!("warning: {}", w.message);
     }
 }

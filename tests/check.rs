@@ -238,7 +238,7 @@ fn cases() -> Vec<Case> {
             "unknown source kind",
             feed_with("kind = \"scrape\"", "kind = \"scrap\""),
             "scrap",
-            "kind",
+            "source[0].kind",
         ),
         c(
             "webhook names a feed that does not exist",
@@ -250,7 +250,7 @@ fn cases() -> Vec<Case> {
             "unknown webhook kind",
             At::Settings(HOOK.replace("json", "slak")),
             "slak",
-            "kind",
+            "webhook.team.kind",
         ),
         c(
             "missing environment variable",
@@ -359,6 +359,124 @@ fn every_problem_is_reported_at_once() {
     ] {
         assert!(stderr.contains(needle), "{needle} missing in:\n{stderr}");
     }
+}
+
+#[test]
+fn check_lists_five_key_type_and_value_errors_of_one_run_each_with_line_and_column() {
+    // Five typos used to take four runs: serde stopped each file at its first unknown key or
+    // wrong type.
+    let project = Project::new("stat_dir = \"x\"\n");
+    let feed = FEED
+        .replace(
+            "title = \"News\"",
+            "title = \"News\"\nschedul = \"0 * * * *\"",
+        )
+        .replace("*/30 * * * *", "* * *")
+        .replace("timezone", "max_items = \"200\"\ntimezone")
+        .replace(
+            "items = \"article\"",
+            "items = \"article\"\nnxt_page = \"a.next @href\"",
+        );
+    project.write("feeds/news.toml", &feed);
+    let out = project.run(&["check"]);
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    let settings = std::fs::read_to_string(project.config()).unwrap();
+    let at = |file: &str, content: &str, marker: &str| {
+        let line = line_of(content, marker);
+        let text_line = content.lines().nth(line - 1).unwrap();
+        let column = text_line.find(marker).unwrap() + 1;
+        format!("{}:{line}:{column}", project.path(file).display())
+    };
+    let feed_file = "feeds/news.toml";
+    for (place, key, hint) in [
+        (
+            at("config/feedwright.toml", &settings, "stat_dir"),
+            "`stat_dir`: unknown key",
+            "did you mean `state_dir`?",
+        ),
+        (
+            at(feed_file, &feed, "schedul "),
+            "`schedul`: unknown key",
+            "did you mean `schedule`?",
+        ),
+        (at(feed_file, &feed, "\"* * *\""), "`schedule`:", "hint:"),
+        (
+            at(feed_file, &feed, "\"200\""),
+            "`max_items`: wrong type",
+            "write a whole number",
+        ),
+        (
+            at(feed_file, &feed, "nxt_page"),
+            "`source[0].nxt_page`: unknown key",
+            "did you mean `next_page`?",
+        ),
+    ] {
+        let line = stderr
+            .lines()
+            .position(|l| l.contains(&format!("{place}: {key}")))
+            .unwrap_or_else(|| panic!("{place}: {key} missing in:\n{stderr}"));
+        let next = stderr.lines().nth(line + 1).unwrap_or("");
+        assert!(next.contains(hint), "{hint} after {place}:\n{stderr}");
+    }
+    assert!(stderr.contains("5 configuration error(s)"), "{stderr}");
+}
+
+#[test]
+fn a_misspelt_value_is_reported_and_the_rest_of_its_table_still_checked() {
+    let project = Project::new("");
+    let feed = FEED
+        .replace("kind = \"scrape\"", "kind = \"scrap\"")
+        .replace("items = \"article\"", "items = \"div[\"");
+    project.write("feeds/news.toml", &feed);
+    let out = project.run(&["check"]);
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(
+        stderr.contains("`source[0].kind`: unknown value `scrap`")
+            && stderr.contains("did you mean `scrape`?"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`source[0].items`"), "{stderr}");
+    assert!(!stderr.contains("missing key"), "{stderr}");
+    assert!(stderr.contains("2 configuration error(s)"), "{stderr}");
+}
+
+#[test]
+fn a_missing_settings_file_is_one_error_saying_where_it_looked() {
+    // It used to be followed by a second, misleading error about a feeds directory `/etc/feeds`.
+    let project = Project::new("");
+    let missing = project.path("elsewhere/feedwright.toml");
+    let out = project
+        .command(&["check"])
+        .env_remove("RUST_LOG")
+        .arg("--config")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+    assert!(stderr.contains("1 configuration error(s)"), "{stderr}");
+    assert!(!stderr.contains("feeds directory"), "{stderr}");
+    for needle in [
+        "named by --config",
+        "$FEEDWRIGHT_CONFIG",
+        "./config/feedwright.toml",
+        "/etc/feedwright/feedwright.toml",
+    ] {
+        assert!(stderr.contains(needle), "{needle} in:\n{stderr}");
+    }
+    let out = std::process::Command::new(crate::support::bin())
+        .arg("check")
+        .current_dir(project.path("feeds"))
+        .env("FEEDWRIGHT_CONFIG", &missing)
+        .output()
+        .unwrap();
+    let stderr = text(&out).1;
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(stderr.contains("named by $FEEDWRIGHT_CONFIG"), "{stderr}");
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod feeds;
 mod full_text;
 mod golden;
 mod house;
+mod logs;
 mod once;
 mod polite;
 mod preview;

@@ -1,6 +1,7 @@
-//! Where an admin command writes: this process's stdout and stderr, or frames sent back through the
-//! control socket to the command that asked. Writing never panics: a reader that went away (a
-//! closed pipe, a client that hung up) only loses the lines.
+//! Where an admin command writes: this process's stdout and stderr (through `crate::output`), frames
+//! sent back through the control socket to the command that asked, or memory (the status page's
+//! buttons). Writing never panics: a reader that went away (a closed pipe, a client that hung up)
+//! only loses the lines.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -85,9 +86,7 @@ impl Out {
         let mut text = text.into();
         text.push('\n');
         match &self.to {
-            To::Local => {
-                let _ = std::io::stderr().lock().write_all(text.as_bytes());
-            }
+            To::Local => crate::output::write_stderr(text.as_bytes()),
             To::Remote { frames, .. } => {
                 let _ = frames.send(Frame::Err(text));
             }
@@ -102,9 +101,7 @@ impl Out {
     /// call it from a blocking task) while too much is unwritten.
     pub fn chunk(&self, text: String) {
         match &self.to {
-            To::Local => {
-                let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            }
+            To::Local => crate::output::stdout_write(text.as_bytes()),
             To::Captured(all) => all
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -9,6 +9,7 @@ use super::Error;
 use crate::config;
 use crate::discover::{Discovery, OfferedFeed, Proposal};
 use crate::fetch::Fetcher;
+use crate::output::outln;
 
 /// How `discover` was asked.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,9 +53,9 @@ fn print_candidates(d: &Discovery) {
     if d.candidates.len() < 2 {
         return;
     }
-    println!("\ncandidates (draft another with --pick N):");
+    outln!("\ncandidates (draft another with --pick N):");
     for (i, c) in d.candidates.iter().enumerate() {
-        println!(
+        outln!(
             "{} {:>2}. {:<50} {:>4} items, {:>3} titled, {:>3} distinct links, {:>3} dated, score {:.1}",
             if i + 1 == d.picked { "*" } else { " " },
             i + 1,
@@ -80,18 +81,18 @@ fn print_json(found: &Discovery, draft: &str, preview: Option<&crate::preview::P
         timezone_needed: crate::discover::needs_timezone(found),
         preview,
     };
-    println!("{}", super::print::json(&report));
+    outln!("{}", super::print::json(&report));
 }
 
 /// The feeds offered, the candidates, the draft, a time-zone note and the preview table.
 fn print_text(found: &Discovery, draft: &str, preview: Option<&crate::preview::Preview>) {
     for f in &found.feeds {
-        println!("feed offered: {} ({} entries)", f.url, f.entries);
+        outln!("feed offered: {} ({} entries)", f.url, f.entries);
     }
     print_candidates(found);
-    println!("\n{draft}");
+    outln!("\n{draft}");
     if crate::discover::needs_timezone(found) {
-        println!(
+        outln!(
             "note: the dates this site prints have no offset: set `timezone` in the draft to the zone they are in"
         );
     }
@@ -148,7 +149,7 @@ pub(super) async fn discover(
         std::fs::write(out, &draft)
             .map_err(Error::io(format!("cannot write {}", out.display())))?;
         if !how.json {
-            println!("written to {}", out.display());
+            outln!("written to {}", out.display());
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ use crate::extract::article::{Article, extract_article};
 use crate::extract::date::DateContext;
 use crate::fetch::{Fetched, Fetcher, Scope};
 use crate::model::Validators;
+use crate::output::{errln, outln};
 use crate::zone::Tz;
 
 /// `extract --json`: exactly these keys.
@@ -69,12 +70,12 @@ pub(super) async fn extract(
     };
     let article = extract_article(&body, &url, &DateContext::zone(tz));
     if json {
-        println!("{}", as_json(&article));
+        outln!("{}", as_json(&article));
     } else {
         print_text(&article, tz);
     }
     if article.content_html.is_none() {
-        eprintln!(
+        errln!(
             "note: no main content found on {url}\n  hint: the text may be loaded by JavaScript; try the site's feed or a [source.detail] content selector"
         );
     }
@@ -94,7 +95,7 @@ fn as_json(a: &Article) -> String {
 
 fn print_text(a: &Article, tz: Tz) {
     let none = || "(none)".to_string();
-    println!("title:     {}", a.title.clone().unwrap_or_else(none));
+    outln!("title:     {}", a.title.clone().unwrap_or_else(none));
     let published = match a.published {
         Some(d) if d.offset_given => format!("{} (offset given by the page)", d.at.to_rfc3339()),
         Some(d) => format!(
@@ -104,11 +105,11 @@ fn print_text(a: &Article, tz: Tz) {
         ),
         None => none(),
     };
-    println!("published: {published}");
-    println!("author:    {}", a.author.clone().unwrap_or_else(none));
-    println!(
+    outln!("published: {published}");
+    outln!("author:    {}", a.author.clone().unwrap_or_else(none));
+    outln!(
         "\n--- content (HTML) ---\n{}",
         a.content_html.as_deref().unwrap_or("")
     );
-    println!("\n--- content (text) ---\n{}", a.content_text);
+    outln!("\n--- content (text) ---\n{}", a.content_text);
 }

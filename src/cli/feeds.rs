@@ -8,6 +8,7 @@ use super::{Error, select_feeds};
 use crate::admin::find_feed;
 use crate::config;
 use crate::fetch::Fetcher;
+use crate::output::outln;
 use crate::pipeline::{RunReport, Runtime, run_many};
 use crate::store::Store;
 
@@ -15,9 +16,9 @@ pub(super) fn check(path: &Path) -> Result<(), Error> {
     let cfg = config::load(path)?;
     let now = Utc::now();
     for feed in &cfg.feeds {
-        println!("{}  \"{}\"  ({})", feed.id, feed.title, feed.path.display());
+        outln!("{}  \"{}\"  ({})", feed.id, feed.title, feed.path.display());
         for s in &feed.sources {
-            println!("  source {} {}", s.kind(), s.url());
+            outln!("  source {} {}", s.kind(), s.url());
         }
         let next: Vec<String> = feed
             .schedule
@@ -31,14 +32,14 @@ pub(super) fn check(path: &Path) -> Result<(), Error> {
                 )
             })
             .collect();
-        println!(
+        outln!(
             "  schedule \"{}\" in {}: next {}",
             feed.schedule.as_str(),
             feed.timezone,
             next.join(", ")
         );
     }
-    println!(
+    outln!(
         "{}: OK, {} feed(s), {} webhook(s)",
         cfg.path.display(),
         cfg.feeds.len(),
@@ -58,7 +59,7 @@ pub(super) async fn once(path: &Path, names: &[String]) -> Result<(), Error> {
     )
     .await;
     for r in &reports {
-        println!("{}", crate::admin::report_text(r));
+        outln!("{}", crate::admin::report_text(r));
     }
     // Notifications this run queued (and any left from before) go out now; what must wait for a
     // retry stays in the outbox for the next `once` or the daemon.
@@ -85,11 +86,11 @@ async fn deliver_now(rt: &Runtime, cfg: &config::Config) -> Result<(), Error> {
         rt.metrics.clone(),
     )
     .await?;
-    println!("webhooks: {delivered} message(s) delivered");
+    outln!("webhooks: {delivered} message(s) delivered");
     for hook in &cfg.webhooks {
         let (queued, retrying, parked, hold) = crate::notify::outbox::counts(&rt.store, hook);
         if queued + retrying + parked > 0 || hold.is_some() {
-            println!(
+            outln!(
                 "  {}: {queued} queued, {retrying} retrying, {parked} parked{}",
                 hook.name,
                 hold.map(|h| format!(", {} ({})", h.state, h.reason))
@@ -131,7 +132,7 @@ pub(super) async fn preview(
     let mut p = crate::preview::preview(feed, &fetcher, store.as_ref()).await?;
     p.store_note = note;
     if json {
-        println!("{}", super::print::json(&p));
+        outln!("{}", super::print::json(&p));
     } else {
         crate::preview::print_table(&p);
     }

@@ -8,6 +8,7 @@ use super::Error;
 use crate::admin::find_hook;
 use crate::config;
 use crate::fetch::Fetcher;
+use crate::output::outln;
 
 /// `notify-test WEBHOOK`: a sample message, sent at once (not through the outbox, so it works
 /// beside a running daemon).
@@ -36,8 +37,8 @@ pub(super) async fn notify_test(path: &Path, webhook: &str) -> Result<(), Error>
     let (status, verdict) = crate::notify::outbox::send(&fetcher, hook, &msg, &id).await;
     let host = hook.url.host_str().unwrap_or("?");
     match status {
-        Some(s) => println!("{webhook} ({host}): HTTP {s}: {verdict:?}"),
-        None => println!("{webhook} ({host}): {verdict:?}"),
+        Some(s) => outln!("{webhook} ({host}): HTTP {s}: {verdict:?}"),
+        None => outln!("{webhook} ({host}): {verdict:?}"),
     }
     if verdict == crate::notify::outbox::Verdict::Delivered {
         Ok(())

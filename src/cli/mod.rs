@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 use crate::admin::{self, Request};
 use crate::config::{self, Config};
 pub use crate::error::Error;
+use crate::logging::{LogChoice, LogFormat, LogLevel};
 
 /// The exit codes, as `--help` lists them (chosen in `error.rs`).
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 a command failed; 2 some feeds failed (once); \
@@ -32,6 +33,13 @@ pub struct Cli {
     /// The settings file (default: $FEEDWRIGHT_CONFIG, ./config/feedwright.toml, /etc/feedwright/feedwright.toml).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// Log lines as text or JSON (one object per line); wins over the settings' `[log] format`.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// The least level logged; wins over RUST_LOG, which wins over the settings' `[log] level`
+    /// (default: info).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<LogLevel>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -137,6 +145,16 @@ pub enum DeliveriesAction {
         #[arg(long)]
         since: Option<String>,
     },
+}
+
+impl Cli {
+    /// The log format and level the command line asks for.
+    pub fn log_choice(&self) -> LogChoice {
+        LogChoice {
+            format: self.log_format,
+            level: self.log_level,
+        }
+    }
 }
 
 /// Runs the parsed command.

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::Error;
 use crate::config;
+use crate::output::outln;
 use crate::store::Store;
 
 /// Reads an export into the (empty) store.
@@ -26,7 +27,7 @@ pub(super) async fn import(path: &Path, file: &Path) -> Result<(), Error> {
     };
     match result {
         Ok(n) => {
-            println!(
+            outln!(
                 "imported {n} record(s) into {}",
                 cfg.settings.state_dir.display()
             );

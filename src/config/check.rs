@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::error::{ConfigError, SourceFile};
+use super::parse::parse_all;
 
 /// One file being checked, with the sink its errors go to.
 pub(super) struct Ctx<'a, E> {
@@ -29,42 +30,18 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         self.errors.push(e);
     }
 
-    /// Deserializes the file; a syntax error or unknown key is recorded and gives `None`.
+    /// Deserializes the file, recording every syntax error, unknown key and wrong type; the entries
+    /// in error are left out of what is returned (see `parse.rs`). `None` when the rest cannot be
+    /// read either.
     pub(super) fn parse<T: DeserializeOwned>(&mut self) -> Option<T> {
         if self.file.text.is_empty() && !self.errors.is_empty() {
             return None;
         }
-        toml::from_str(self.file.text)
-            .map_err(|e| self.toml_error(&e))
-            .ok()
-    }
-
-    pub(super) fn toml_error(&mut self, e: &toml::de::Error) {
-        let span = e.span().unwrap_or(0..0);
-        let text = self.file.text;
-        let before = text.get(..span.start).unwrap_or(text);
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let line = text
-            .get(line_start..)
-            .and_then(|t| t.lines().next())
-            .unwrap_or("");
-        let key = match line.split_once('=') {
-            Some((k, _)) => k.trim().to_string(),
-            None => line.trim().trim_matches(['[', ']']).to_string(),
-        };
-        let message = e.message().trim().to_string();
-        let hint = if message.contains("unknown field") {
-            "remove the key or fix its spelling; the keys allowed here are listed above (see the README's reference)"
-        } else if message.contains("unknown variant") {
-            "use one of the values listed above"
-        } else if message.contains("missing field") {
-            "add the key; it is required here"
-        } else if message.contains("invalid type") || message.contains("wanted") {
-            "this key takes another kind of value (a \"string\", a number, true/false or a [list]); see the README"
-        } else {
-            "fix the TOML syntax here: strings need double quotes, tables [name], arrays [\"a\", \"b\"]"
-        };
-        self.err(span, &key, message, hint);
+        let (value, problems) = parse_all(self.file.text);
+        for p in problems {
+            self.err(p.span, &p.key, p.message, p.hint);
+        }
+        value
     }
 
     pub(super) fn path(&self, s: &str) -> PathBuf {

@@ -10,6 +10,8 @@ pub mod cron;
 pub mod env;
 pub mod error;
 mod feed;
+mod logs;
+mod parse;
 pub mod paths;
 pub mod raw;
 mod settings;
@@ -27,6 +29,7 @@ use url::Url;
 
 pub use self::cron::Schedule;
 pub use error::{ConfigError, ConfigErrors};
+pub use logs::peek as peek_log;
 pub use raw::WebhookKind;
 
 use crate::extract::selector::{Rule, Rules};

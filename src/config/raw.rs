@@ -29,6 +29,17 @@ pub struct RawSettings {
     pub defaults: RawDefaults,
     #[serde(default)]
     pub webhook: Vec<RawWebhook>,
+    pub log: Option<RawLog>,
+}
+
+/// `[log]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    /// `text` or `json`.
+    pub format: Option<Str>,
+    /// `error`, `warn`, `info`, `debug` or `trace`.
+    pub level: Option<Str>,
 }
 
 /// `[http]`.

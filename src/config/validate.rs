@@ -38,11 +38,11 @@ fn load_impl(
     feed_file: Option<&Path>,
 ) -> Result<Config, ConfigErrors> {
     let mut errors = Vec::new();
-    let text = read_file(
-        path,
-        &mut errors,
-        "pass --config PATH, set FEEDWRIGHT_CONFIG, or create config/feedwright.toml",
-    );
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        // Nothing else can be checked without it (the feeds directory is named there): one error.
+        Err(e) => return Err(ConfigErrors(vec![missing_settings(path, &e, &env)])),
+    };
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut cx = Ctx {
         file: SourceFile { path, text: &text },
@@ -52,6 +52,7 @@ fn load_impl(
     };
     let raw: RawSettings = cx.parse().unwrap_or_else(|| lenient_settings(&text));
     let (settings, defaults) = cx.settings(&raw);
+    cx.log(raw.log.as_ref());
     let mut feed_errors = Vec::new();
     let (feeds, webhooks) = match feed_file {
         Some(file) => {
@@ -72,7 +73,7 @@ fn load_impl(
     };
     errors.append(&mut feed_errors);
     if !errors.is_empty() {
-        return Err(ConfigErrors(errors));
+        return Err(ConfigErrors(in_file_order(errors)));
     }
     Ok(Config {
         path: path.to_path_buf(),
@@ -80,6 +81,54 @@ fn load_impl(
         feeds,
         webhooks,
     })
+}
+
+/// The settings file cannot be read: say where feedwright looked and how to point it elsewhere.
+fn missing_settings(
+    path: &Path,
+    e: &std::io::Error,
+    env: &impl Fn(&str) -> Option<String>,
+) -> ConfigError {
+    let named_by = if env("FEEDWRIGHT_CONFIG").is_some_and(|v| Path::new(&v) == path) {
+        "named by $FEEDWRIGHT_CONFIG"
+    } else if path == Path::new("/etc/feedwright/feedwright.toml")
+        && !Path::new("config/feedwright.toml").exists()
+    {
+        "the last place looked"
+    } else {
+        "named by --config"
+    };
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_else(|_| "the current directory".into());
+    let file = SourceFile { path, text: "" };
+    file.whole(
+        format!("cannot read the file: {e} (the settings file, {named_by})"),
+        format!(
+            "the settings file is --config PATH, else $FEEDWRIGHT_CONFIG, else ./config/feedwright.toml \
+             (in {cwd}), else /etc/feedwright/feedwright.toml; pass --config PATH or set \
+             FEEDWRIGHT_CONFIG to the file"
+        ),
+    )
+}
+
+/// Errors grouped by file (in the order files were read), each file's by line and column.
+fn in_file_order(errors: Vec<ConfigError>) -> Vec<ConfigError> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for e in &errors {
+        if !files.contains(&e.file) {
+            files.push(e.file.clone());
+        }
+    }
+    let mut errors = errors;
+    errors.sort_by_key(|e| {
+        let file = files
+            .iter()
+            .position(|f| *f == e.file)
+            .unwrap_or(usize::MAX);
+        (file, e.line, e.column)
+    });
+    errors
 }
 
 /// When the settings do not deserialize (an unknown key, say), still find the feeds directory if the

@@ -134,7 +134,7 @@ async fn retry(
             d.state = DeliveryState::Retrying;
             d.next_at = at;
             store.put_delivery(d.clone(), None).await?;
-            warn!(webhook = %hook.name, delivery = %d.id, attempts = d.attempts, error = %e, next = %at, "Delivery failed; retrying later.");
+            warn!(webhook = %hook.name, delivery = %d.id, attempts = d.attempts, error = %e, next = %at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "Delivery failed; retrying later.");
             Ok(Settled::Stop(Some(at)))
         }
         None => {

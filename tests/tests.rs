@@ -15,6 +15,7 @@ mod export;
 mod feeds;
 mod full_text;
 mod golden;
+mod hardening;
 mod house;
 mod logs;
 mod once;

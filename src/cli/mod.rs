@@ -24,7 +24,8 @@ use crate::logging::{LogChoice, LogFormat, LogLevel};
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 a command failed; 2 some feeds failed (once); \
 64 a usage error (unknown option, command or feed name); 74 the store cannot be opened \
 (held by another process, damaged, a newer schema); 75 temporary: the store could not write \
-(a full disk); 78 a configuration error.";
+(a full disk), or `run` waited for the state directory and another process kept it; 78 a \
+configuration error.";
 
 /// feedwright: feeds for sites that have none, merged, remembered, republished, announced.
 #[derive(Debug, Parser)]

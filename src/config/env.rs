@@ -38,6 +38,27 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Str
     Ok(out)
 }
 
+/// A URL as config errors show it: scheme and host, the rest masked, since a webhook's path or
+/// query is often its token (`https://hooks.slack.com/…(41 characters hidden)`). Works on text
+/// that does not parse as a URL too, which is when it is shown.
+pub fn masked_url(text: &str) -> String {
+    let (scheme, rest) = match text.find("://") {
+        Some(i) => text.split_at(i + 3),
+        None => ("", text),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, hidden) = rest.split_at(end);
+    // user:password@host: the credentials go too.
+    let host = match authority.rfind('@') {
+        Some(at) => format!("…@{}", &authority[at + 1..]),
+        None => authority.to_string(),
+    };
+    match hidden.chars().count() {
+        0 => format!("{scheme}{host}"),
+        n => format!("{scheme}{host}/…({n} characters hidden)"),
+    }
+}
+
 /// The content of a secret file, without its trailing newline.
 pub fn read_secret(path: &Path) -> Result<String, Unreadable> {
     std::fs::read_to_string(path)
@@ -51,6 +72,22 @@ pub fn read_secret(path: &Path) -> Result<String, Unreadable> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_in_an_error_keeps_scheme_and_host_and_hides_the_rest() {
+        let hook = "https://hooks.slack.com/services/T0/B0/sEcReT";
+        assert_eq!(
+            masked_url(hook),
+            "https://hooks.slack.com/…(22 characters hidden)"
+        );
+        assert!(!masked_url("https//hooks.slack.com/services/sEcReT").contains("sEcReT"));
+        assert!(!masked_url("https://user:sEcReT@host.test/x?token=sEcReT").contains("sEcReT"));
+        assert_eq!(masked_url("https://host.test"), "https://host.test");
+        assert_eq!(
+            masked_url("ftp://host.test?k=v"),
+            "ftp://host.test/…(4 characters hidden)"
+        );
+    }
 
     #[test]
     fn expands_and_names_the_missing_variable() {

@@ -46,7 +46,11 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         match Url::parse(text) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
             Ok(u) => {
-                let msg = format!("`{shown}` is not an http(s) URL (scheme `{}`)", u.scheme());
+                let msg = format!(
+                    "`{}` is not an http(s) URL (scheme `{}`)",
+                    env::masked_url(shown),
+                    u.scheme()
+                );
                 self.err(
                     span,
                     key,
@@ -56,7 +60,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 None
             }
             Err(e) => {
-                let msg = format!("`{shown}` is not a valid URL: {e}");
+                let msg = format!("`{}` is not a valid URL: {e}", env::masked_url(shown));
                 self.err(
                     span,
                     key,

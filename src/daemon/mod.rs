@@ -32,8 +32,9 @@ use crate::admin::{self, RunNowAnswer};
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::FeedId;
-use crate::pipeline::{RunReport, Runtime, run_feed};
+use crate::pipeline::{RunError, RunReport, Runtime, run_feed};
 use crate::serve::{Control, Heartbeat, SharedConfig};
+use crate::store::StoreError;
 use crate::systemd;
 use scheduler::Scheduler;
 use server::{Server, server_cache, start_server};
@@ -104,7 +105,7 @@ pub async fn run(cfg: Config) -> Result<(), Error> {
 impl Daemon {
     /// Opens the store, starts the server and the delivery workers, and tells systemd it is ready.
     async fn start(cfg: Config) -> Result<Daemon, Error> {
-        let mut rt = Runtime::open(&cfg)?;
+        let mut rt = open_waiting(&cfg).await?;
         reload::write_opml(&cfg);
         let shared: SharedConfig = Arc::new(std::sync::RwLock::new(Arc::new(cfg.clone())));
         let heartbeat = Arc::new(Heartbeat::default());
@@ -248,6 +249,49 @@ impl Daemon {
             Some(why) => {
                 error!(store = %self.rt.store.dir().display(), "The store cannot write any more; stopping so that a restart opens it afresh.");
                 Err(Error::Store(crate::store::StoreError::Failed { why }))
+            }
+        }
+    }
+}
+
+/// How long `run` waits at start for a state-dir lock another command holds (`export`, `once`):
+/// `FEEDWRIGHT_LOCK_WAIT` (e.g. "2m"), else 30 s.
+fn lock_wait() -> Duration {
+    std::env::var("FEEDWRIGHT_LOCK_WAIT")
+        .ok()
+        .and_then(|v| humantime::parse_duration(&v).ok())
+        .unwrap_or(Duration::from_secs(30))
+}
+
+/// Opens the store, waiting (bounded, logged) while a short command holds the lock; a lock still
+/// held then is temporary (exit 75: systemd starts the daemon again), not a damaged store (74).
+async fn open_waiting(cfg: &Config) -> Result<Runtime, Error> {
+    let (wait, start) = (lock_wait(), std::time::Instant::now());
+    let mut told = false;
+    loop {
+        match Runtime::open(cfg) {
+            Err(RunError::Store(StoreError::Locked { dir, holder })) => {
+                if start.elapsed() >= wait {
+                    let waited_secs = start.elapsed().as_secs();
+                    return Err(StoreError::StillLocked {
+                        dir,
+                        holder,
+                        waited_secs,
+                    }
+                    .into());
+                }
+                if !told {
+                    warn!(holder = %holder, wait = %humantime::format_duration(wait), "The state directory is in use; waiting for it.");
+                    told = true;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(e.into()),
+            Ok(rt) => {
+                if told {
+                    info!("The state directory is free; starting.");
+                }
+                return Ok(rt);
             }
         }
     }

@@ -17,6 +17,15 @@ pub enum StoreError {
         "the state directory {dir} is in use by {holder}\n  hint: beside a running daemon, `feedwright run-now FEED` runs a feed and `status`, `items`, `deliveries`, `backfill` and `export` ask the daemon; for anything else stop that process first (systemctl stop feedwright), or give this one its own state_dir"
     )]
     Locked { dir: PathBuf, holder: String },
+    /// `run` waited for the lock and it stayed held: temporary, so systemd starts it again.
+    #[error(
+        "the state directory {dir} is still in use by {holder} after waiting {waited_secs} s\n  hint: the daemon exits 75 so that systemd tries again; stop that process, or set FEEDWRIGHT_LOCK_WAIT (e.g. \"2m\") to wait longer"
+    )]
+    StillLocked {
+        dir: PathBuf,
+        holder: String,
+        waited_secs: u64,
+    },
     #[error(
         "the store at {dir} has schema version {found}, newer than this feedwright understands ({supported})\n  hint: run the newer feedwright, or `feedwright export` with it and `import` here"
     )]

@@ -125,7 +125,9 @@ impl StoreError {
     /// failed a write, not a damaged or foreign store.
     pub fn is_temporary(&self) -> bool {
         match self {
-            StoreError::Io { .. } | StoreError::Failed { .. } => true,
+            StoreError::Io { .. } | StoreError::Failed { .. } | StoreError::StillLocked { .. } => {
+                true
+            }
             StoreError::Dir { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
             _ => false,
         }

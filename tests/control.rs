@@ -319,3 +319,14 @@ fn the_buttons_are_refused_while_admin_is_off_and_a_short_admin_token_is_a_confi
         "{stderr}"
     );
 }
+
+#[test]
+fn deliveries_list_without_webhooks_says_so_instead_of_printing_nothing() {
+    let project = Project::new("");
+    ok(&project, &["once"]);
+    let list = ok(&project, &["deliveries", "list"]);
+    assert!(
+        list.contains("no webhooks in") && list.contains("nothing is delivered"),
+        "{list}"
+    );
+}

@@ -77,7 +77,7 @@ fn the_readme_installs_the_settings_and_the_unit_where_they_expect_each_other() 
     let section = &readme[at..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
     for step in [
-        "install -m 755 target/release/feedwright /usr/local/bin/feedwright",
+        "install -m 755 \"${CARGO_TARGET_DIR:-target}/release/feedwright\" /usr/local/bin/feedwright",
         "install -m 644 systemd/feedwright.toml /etc/feedwright/feedwright.toml",
         "install -d /etc/feedwright/feeds",
         "install -m 644 systemd/feedwright.service /etc/systemd/system/",

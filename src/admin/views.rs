@@ -189,9 +189,13 @@ pub(super) fn deliveries(cx: &Ctx, webhook: Option<&str>, out: &Out) -> Result<(
             }
         }
     }
-    if !text.is_empty() {
-        out.line(text.join("\n"));
+    if text.is_empty() {
+        text.push(format!(
+            "no webhooks in {}: nothing is delivered",
+            cx.cfg.path.display()
+        ));
     }
+    out.line(text.join("\n"));
     Ok(())
 }
 

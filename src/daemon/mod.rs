@@ -152,7 +152,7 @@ impl Daemon {
             let _ = reply.send(RunNowAnswer::Unknown);
             return;
         }
-        info!(feed = %id, "Running now, as asked through the control socket.");
+        info!(feed = %id, "Running now, as an admin asked (run-now or the status page).");
         self.waiting.entry(id).or_default().push(reply);
     }
 

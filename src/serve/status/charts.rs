@@ -22,7 +22,7 @@ struct Bar {
 // The drawing area inside the SVG's view box.
 const W: f64 = 600.0;
 const H: f64 = 170.0;
-const LEFT: f64 = 64.0;
+const LEFT: f64 = 84.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 136.0;
 

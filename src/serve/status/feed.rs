@@ -103,13 +103,21 @@ fn sources(store: &Store, feed: &FeedSpec) -> String {
                 ),
                 None => "<span class=\"ok\">ok</span>".to_string(),
             };
+            // A source that never had a good run has nothing to show here yet.
+            let good = if h.last_good_items == 0 && h.title_share == 0.0 && h.date_share == 0.0 {
+                "none yet".to_string()
+            } else {
+                format!(
+                    "{} item(s), {:.0}% titled, {:.0}% dated",
+                    h.last_good_items,
+                    h.title_share * 100.0,
+                    h.date_share * 100.0
+                )
+            };
             format!(
                 "<tr><td data-label=\"Source\">{}. {kind}<br><a href=\"{url}\">{url}</a></td><td data-label=\"Health\">{state}</td>\
-                 <td data-label=\"Last good run\">{} item(s), {:.0}% titled, {:.0}% dated</td></tr>\n",
+                 <td data-label=\"Last good run\">{good}</td></tr>\n",
                 i + 1,
-                h.last_good_items,
-                h.title_share * 100.0,
-                h.date_share * 100.0,
                 url = esc(source.url().as_str()),
             )
         })

@@ -81,3 +81,87 @@ fn a_lock_that_stays_held_makes_run_exit_75_for_systemd_to_retry_not_74() {
     let out = project.run(&["once"]);
     assert_eq!(out.status.code(), Some(74), "{:?}", text(&out));
 }
+
+#[test]
+fn a_page_nested_100k_deep_and_one_of_20000_items_finish_within_their_caps_with_warnings() {
+    use crate::support::server::Site;
+    let site = Site::start();
+    let n = 100_000;
+    site.put_html(
+        "/deep",
+        &format!(
+            "<html><body><div class='item'><a href='/a'>A</a></div>{}deep{}<div class='item'><a href='/b'>B</a></div></body></html>",
+            "<div>".repeat(n),
+            "</div>".repeat(n)
+        ),
+    );
+    let items: String = (0..20_000)
+        .map(|i| {
+            format!(
+                "<div class='item'><a href='/p/{i}'>Story {i}</a><p>{}</p></div>",
+                "x".repeat(300)
+            )
+        })
+        .collect();
+    site.put_html("/many", &format!("<html><body>{items}</body></html>"));
+    let project = Project::new("");
+    for (id, path) in [("deep", "/deep"), ("many", "/many")] {
+        project.write(
+            &format!("feeds/{id}.toml"),
+            &format!(
+                "[[source]]\nkind = \"scrape\"\nurl = \"{}\"\nitems = \"div.item\"\ntitle = \"a\"\nlink = \"a @href\"\n",
+                site.url(path)
+            ),
+        );
+    }
+    let out = project.run(&["once"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("deep: 2 new"), "{stdout}");
+    assert!(
+        stdout.contains("capped at 256 nesting depth: 99744 tag(s)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("many: 1000 new"), "{stdout}");
+    assert!(
+        stdout.contains("capped at 1000 items per page: the page lists 20000"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_megabyte_title_is_published_cut_and_the_cap_is_named() {
+    use crate::support::server::Site;
+    let site = Site::start();
+    let title = "Заголовок ".repeat(100_000);
+    site.put_bytes(
+        "/rss",
+        "application/rss+xml",
+        crate::feeds::rss_doc(&[(
+            title.as_str(),
+            site.url("/1"),
+            "urn:1",
+            "2024-03-03T10:00:00Z",
+        )])
+        .into_bytes(),
+    );
+    let project = Project::new("");
+    project.write(
+        "feeds/big.toml",
+        &format!(
+            "[[source]]\nkind = \"feed\"\nurl = \"{}\"\n",
+            site.url("/rss")
+        ),
+    );
+    let out = project.run(&["once"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("capped at 300 characters of title: 1 item(s)"),
+        "{stdout}"
+    );
+    let channel = rss::Channel::read_from(&project.public("big.rss")[..]).unwrap();
+    let published = channel.items()[0].title().unwrap();
+    assert_eq!(published.chars().count(), 300, "{published}");
+    assert!(published.ends_with('…'));
+}

@@ -208,7 +208,8 @@ fn read_listing(
     url: &Url,
     picked: usize,
 ) -> (String, Vec<Url>, Vec<Proposal>, Vec<Url>) {
-    let html = Html::parse_document(body);
+    let (body, _) = crate::extract::bounds::tame(body);
+    let html = Html::parse_document(&body);
     let title = html
         .select(&sel("title"))
         .next()

@@ -8,6 +8,7 @@ use url::Url;
 use super::Warning;
 use crate::config::{AutoFields, FieldRules, Paging, ScrapeSpec};
 use crate::extract::article::{main_content, read_meta};
+use crate::extract::bounds;
 use crate::extract::date::{DateContext, parse_date};
 use crate::extract::selector::Rules;
 use crate::extract::text::{collapse_whitespace, html_to_text, sanitize_html, title_from_text};
@@ -75,9 +76,10 @@ pub fn extract_listing(
     spec: &ScrapeSpec,
     cx: &DateContext<'_>,
 ) -> ListingPage {
-    let doc = Html::parse_document(html);
+    let (html, dropped) = bounds::tame(html);
+    let doc = Html::parse_document(&html);
     let mut page = ListingPage::default();
-    let elements = spec.items.select(doc.root_element());
+    let elements = within_bounds(spec.items.select(doc.root_element()), dropped, &mut page);
     let mut untitled = 0;
     let (mut matched, mut linked) = (Matched::default(), false);
     for (i, el) in elements.iter().enumerate() {
@@ -113,6 +115,31 @@ pub fn extract_listing(
             .and_then(|href| absolutize(&href, base));
     }
     page
+}
+
+/// A listing's item elements, at most `bounds::MAX_ITEMS_PER_PAGE`; a warning for each bound
+/// reached (`dropped` tags nested too deep were left out before parsing).
+fn within_bounds<'a>(
+    mut elements: Vec<ElementRef<'a>>,
+    dropped: usize,
+    page: &mut ListingPage,
+) -> Vec<ElementRef<'a>> {
+    if dropped > 0 {
+        page.warnings.push(Warning::Capped {
+            what: "nesting depth",
+            limit: bounds::MAX_DEPTH,
+            detail: format!("{dropped} tag(s) nested deeper were left out"),
+        });
+    }
+    if elements.len() > bounds::MAX_ITEMS_PER_PAGE {
+        page.warnings.push(Warning::Capped {
+            what: "items per page",
+            limit: bounds::MAX_ITEMS_PER_PAGE,
+            detail: format!("the page lists {}; the rest were not read", elements.len()),
+        });
+        elements.truncate(bounds::MAX_ITEMS_PER_PAGE);
+    }
+    elements
 }
 
 /// A warning for each configured field selector that matched in none of the items.
@@ -203,6 +230,8 @@ pub fn read_fields(
 
 /// Reads an item's own page: its selectors first, then the `"auto"` fields they left empty.
 pub fn extract_detail(html: &str, base: &Url, rules: &FieldRules, cx: &DateContext<'_>) -> Fields {
+    let (html, _) = bounds::tame(html);
+    let html = html.as_ref();
     let doc = Html::parse_document(html);
     let mut fields = read_fields(doc.root_element(), base, rules, cx, false);
     if rules.auto.any() {

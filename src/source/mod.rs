@@ -217,6 +217,13 @@ pub enum Warning {
     OffSite { url: String },
     /// The listing page has not changed since the last run (304).
     NotModified { url: Url },
+    /// A bound on what one page may cost was reached (`extract::bounds`): which, its limit, and
+    /// what was left out.
+    Capped {
+        what: &'static str,
+        limit: usize,
+        detail: String,
+    },
 }
 
 impl fmt::Display for Warning {
@@ -242,6 +249,11 @@ impl fmt::Display for Warning {
             }
             Warning::OffSite { url } => write!(f, "{url} is off the source's site; not followed"),
             Warning::NotModified { url } => write!(f, "{url} has not changed since the last run"),
+            Warning::Capped {
+                what,
+                limit,
+                detail,
+            } => write!(f, "capped at {limit} {what}: {detail}"),
         }
     }
 }
@@ -259,6 +271,7 @@ impl Warning {
             Warning::DetailFailed { .. } => "detail_failed",
             Warning::OffSite { .. } => "off_site",
             Warning::NotModified { .. } => "not_modified",
+            Warning::Capped { .. } => "capped",
         }
     }
 }

@@ -28,6 +28,8 @@ const NOISE: &str =
 /// The main content of the page at `base` as sanitized HTML, links absolute; `None` when the page
 /// holds no readable text.
 pub fn main_content(html: &str, base: &Url) -> Option<String> {
+    let (html, _) = crate::extract::bounds::tame(html);
+    let html = html.as_ref();
     let picked = readability(html, base).filter(|h| long_enough(h));
     let clean = picked.or_else(|| largest_container(html, base))?;
     (!html_to_plain(&clean).is_empty()).then_some(clean)

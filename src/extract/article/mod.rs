@@ -34,6 +34,8 @@ pub struct Article {
 
 /// Reads every field of an article page at `base`; dates without an offset are in `cx`'s zone.
 pub fn extract_article(html: &str, base: &Url, cx: &DateContext<'_>) -> Article {
+    let (html, _) = crate::extract::bounds::tame(html);
+    let html = html.as_ref();
     let meta = read_meta(&Html::parse_document(html), base, cx);
     let content_html = main_content(html, base);
     let content_text = content_html

@@ -14,6 +14,7 @@ mod discover_cases;
 mod export;
 mod feeds;
 mod full_text;
+mod fuzz;
 mod golden;
 mod hardening;
 mod house;

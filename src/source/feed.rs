@@ -7,6 +7,8 @@
 //! sanitized like scraped content, with relative links resolved against the entry's `xml:base`
 //! or the feed's URL.
 
+use std::borrow::Cow;
+
 use std::collections::HashSet;
 
 use feed_rs::model::{Entry, FeedType, Text};
@@ -122,7 +124,8 @@ pub fn read_feed(body: &str, base: &Url, cx: &DateContext<'_>) -> Result<Parsed,
         .build();
     // The body is already text: a declaration naming its original charset would make the parser
     // decode it a second time. Atom 0.3 and RSS without a version are rewritten first.
-    let body = normalize(without_xml_declaration(body));
+    let body = without_xml_declarations(body);
+    let body = normalize(&body);
     let not_a_feed = |reason: String, hint: NotAFeedHint| SourceError::NotAFeed {
         url: base.clone(),
         reason,
@@ -247,14 +250,33 @@ fn entry_bases(body: &str, doc: &Url) -> Vec<Url> {
 }
 
 /// `body` without a leading `<?xml …?>` declaration.
-fn without_xml_declaration(body: &str) -> &str {
+fn without_xml_declarations(body: &str) -> Cow<'_, str> {
     let trimmed = body.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.starts_with("<?xml")
-        && let Some(end) = trimmed.find("?>")
-    {
-        return &trimmed[end + 2..];
+    let rest = match trimmed.strip_prefix("<?xml").zip(trimmed.find("?>")) {
+        Some((after, end)) if after.starts_with(|c: char| c.is_whitespace() || c == '?') => {
+            &trimmed[end + 2..]
+        }
+        _ => body,
+    };
+    // A declaration inside the document is not XML; quick-xml 0.42 even panics on one that names
+    // an encoding ("set_encoding() called after prefix buffer was drained", found by the fuzz
+    // harness), so each is taken out. `<?xml-stylesheet` and other instructions stay.
+    let misplaced = |s: &str| {
+        s.match_indices("<?xml")
+            .find(|(i, _)| s[i + 5..].starts_with(|c: char| c.is_whitespace() || c == '?'))
+            .map(|(i, _)| i)
+    };
+    if misplaced(rest).is_none() {
+        return Cow::Borrowed(rest);
     }
-    body
+    let mut out = String::with_capacity(rest.len());
+    let mut left = rest;
+    while let Some(i) = misplaced(left) {
+        out.push_str(&left[..i]);
+        left = left[i..].find("?>").map_or("", |end| &left[i + end + 2..]);
+    }
+    out.push_str(left);
+    Cow::Owned(out)
 }
 
 /// An entry of the document at `doc` as an item; `base` is the entry's base URL.

@@ -532,19 +532,17 @@ fn the_mutator_is_seeded_and_changes_its_inputs() {
 /// Crashes the harness found, each kept as the input that caused it.
 #[cfg(test)]
 mod regressions {
-    use super::*;
-
     #[test]
     fn a_second_xml_declaration_naming_an_encoding_inside_a_feed_is_read_not_a_panic() {
         // quick-xml 0.42 asserted ("set_encoding() called after prefix buffer was drained").
-        let cx = DateContext::zone(feedwright::zone::Tz::utc());
+        let cx = super::DateContext::zone(feedwright::zone::Tz::utc());
         let found = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n  <title>Items in an Atom feed</title>\n  <item?\n    <title>An RSS item where Atom wantstem>\n <?xml version=\"1.0\" encoding=\"windows-1251\"?> <item>\n    <title>Another</title>\n    <link>https://mixed.test/2</link>\n  </item>\n</feed>\n";
-        let _ = feedwright::source::feed::read_feed(found, &base(), &cx);
+        let _ = feedwright::source::feed::read_feed(found, &super::base(), &cx);
         let rss = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
             <item><title>One</title><link>https://x.test/1</link></item>\
             <?xml version=\"1.0\" encoding=\"windows-1251\"?>\
             <item><title>Two</title><link>https://x.test/2</link></item></channel></rss>";
-        let read = feedwright::source::feed::read_feed(rss, &base(), &cx).unwrap();
+        let read = feedwright::source::feed::read_feed(rss, &super::base(), &cx).unwrap();
         let titles: Vec<&str> = read.items.iter().map(|i| i.title.as_str()).collect();
         assert_eq!(titles, ["One", "Two"]);
     }

@@ -546,4 +546,15 @@ mod regressions {
         let titles: Vec<&str> = read.items.iter().map(|i| i.title.as_str()).collect();
         assert_eq!(titles, ["One", "Two"]);
     }
+
+    #[test]
+    fn a_feed_starting_with_a_byte_order_mark_and_an_odd_rss_version_is_read_not_a_panic() {
+        // The dialect rewriter sliced the text at quick-xml's positions, which skip the BOM.
+        let cx = super::DateContext::zone(feedwright::zone::Tz::utc());
+        let found = "<?xml version=\"1.0\"?>\u{feff}\n<rss version=\"0.91\u{fffd}\">\n  <channel>\n    <title>Old school</title><item><title>One</title><link>https://x.test/1</link></item></channel></rss>";
+        let _ = feedwright::source::feed::read_feed(found, &super::base(), &cx);
+        let bom = "\u{feff}<rss version=\"0.9x\"><channel><title>t</title><item><title>One</title><link>https://x.test/1</link></item></channel></rss>";
+        let read = feedwright::source::feed::read_feed(bom, &super::base(), &cx).unwrap();
+        assert_eq!(read.items.len(), 1);
+    }
 }

@@ -105,11 +105,15 @@ fn a_page_nested_100k_deep_and_one_of_20000_items_finish_within_their_caps_with_
         .collect();
     site.put_html("/many", &format!("<html><body>{items}</body></html>"));
     let project = Project::new("");
-    for (id, path) in [("deep", "/deep"), ("many", "/many")] {
+    for (id, path, extra) in [
+        ("deep", "/deep", ""),
+        ("many", "/many", ""),
+        ("fifty", "/many", "max_items_per_page = 50\n"),
+    ] {
         project.write(
             &format!("feeds/{id}.toml"),
             &format!(
-                "[[source]]\nkind = \"scrape\"\nurl = \"{}\"\nitems = \"div.item\"\ntitle = \"a\"\nlink = \"a @href\"\n",
+                "[[source]]\nkind = \"scrape\"\nurl = \"{}\"\nitems = \"div.item\"\ntitle = \"a\"\nlink = \"a @href\"\n{extra}",
                 site.url(path)
             ),
         );
@@ -123,8 +127,10 @@ fn a_page_nested_100k_deep_and_one_of_20000_items_finish_within_their_caps_with_
         "{stdout}"
     );
     assert!(stdout.contains("many: 1000 new"), "{stdout}");
+    assert!(stdout.contains("fifty: 50 new"), "{stdout}");
+    assert!(stdout.contains("capped at 50 items per page"), "{stdout}");
     assert!(
-        stdout.contains("capped at 1000 items per page: the page lists 20000"),
+        stdout.contains("capped at 1000 items per page (max_items_per_page): the page lists 20000"),
         "{stdout}"
     );
 }

@@ -225,6 +225,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .and_then(|e| self.encoding(e, &key("encoding")));
         let paging = self.paging(raw, &key(""));
         let max_pages = self.max_pages(raw.max_pages.as_ref(), paging.as_ref(), &key("max_pages"));
+        let max_items = self.max_items_per_page(raw, &key("max_items_per_page"));
         Some(SourceSpec::Scrape(Box::new(ScrapeSpec {
             url: url?,
             items: items?,
@@ -234,6 +235,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             encoding,
             paging: paging?,
             max_pages: max_pages?,
+            max_items_per_page: max_items?,
             detail,
         })))
     }
@@ -270,6 +272,13 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 "add link = \"a @href\"",
             );
         }
+    }
+
+    /// `max_items_per_page`, by default `extract::bounds::MAX_ITEMS_PER_PAGE`.
+    fn max_items_per_page(&mut self, raw: &RawSource, key: &str) -> Option<usize> {
+        let default = Some(crate::extract::bounds::MAX_ITEMS_PER_PAGE);
+        let given = raw.max_items_per_page.as_ref();
+        given.map_or(default, |v| self.positive(v, key))
     }
 
     /// `max_pages`, by default 1 for a single page and 2 when the source pages.
@@ -455,7 +464,7 @@ struct Timing {
 }
 
 /// The keys of `[[source]]` that only a scrape source reads, and whether each is set.
-fn scrape_only_keys(raw: &RawSource) -> [(&'static str, bool); 14] {
+fn scrape_only_keys(raw: &RawSource) -> [(&'static str, bool); 15] {
     [
         ("items", raw.items.is_some()),
         ("title", raw.title.is_some()),
@@ -470,6 +479,7 @@ fn scrape_only_keys(raw: &RawSource) -> [(&'static str, bool); 14] {
         ("page_url", raw.page_url.is_some()),
         ("page_size", raw.page_size.is_some()),
         ("max_pages", raw.max_pages.is_some()),
+        ("max_items_per_page", raw.max_items_per_page.is_some()),
         ("detail", raw.detail.is_some()),
     ]
 }

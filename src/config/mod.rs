@@ -194,6 +194,8 @@ pub struct ScrapeSpec {
     pub paging: Paging,
     /// Listing pages a scheduled run may read.
     pub max_pages: usize,
+    /// Items read from one listing page at most; beyond, a warning names the cap.
+    pub max_items_per_page: usize,
     pub detail: Option<FieldRules>,
 }
 

@@ -176,6 +176,8 @@ pub struct RawSource {
     pub page_size: Option<Spanned<i64>>,
     /// Listing pages a scheduled run may read (default 2 when paging is configured).
     pub max_pages: Option<Spanned<i64>>,
+    /// Items read from one listing page at most (default 1,000; the rest with a warning).
+    pub max_items_per_page: Option<Spanned<i64>>,
     /// Selectors on each item's own page.
     pub detail: Option<RawDetail>,
     /// `kind = "feed"`: fetch each new entry's page and extract its main content.

@@ -79,7 +79,8 @@ pub fn extract_listing(
     let (html, dropped) = bounds::tame(html);
     let doc = Html::parse_document(&html);
     let mut page = ListingPage::default();
-    let elements = within_bounds(spec.items.select(doc.root_element()), dropped, &mut page);
+    let elements = spec.items.select(doc.root_element());
+    let elements = within_bounds(elements, spec.max_items_per_page, dropped, &mut page);
     let mut untitled = 0;
     let (mut matched, mut linked) = (Matched::default(), false);
     for (i, el) in elements.iter().enumerate() {
@@ -117,10 +118,11 @@ pub fn extract_listing(
     page
 }
 
-/// A listing's item elements, at most `bounds::MAX_ITEMS_PER_PAGE`; a warning for each bound
-/// reached (`dropped` tags nested too deep were left out before parsing).
+/// A listing's item elements, at most `max_items` (`max_items_per_page`); a warning for each
+/// bound reached (`dropped` tags nested too deep were left out before parsing).
 fn within_bounds<'a>(
     mut elements: Vec<ElementRef<'a>>,
+    max_items: usize,
     dropped: usize,
     page: &mut ListingPage,
 ) -> Vec<ElementRef<'a>> {
@@ -131,13 +133,13 @@ fn within_bounds<'a>(
             detail: format!("{dropped} tag(s) nested deeper were left out"),
         });
     }
-    if elements.len() > bounds::MAX_ITEMS_PER_PAGE {
+    if elements.len() > max_items {
         page.warnings.push(Warning::Capped {
-            what: "items per page",
-            limit: bounds::MAX_ITEMS_PER_PAGE,
+            what: "items per page (max_items_per_page)",
+            limit: max_items,
             detail: format!("the page lists {}; the rest were not read", elements.len()),
         });
-        elements.truncate(bounds::MAX_ITEMS_PER_PAGE);
+        elements.truncate(max_items);
     }
     elements
 }

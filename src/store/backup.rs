@@ -79,7 +79,7 @@ pub fn latest(state_dir: &Path) -> Option<(DateTime<Utc>, PathBuf)> {
 pub fn recovery_hint(state_dir: &Path) -> String {
     let dir = std::path::absolute(state_dir).unwrap_or_else(|_| state_dir.to_path_buf());
     let salvage = "`feedwright export --salvage > salvaged.jsonl` reads what sled can still read of it";
-    match latest(state_dir) {
+    match latest(&dir) {
         Some((at, path)) => format!(
             "the latest backup is {} (written {}): stop feedwright, move {} aside and `feedwright import` that file; {salvage}, which may hold items newer than the backup (import one of the two into the empty state directory)",
             path.display(),

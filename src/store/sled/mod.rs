@@ -138,12 +138,15 @@ fn open_db(dir: &Path) -> sled::Result<sled::Db> {
 fn open_reason(dir: &Path, e: &str) -> String {
     // sled's `Corruption` prints an empty backtrace field.
     let e = e.replace(" backtrace ()", "");
+    let e = e.strip_prefix("the store failed: ").unwrap_or(&e);
     let found = damage::diagnose(dir);
     if found.is_empty() {
         return format!("{e} (its log is damaged, or it was written by another sled)");
     }
+    // sled's own words for these guess wrong ("a sled version earlier than 0.29" for a garbage
+    // `conf`): the damaged files are named instead.
     let found: Vec<String> = found.iter().map(ToString::to_string).collect();
-    format!("{}; sled said: {e}", found.join("; "))
+    found.join("; ")
 }
 
 fn u64_at(tree: &Tree, key: &[u8]) -> Result<u64, StoreError> {

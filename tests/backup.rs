@@ -84,15 +84,24 @@ fn the_daemon_writes_backups_keeps_n_and_import_restores_one_into_an_empty_state
         daemon.log().matches("Backup written.").count() >= 3
     });
     let line = daemon.wait_for_log("Backup written.");
-    assert!(line.contains("records=") && line.contains("size="), "{line}");
+    assert!(
+        line.contains("records=") && line.contains("size="),
+        "{line}"
+    );
     assert_eq!(daemon.stop(), Some(0));
     let kept = backups(&old);
     assert_eq!(kept.len(), 2, "keep = 2: {kept:?}");
     let newest = kept.last().unwrap();
     assert_eq!(&std::fs::read(newest).unwrap()[..2], &[0x1f, 0x8b], "gzip");
     let backup = gunzip(newest);
-    assert!(backup.contains("\"kind\":\"delivery\""), "deliveries are backed up");
-    assert!(backup.contains("\"kind\":\"record\""), "records are backed up");
+    assert!(
+        backup.contains("\"kind\":\"delivery\""),
+        "deliveries are backed up"
+    );
+    assert!(
+        backup.contains("\"kind\":\"record\""),
+        "records are backed up"
+    );
 
     // Restored into an empty state directory: the same items, records and deliveries.
     let new = project(&site, false, "");
@@ -103,6 +112,29 @@ fn the_daemon_writes_backups_keeps_n_and_import_restores_one_into_an_empty_state
     let out = new.run(&["export"]);
     assert!(out.status.success(), "{:?}", text(&out));
     assert_eq!(records(&text(&out).0), records(&backup));
+
+    // From standard input too.
+    let third = project(&site, false, "");
+    let mut cmd = third.command(&["import", "-"]);
+    cmd.stdin(std::fs::File::open(newest).unwrap());
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert_eq!(stored(&third, "news").len(), 40);
+}
+
+#[test]
+fn a_backup_interval_that_is_no_interval_is_a_config_error_naming_its_key() {
+    let site = Site::start();
+    let p = project(&site, false, "\n[store]\nbackup = \"weekly\"\nkeep = 0\n");
+    let out = p.run(&["check"]);
+    let (said, err) = text(&out);
+    assert_eq!(out.status.code(), Some(78), "{said}{err}");
+    let all = format!("{said}{err}");
+    assert!(
+        all.contains("store.backup") && all.contains("`weekly` is not a backup interval"),
+        "{all}"
+    );
+    assert!(all.contains("store.keep"), "{all}");
 }
 
 #[test]
@@ -159,8 +191,18 @@ fn a_store_with_a_damaged_log_page_is_salvaged_with_every_intact_item() {
     assert_eq!(before.len(), 300);
 
     damage_log_at(&p, "Story 150 of the salvage fixture");
+    let damaged = std::fs::read(p.path("data/db/db")).unwrap();
     let out = p.run(&["export"]);
-    assert_ne!(out.status.code(), Some(0), "the plain export cannot read it all");
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "the plain export cannot read it all"
+    );
+    // Refused before sled could cut its log at the damage (sled zeroes what follows it).
+    assert!(
+        std::fs::read(p.path("data/db/db")).unwrap() == damaged,
+        "opening changed the damaged log"
+    );
 
     let out = p.run(&["export", "--salvage"]);
     let (salvaged, said) = text(&out);
@@ -172,11 +214,18 @@ fn a_store_with_a_damaged_log_page_is_salvaged_with_every_intact_item() {
         assert!(before.contains(line), "changed by salvage: {line}");
     }
     let missing: Vec<&String> = before.iter().filter(|l| !got.contains(l)).collect();
-    assert!(!missing.is_empty() && got.len() >= 250, "{} salvaged; {said}", got.len());
+    assert!(
+        !missing.is_empty() && got.len() >= 250,
+        "{} salvaged; {said}",
+        got.len()
+    );
     for line in missing {
         let item: serde_json::Value = serde_json::from_str(line).unwrap();
         let key = item["item"]["item"]["key"].as_str().unwrap();
-        assert!(said.contains(&format!("news/{key}")), "{key} is not named: {said}");
+        assert!(
+            said.contains(&format!("news/{key}")),
+            "{key} is not named: {said}"
+        );
     }
 
     // The salvage imports into an empty state directory.
@@ -224,14 +273,20 @@ fn a_garbage_conf_is_reported_as_damaged_not_as_an_old_sled_version() {
     let out = p.run(&["status"]);
     let (_, err) = text(&out);
     assert_eq!(out.status.code(), Some(74), "{err}");
-    let error = err.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    let error = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default();
     assert!(error.contains("`conf` is damaged: it is not text"), "{err}");
     assert!(!error.contains("0.29"), "{err}");
     // Salvage reads around it: sled's defaults are feedwright's.
     let out = p.run(&["export", "--salvage"]);
     let (salvaged, said) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{said}");
-    assert!(said.contains("note: sled's settings file `conf` is damaged"), "{said}");
+    assert!(
+        said.contains("note: sled's settings file `conf` is damaged"),
+        "{said}"
+    );
     assert_eq!(item_lines(&salvaged).len(), 5);
 }
 
@@ -243,7 +298,12 @@ fn the_hint_for_a_store_that_does_not_open_names_the_latest_backup_and_salvage()
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .filter(|f| f.file_name().unwrap().to_string_lossy().starts_with("snap."))
+            .filter(|f| {
+                f.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("snap.")
+            })
             .max()
             .expect("a snapshot");
         let mut bytes = std::fs::read(&snap).unwrap();
@@ -254,7 +314,10 @@ fn the_hint_for_a_store_that_does_not_open_names_the_latest_backup_and_salvage()
     let (_, err) = text(&out);
     assert_eq!(out.status.code(), Some(74), "{err}");
     assert!(err.contains("sled's snapshot is damaged"), "{err}");
-    let hint = err.lines().find(|l| l.contains("hint:")).unwrap_or_default();
+    let hint = err
+        .lines()
+        .find(|l| l.contains("hint:"))
+        .unwrap_or_default();
     let name = latest.file_name().unwrap().to_string_lossy().to_string();
     assert!(hint.contains(&name), "{hint}");
     assert!(hint.contains("feedwright export --salvage"), "{hint}");

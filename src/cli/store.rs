@@ -53,9 +53,9 @@ fn unpacked<'a>(input: impl Read + 'a, name: &Path) -> Result<Box<dyn BufRead + 
         ))
     })?;
     if head.starts_with(&GZIP_MAGIC) {
-        Ok(Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(
-            input,
-        ))))
+        Ok(Box::new(BufReader::new(
+            flate2::bufread::MultiGzDecoder::new(input),
+        )))
     } else {
         Ok(Box::new(input))
     }

@@ -78,7 +78,8 @@ pub fn latest(state_dir: &Path) -> Option<(DateTime<Utc>, PathBuf)> {
 /// What to do about a store that will not open: restore the latest backup, or salvage.
 pub fn recovery_hint(state_dir: &Path) -> String {
     let dir = std::path::absolute(state_dir).unwrap_or_else(|_| state_dir.to_path_buf());
-    let salvage = "`feedwright export --salvage > salvaged.jsonl` reads what sled can still read of it";
+    let salvage =
+        "`feedwright export --salvage > salvaged.jsonl` reads what sled can still read of it";
     match latest(&dir) {
         Some((at, path)) => format!(
             "the latest backup is {} (written {}): stop feedwright, move {} aside and `feedwright import` that file; {salvage}, which may hold items newer than the backup (import one of the two into the empty state directory)",
@@ -124,8 +125,7 @@ impl Store {
             .map_err(|e| io(what.clone())(e.into_error()))?;
         tmp.as_file().sync_all().map_err(io(what.clone()))?;
         let bytes = tmp.as_file().metadata().map_err(io(what.clone()))?.len();
-        tmp.persist(&path)
-            .map_err(|e| io(what.clone())(e.error))?;
+        tmp.persist(&path).map_err(|e| io(what.clone())(e.error))?;
         if let Ok(d) = std::fs::File::open(&dir) {
             let _ = d.sync_all();
         }

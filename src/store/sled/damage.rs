@@ -35,6 +35,24 @@ pub fn diagnose(dir: &Path) -> Vec<Damage> {
     found
 }
 
+/// The damaged log message sled would stop at before its snapshot's point, which sled would
+/// answer by erasing the log after it (`surgery::damaged_before`).
+pub fn log_damage(dir: &Path) -> Option<Damage> {
+    let snap = newest_snapshot(dir)?;
+    if snapshot_damage(&snap).is_some() {
+        return None;
+    }
+    let name = snap.file_name()?.to_str()?;
+    let stable = u64::from_str_radix(name.strip_prefix("snap.")?, 16).ok()?;
+    let at = super::surgery::damaged_before(dir, segment_size(dir), stable).ok()??;
+    Some(Damage {
+        file: dir.join("db"),
+        what: format!(
+            "sled's log is damaged at byte {at}, before the point its snapshot says was written (so no write a crash cut short); feedwright did not let sled open it, as sled would erase the log after that point"
+        ),
+    })
+}
+
 /// `conf`'s damage, if it is there and cannot be read as sled's settings. (sled ignores a file of
 /// 8 bytes or less and writes a new one, so such a file is no damage.)
 pub fn conf_damage(dir: &Path) -> Option<Damage> {
@@ -73,6 +91,20 @@ pub fn conf_damage(dir: &Path) -> Option<Damage> {
         return damage("its checksum does not match");
     }
     None
+}
+
+/// The log's segment size `conf` names; sled's default (feedwright never sets another) when it
+/// cannot be read.
+pub fn segment_size(dir: &Path) -> usize {
+    std::fs::read(dir.join("conf"))
+        .ok()
+        .and_then(|b| {
+            String::from_utf8_lossy(&b)
+                .lines()
+                .find_map(|l| l.strip_prefix("segment_size: ")?.trim().parse().ok())
+        })
+        .filter(|n: &usize| *n >= 4096)
+        .unwrap_or(512 * 1024)
 }
 
 /// The snapshot sled would read: the newest `snap.*` by name (unfinished ones are removed before
@@ -135,13 +167,20 @@ mod tests {
         std::fs::write(dir.path().join("conf"), [0xffu8; 40]).unwrap();
         let found = diagnose(dir.path());
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].what.contains("`conf` is damaged: it is not text"), "{found:?}");
+        assert!(
+            found[0].what.contains("`conf` is damaged: it is not text"),
+            "{found:?}"
+        );
         // A flipped digit keeps it text: the checksum tells.
         let conf = dir.path().join("conf");
         let mut bytes = std::fs::read(&conf).unwrap();
         bytes.fill(b'x');
         std::fs::write(&conf, &bytes).unwrap();
-        assert!(diagnose(dir.path())[0].what.contains("no readable `segment_size`"));
+        assert!(
+            diagnose(dir.path())[0]
+                .what
+                .contains("no readable `segment_size`")
+        );
     }
 
     #[test]

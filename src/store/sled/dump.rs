@@ -53,7 +53,10 @@ pub fn decode_entry(tree: usize, k: &[u8], v: &[u8]) -> Result<Dumped, Unreadabl
         OUTBOX => serde_json::from_slice::<Delivery>(v)
             .map(Dumped::Delivery)
             .map_err(|e| Unreadable::new(format!("delivery {}: {e}", lossy(k)))),
-        _ => Err(Unreadable::new(format!("an entry {} of no exported tree", lossy(k)))),
+        _ => Err(Unreadable::new(format!(
+            "an entry {} of no exported tree",
+            lossy(k)
+        ))),
     }
 }
 

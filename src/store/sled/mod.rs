@@ -33,6 +33,7 @@ mod dump;
 mod keys;
 mod migrate;
 mod salvage;
+mod surgery;
 mod tx;
 
 use self::keys::{item_key, prefix, record_key};
@@ -139,6 +140,9 @@ fn open_reason(dir: &Path, e: &str) -> String {
     // sled's `Corruption` prints an empty backtrace field.
     let e = e.replace(" backtrace ()", "");
     let e = e.strip_prefix("the store failed: ").unwrap_or(&e);
+    if e.starts_with("sled's log is damaged") {
+        return e.to_string();
+    }
     let found = damage::diagnose(dir);
     if found.is_empty() {
         return format!("{e} (its log is damaged, or it was written by another sled)");
@@ -176,6 +180,9 @@ impl SledBackend {
     }
 
     fn open_locked(lock: StateLock, dir: PathBuf) -> Result<SledBackend, StoreError> {
+        if let Some(damage) = damage::log_damage(&dir) {
+            return Err(StoreError::Backend(damage.to_string()));
+        }
         // An I/O error (a full disk) is temporary; anything else is the store's own trouble.
         let open_err = |e: sled::Error| match e {
             sled::Error::Io(source) => StoreError::Io {

@@ -5,6 +5,8 @@
 //! directory beside it and opens the copy, leniently:
 //! - a damaged `conf` is dropped from the copy (sled then writes its defaults, which are the
 //!   settings feedwright always uses);
+//! - each damaged message of the log is rewritten as one sled steps over (`surgery.rs`), since
+//!   sled's replay otherwise stops at the first one and everything after it is lost;
 //! - when the copy still does not open, its snapshots are set aside and sled rebuilds its page
 //!   table from the log alone;
 //! - each exported tree is read forward until an entry fails, then backward from its end down to
@@ -53,9 +55,14 @@ pub fn salvage(
     let copy = tempfile::Builder::new()
         .prefix(".salvage-")
         .tempdir_in(state_dir)
-        .map_err(io(format!("cannot make a working copy in {}", state_dir.display())))?;
-    copy_dir(&db_dir, copy.path())
-        .map_err(io(format!("cannot copy {} to salvage it", db_dir.display())))?;
+        .map_err(io(format!(
+            "cannot make a working copy in {}",
+            state_dir.display()
+        )))?;
+    copy_dir(&db_dir, copy.path()).map_err(io(format!(
+        "cannot copy {} to salvage it",
+        db_dir.display()
+    )))?;
     let mut report = SalvageReport::default();
     let db = open_leniently(copy.path(), &db_dir, &mut report)?;
     // The order index first: it names the items a damaged stretch of `items` may still hold.
@@ -136,6 +143,20 @@ fn open_leniently(
             d.what
         ));
     }
+    // Damaged messages would end sled's replay: step over them first (on the copy).
+    match super::surgery::mend(copy, super::damage::segment_size(copy)) {
+        Ok(mended) if !mended.is_empty() => {
+            report.skipped.push(format!(
+                "{} damaged message(s) of sled's log, each a page or a change to one (what they held is lost; a page whose newest copy they were is named below when read)",
+                mended.len()
+            ));
+            report.notes.extend(mended);
+        }
+        Ok(_) => {}
+        Err(e) => report
+            .notes
+            .push(format!("cannot mend the copy of sled's log: {e}")),
+    }
     let first = match open_copy(copy) {
         Ok(db) => return Ok(db),
         Err(e) => e,
@@ -185,7 +206,9 @@ fn open_tree(db: &sled::Db, tree: usize, skipped: &mut Vec<String>) -> Option<Tr
     match quietly(|| db.open_tree(name)) {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
-            skipped.push(format!("the whole `{name}` tree: it cannot be opened ({e})"));
+            skipped.push(format!(
+                "the whole `{name}` tree: it cannot be opened ({e})"
+            ));
             None
         }
         None => {
@@ -216,10 +239,7 @@ fn read_tree(tree: &Tree, name: &str, skipped: &mut Vec<String>) -> TreeRead {
     })
     .unwrap_or_else(|| Some("sled panicked reading it".into()));
     let Some(why) = failed else {
-        return TreeRead {
-            entries,
-            gap: None,
-        };
+        return TreeRead { entries, gap: None };
     };
     let last = entries.last().map(|(k, _)| k.clone());
     let mut tail = Vec::new();

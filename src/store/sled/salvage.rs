@@ -115,7 +115,7 @@ fn quietly<T>(f: impl FnOnce() -> T) -> Option<T> {
     out
 }
 
-fn open_copy(copy: &Path) -> Result<sled::Db, String> {
+fn open_copy(copy: &Path) -> Result<sled::Db, OpenFailed> {
     let opened = quietly(|| {
         sled::Config::new()
             .path(copy)
@@ -125,8 +125,18 @@ fn open_copy(copy: &Path) -> Result<sled::Db, String> {
     });
     match opened {
         Some(Ok(db)) => Ok(db),
-        Some(Err(e)) => Err(e.to_string()),
-        None => Err("sled panicked while opening it".into()),
+        Some(Err(e)) => Err(OpenFailed(e.to_string())),
+        None => Err(OpenFailed("sled panicked while opening it".into())),
+    }
+}
+
+/// Why sled would not open the copy, in its words.
+#[derive(Debug)]
+struct OpenFailed(String);
+
+impl std::fmt::Display for OpenFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -189,7 +199,7 @@ fn open_leniently(
             }
         }
     }
-    Err(unsalvageable(original, first))
+    Err(unsalvageable(original, first.to_string()))
 }
 
 fn unsalvageable(db_dir: &Path, reason: String) -> StoreError {

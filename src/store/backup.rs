@@ -78,8 +78,7 @@ pub fn latest(state_dir: &Path) -> Option<(DateTime<Utc>, PathBuf)> {
 /// What to do about a store that will not open: restore the latest backup, or salvage.
 pub fn recovery_hint(state_dir: &Path) -> String {
     let dir = std::path::absolute(state_dir).unwrap_or_else(|_| state_dir.to_path_buf());
-    let salvage =
-        "`feedwright export --salvage > salvaged.jsonl` reads what sled can still read of it";
+    let salvage = "`feedwright export --salvage > salvaged.jsonl` reads what sled can still read of it (run it before anything else opens the store: sled may cut its log where it is damaged)";
     match latest(&dir) {
         Some((at, path)) => format!(
             "the latest backup is {} (written {}): stop feedwright, move {} aside and `feedwright import` that file; {salvage}, which may hold items newer than the backup (import one of the two into the empty state directory)",

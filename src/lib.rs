@@ -11,7 +11,7 @@
 //! - [`admin`]: the commands on the store (`status`, `items`, `deliveries`, `backfill`, `export`,
 //!   `run-now`), answered here or by the running daemon through its control socket.
 //! - [`daemon`]: `feedwright run`: the loop, the scheduler's clocks, the server, the delivery
-//!   workers, signals and reload. [`systemd`]: sd_notify.
+//!   workers, the backups, signals and reload. [`systemd`]: sd_notify.
 //! - [`serve`]: the HTTP server: feeds from memory with ETag/304 and compression (HTML to a
 //!   browser), status pages, metrics.
 //! - [`backfill`], [`preview`], [`discover`]: walking a whole archive; extracting without storing;
@@ -26,7 +26,7 @@
 //! - [`source`]: where items come from (`scrape` for HTML listings, `feed` for RSS/Atom/JSON), read
 //!   through one façade, `SourceSpec::poll`.
 //! - [`store`]: what is remembered: items, deliveries and typed records, through one writer; sled is
-//!   its backend.
+//!   its backend; export, import, backups and salvage.
 //! - [`fetch`]: the HTTP client: conditional GET, politeness, timeouts, body limit.
 //! - [`schedule`]: when each feed runs (cron, jitter, back-off), as pure functions of time.
 //!

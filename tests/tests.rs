@@ -4,6 +4,7 @@
 mod support;
 
 mod backfill;
+mod backup;
 mod check;
 mod control;
 mod crash;

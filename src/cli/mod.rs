@@ -118,8 +118,13 @@ pub enum Command {
         timezone: Option<String>,
     },
     /// Writes the whole store to standard output as JSON Lines (a backup, or a move to another
-    /// version); the daemon must be stopped. Exit 1 when some record could not be read.
-    Export,
+    /// version); asks the daemon when it runs. Exit 1 when some record could not be read.
+    Export {
+        /// For a store that no longer opens: read whatever sled still can, tree by tree, from a
+        /// copy, skipping what fails (named on stderr; exit 1 then). Without the daemon.
+        #[arg(long)]
+        salvage: bool,
+    },
     /// Reads an export into an empty store.
     Import {
         /// The file `export` wrote; `-` for standard input.
@@ -198,7 +203,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             json,
             timezone,
         } => extract::extract(&path, &url, json, timezone.as_deref()).await,
-        Command::Export => ask(&path, Request::Export).await,
+        Command::Export { salvage: false } => ask(&path, Request::Export).await,
+        Command::Export { salvage: true } => store::salvage(&path),
         Command::Import { file } => store::import(&path, &file).await,
         Command::Run => match config::load(&path) {
             Ok(cfg) => crate::daemon::run(cfg).await,

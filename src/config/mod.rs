@@ -65,6 +65,27 @@ pub struct Settings {
     pub websub_hubs: Vec<Url>,
     /// `[http] admin`: the status page's buttons.
     pub admin: AdminSettings,
+    /// `[store]`: the daemon's backups.
+    pub store: StoreSettings,
+}
+
+/// `[store] backup`, `keep`: how often the daemon writes a backup into `{state_dir}/backups`
+/// (`None`: never) and how many it keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSettings {
+    pub backup: Option<Duration>,
+    pub keep: usize,
+}
+
+impl Default for StoreSettings {
+    /// Daily, seven kept: a damaged store loses at most a day (a sled log with one bad sector
+    /// may not open at all), for the disk of a week of compressed exports.
+    fn default() -> StoreSettings {
+        StoreSettings {
+            backup: Some(Duration::from_secs(24 * 3600)),
+            keep: 7,
+        }
+    }
 }
 
 /// `[http] admin`, `admin_token`: whether the status page's "run now" and "replay" buttons work,

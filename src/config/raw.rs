@@ -28,6 +28,8 @@ pub struct RawSettings {
     #[serde(default)]
     pub defaults: RawDefaults,
     #[serde(default)]
+    pub store: RawStore,
+    #[serde(default)]
     pub webhook: Vec<RawWebhook>,
     pub log: Option<RawLog>,
 }
@@ -53,6 +55,16 @@ pub struct RawHttp {
     /// Lets those buttons work from other hosts than loopback: the token to type in.
     pub admin_token: Option<Str>,
     pub admin_token_file: Option<Str>,
+}
+
+/// `[store]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    /// How often the daemon writes a backup: `daily`, `hourly`, `off` or a duration.
+    pub backup: Option<Str>,
+    /// Backups kept (default 7).
+    pub keep: Option<Spanned<i64>>,
 }
 
 /// `[fetch]`.

@@ -9,8 +9,8 @@ use crate::zone::Tz;
 use url::Url;
 
 use super::check::Ctx;
-use super::raw::{RawDefaults, RawFetch, RawHttp, RawSettings, Str};
-use super::{AdminSettings, FetchSettings, Schedule, Settings};
+use super::raw::{RawDefaults, RawFetch, RawHttp, RawSettings, RawStore, Str};
+use super::{AdminSettings, FetchSettings, Schedule, Settings, StoreSettings};
 
 /// Feed keys `[defaults]` may set, already validated.
 #[derive(Default)]
@@ -57,6 +57,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
         let fetch = self.fetch(&raw.fetch);
         let admin = self.admin(&raw.http);
         let defaults = self.defaults(&raw.defaults);
+        let store = self.store(&raw.store);
         let websub_hubs = raw
             .websub_hubs
             .iter()
@@ -72,6 +73,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 fetch,
                 websub_hubs,
                 admin,
+                store,
             },
             defaults,
         )
@@ -111,6 +113,37 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             on: raw.admin.unwrap_or(false),
             token,
         }
+    }
+
+    /// `[store] backup` (`daily`, `hourly`, `off`, or a duration of at least a second) and `keep`.
+    fn store(&mut self, raw: &RawStore) -> StoreSettings {
+        let d = StoreSettings::default();
+        let backup = match raw.backup.as_ref() {
+            None => d.backup,
+            Some(s) => match s.get_ref().as_str() {
+                "daily" => Some(Duration::from_secs(24 * 3600)),
+                "hourly" => Some(Duration::from_secs(3600)),
+                "off" => None,
+                other => match humantime::parse_duration(other) {
+                    Ok(every) if every >= Duration::from_secs(1) => Some(every),
+                    _ => {
+                        self.err(
+                            s.span(),
+                            "store.backup",
+                            format!("`{other}` is not a backup interval"),
+                            "write \"daily\", \"hourly\", \"off\", or a duration of at least a second such as \"6h\"",
+                        );
+                        d.backup
+                    }
+                },
+            },
+        };
+        let keep = raw
+            .keep
+            .as_ref()
+            .and_then(|v| self.positive(v, "store.keep"))
+            .unwrap_or(d.keep);
+        StoreSettings { backup, keep }
     }
 
     /// `Some(None)` means the server is off.

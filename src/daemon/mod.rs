@@ -11,8 +11,9 @@
 //! write in time; `/healthz` says 503 in the same conditions. A store whose writes failed for good
 //! (a full disk: sled's I/O errors are sticky) makes the daemon exit 75 (temporary), and systemd
 //! restarts it. The parts live beside this file: `scheduler` (each feed's clock), `server`,
-//! `workers` (webhook deliveries), `signals` and `reload`.
+//! `workers` (webhook deliveries), `backup` (`[store] backup`), `signals` and `reload`.
 
+mod backup;
 mod reload;
 mod scheduler;
 mod server;
@@ -69,6 +70,8 @@ struct Daemon {
     waiting: HashMap<FeedId, Vec<oneshot::Sender<RunNowAnswer>>>,
     /// The control socket (none when it could not be bound: the daemon runs without it).
     _control: Option<admin::socket::Listener>,
+    /// The backup task (`[store] backup`).
+    backups: tokio::task::JoinHandle<()>,
 }
 
 /// Runs until a stop signal.
@@ -128,6 +131,7 @@ impl Daemon {
             cfg.settings.fetch.concurrency.max(1),
         ));
         let control = control_socket(&cfg, control);
+        let backups = backup::start(rt.store.clone(), shared.clone());
         Ok(Daemon {
             workers: Workers::start(&rt, &cfg),
             rt,
@@ -142,6 +146,7 @@ impl Daemon {
             run_now,
             waiting: HashMap::new(),
             _control: control,
+            backups,
         })
     }
 
@@ -235,6 +240,7 @@ impl Daemon {
 
     /// Stops everything; `failed` says why the store stopped the daemon, if it did.
     async fn stop(mut self, failed: Option<String>) -> Result<(), Error> {
+        self.backups.abort();
         shut_down(&mut self.runs, self.server).await;
         self.workers.stop().await;
         match failed {

@@ -34,10 +34,23 @@ pub enum StoreError {
         found: u32,
         supported: u32,
     },
+    /// sled refused the store; `hint` names the latest backup and the salvage command
+    /// (`backup::recovery_hint`).
+    #[error("cannot open the store at {dir}: {reason}\n  hint: {hint}")]
+    Open {
+        dir: PathBuf,
+        reason: String,
+        hint: String,
+    },
+    /// `export --salvage` could not get sled to open even a copy of the store.
     #[error(
-        "cannot open the store at {dir}: {reason}\n  hint: if it is damaged, move {dir} aside and restore from `feedwright export` output with `feedwright import`"
+        "sled cannot open the store at {dir}, not even a copy of it with its snapshot set aside: {reason}\n  hint: nothing in it can be read with sled; {hint}"
     )]
-    Open { dir: PathBuf, reason: String },
+    Unsalvageable {
+        dir: PathBuf,
+        reason: String,
+        hint: String,
+    },
     #[error(
         "cannot use the state directory {dir}: {source}\n  hint: create it and make it writable by this user"
     )]
@@ -61,7 +74,7 @@ pub enum StoreError {
     #[error("the store's writer thread is gone (the process is stopping)")]
     WriterGone,
     #[error(
-        "a stored record is damaged ({what}): {reason}\n  hint: `feedwright export` keeps what is readable; move the state directory aside and `import` it"
+        "a stored record is damaged ({what}): {reason}\n  hint: `feedwright export` keeps what is readable (`export --salvage`, with feedwright stopped, when export fails too); move the state directory aside and `import` it"
     )]
     Corrupt { what: String, reason: String },
     /// A health check's write did not come back in time.

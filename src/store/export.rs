@@ -167,13 +167,7 @@ fn line(d: Dumped) -> Result<Line, Unreadable> {
 /// Writes every record of `backend` to `out`, one JSON line each. A record that cannot be read
 /// is left out and named in the result; the others are still written.
 pub fn export(backend: &dyn Backend, out: &mut dyn Write) -> Result<Exported, StoreError> {
-    let header = Line::Header {
-        format: FORMAT.into(),
-        version: VERSION,
-        schema: SCHEMA_VERSION,
-        exported_at: Utc::now(),
-    };
-    write_line(out, &header)?;
+    write_line(out, &header())?;
     let mut done = Exported::default();
     backend.dump(&mut |d| {
         match d.and_then(line) {
@@ -186,6 +180,35 @@ pub fn export(backend: &dyn Backend, out: &mut dyn Write) -> Result<Exported, St
         Ok(())
     })?;
     Ok(done)
+}
+
+/// `export --salvage`: the header, then every record salvage reads (see `sled/salvage.rs`).
+pub fn salvage(
+    state_dir: &Path,
+    out: &mut dyn Write,
+) -> Result<(Exported, super::SalvageReport), StoreError> {
+    write_line(out, &header())?;
+    let mut done = Exported::default();
+    let report = super::sled::salvage(state_dir, &mut |d| {
+        match d.and_then(line) {
+            Ok(l) => {
+                done.records += 1;
+                write_line(out, &l)?;
+            }
+            Err(unreadable) => done.unreadable.push(unreadable.what),
+        }
+        Ok(())
+    })?;
+    Ok((done, report))
+}
+
+fn header() -> Line {
+    Line::Header {
+        format: FORMAT.into(),
+        version: VERSION,
+        schema: SCHEMA_VERSION,
+        exported_at: Utc::now(),
+    }
 }
 
 /// Parses and checks every line of an export (`file` names it in errors); the first bad one is

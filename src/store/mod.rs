@@ -14,6 +14,7 @@
 //! transaction before anything is published or sent, so a crash repeats work and never loses it.
 
 mod backend;
+pub mod backup;
 #[cfg(test)]
 pub mod contract;
 mod error;
@@ -38,7 +39,7 @@ pub use self::records::{
     BackfillCursor, HookHold, NextRun, PastRun, RUN_HISTORY, Record, RecordKind, RecordWrite,
     RunRecord, SourceHealth,
 };
-pub use self::sled::{SCHEMA_VERSION, SledBackend};
+pub use self::sled::{SCHEMA_VERSION, SalvageReport, SledBackend};
 pub use self::writer::Pending;
 use self::writer::Writer;
 use crate::model::delivery::Delivery;
@@ -367,6 +368,16 @@ impl Store {
     /// Writes every record as JSON Lines (see `export.rs`).
     pub fn export(&self, out: &mut impl std::io::Write) -> Result<Exported, StoreError> {
         export::export(self.backend.as_ref(), out)
+    }
+
+    /// `export --salvage`: writes whatever sled can still read of the store in `state_dir` (which
+    /// may not open) in the export format; never writes to the store itself (see
+    /// `sled/salvage.rs`). Holds the state directory's lock meanwhile.
+    pub fn salvage(
+        state_dir: &Path,
+        out: &mut impl std::io::Write,
+    ) -> Result<(Exported, SalvageReport), StoreError> {
+        export::salvage(state_dir, out)
     }
 
     /// Reads an export into this store, which must be empty; everything in one transaction.

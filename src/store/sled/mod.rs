@@ -28,12 +28,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::{Transactional, Tree};
 
+mod damage;
+mod dump;
 mod keys;
 mod migrate;
+mod salvage;
+mod surgery;
 mod tx;
 
-use self::keys::{item_key, lossy, prefix, record_key, split_feed_key, split_key};
+use self::keys::{item_key, prefix, record_key};
 use self::migrate::{check_schema, remove_unfinished_snapshots};
+pub use self::salvage::{SalvageReport, salvage};
 use self::tx::SledTx;
 use super::backend::{Backend, Dumped, Tx, Unreadable};
 use super::records::RecordKind;
@@ -88,6 +93,10 @@ fn err(context: &str) -> impl Fn(sled::Error) -> StoreError + '_ {
             context: context.to_string(),
             source,
         },
+        e @ sled::Error::Corruption { .. } => StoreError::Corrupt {
+            what: "sled's log".into(),
+            reason: format!("{context}: {e}"),
+        },
         other => StoreError::Backend(format!("{context}: {other}")),
     }
 }
@@ -124,6 +133,26 @@ fn open_db(dir: &Path) -> sled::Result<sled::Db> {
     }
 }
 
+/// Why sled refused a store, in words: a damaged `conf` or snapshot is named as such (sled's
+/// own word for a garbage `conf` is "a sled version earlier than 0.29", and a bare "corruption"
+/// for the rest).
+fn open_reason(dir: &Path, e: &str) -> String {
+    // sled's `Corruption` prints an empty backtrace field.
+    let e = e.replace(" backtrace ()", "");
+    let e = e.strip_prefix("the store failed: ").unwrap_or(&e);
+    if e.starts_with("sled's log is damaged") {
+        return e.to_string();
+    }
+    let found = damage::diagnose(dir);
+    if found.is_empty() {
+        return format!("{e} (its log is damaged, or it was written by another sled)");
+    }
+    // sled's own words for these guess wrong ("a sled version earlier than 0.29" for a garbage
+    // `conf`): the damaged files are named instead.
+    let found: Vec<String> = found.iter().map(ToString::to_string).collect();
+    found.join("; ")
+}
+
 fn u64_at(tree: &Tree, key: &[u8]) -> Result<u64, StoreError> {
     Ok(tree
         .get(key)
@@ -138,16 +167,29 @@ impl SledBackend {
     pub fn open(state_dir: &Path) -> Result<SledBackend, StoreError> {
         let lock = StateLock::acquire(state_dir)?;
         let dir = state_dir.join("db");
+        // sled may open a damaged store and fail on its first read (the schema, the id counter):
+        // that is a store that does not open too, with the same hint.
+        SledBackend::open_locked(lock, dir.clone()).map_err(|e| match e {
+            StoreError::Backend(reason) | StoreError::Corrupt { reason, .. } => StoreError::Open {
+                reason: open_reason(&dir, &reason),
+                dir,
+                hint: crate::store::backup::recovery_hint(state_dir),
+            },
+            e => e,
+        })
+    }
+
+    fn open_locked(lock: StateLock, dir: PathBuf) -> Result<SledBackend, StoreError> {
+        if let Some(damage) = damage::log_damage(&dir) {
+            return Err(StoreError::Backend(damage.to_string()));
+        }
         // An I/O error (a full disk) is temporary; anything else is the store's own trouble.
         let open_err = |e: sled::Error| match e {
             sled::Error::Io(source) => StoreError::Io {
                 context: format!("cannot open the store at {}", dir.display()),
                 source,
             },
-            e => StoreError::Open {
-                dir: dir.clone(),
-                reason: e.to_string(),
-            },
+            e => StoreError::Backend(e.to_string()),
         };
         let db = open_db(&dir).map_err(open_err)?;
         let trees = TREES
@@ -321,65 +363,15 @@ impl Backend for SledBackend {
         Ok(None)
     }
 
-    // Long: one loop per tree, alike; each decodes its tree's records and names what it cannot.
     fn dump(
         &self,
         sink: &mut dyn FnMut(Result<Dumped, Unreadable>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        for entry in self.trees[ITEMS].iter() {
-            let (k, v) = entry.map_err(db_err)?;
-            let item = serde_json::from_slice::<StoredItem>(&v);
-            sink(
-                item.map(Dumped::Item)
-                    .map_err(|e| Unreadable::new(format!("item {}: {e}", lossy(&k)))),
-            )?;
-        }
-        for entry in self.trees[SEEN].iter() {
-            let (k, v) = entry.map_err(db_err)?;
-            let at_millis = <[u8; 8]>::try_from(v.as_ref()).map_or(0, i64::from_be_bytes);
-            let d = split_feed_key(&k).map(|(feed, key)| Dumped::Tombstone {
-                feed,
-                key,
-                at_millis,
-            });
-            sink(d.ok_or_else(|| Unreadable::new(format!("seen key {}", lossy(&k)))))?;
-        }
-        for entry in self.trees[LINKS].iter() {
-            let (k, v) = entry.map_err(db_err)?;
-            let d = split_feed_key(&k)
-                .zip(String::from_utf8(v.to_vec()).ok())
-                .map(|((feed, link), key)| Dumped::Link { feed, link, key });
-            sink(d.ok_or_else(|| Unreadable::new(format!("link {}", lossy(&k)))))?;
-        }
-        for entry in self.trees[VALIDATORS].iter() {
-            let (k, v) = entry.map_err(db_err)?;
-            let d = split_feed_key(&k)
-                .zip(serde_json::from_slice::<Validators>(&v).ok())
-                .map(|((feed, url), validators)| Dumped::Validators {
-                    feed,
-                    url,
-                    validators,
-                });
-            sink(d.ok_or_else(|| Unreadable::new(format!("validators {}", lossy(&k)))))?;
-        }
-        for entry in self.trees[RECORDS].iter() {
-            let (k, v) = entry.map_err(db_err)?;
-            let d = split_key(&k).and_then(|(kind, key)| {
-                Some(Dumped::Record {
-                    kind: RecordKind::from_name(&kind)?,
-                    key: String::from_utf8(key.to_vec()).ok()?,
-                    value: v.to_vec(),
-                })
-            });
-            sink(d.ok_or_else(|| Unreadable::new(format!("record {}", lossy(&k)))))?;
-        }
-        for entry in self.trees[OUTBOX].iter() {
-            let (k, v) = entry.map_err(db_err)?;
-            let d = serde_json::from_slice::<Delivery>(&v);
-            sink(
-                d.map(Dumped::Delivery)
-                    .map_err(|e| Unreadable::new(format!("delivery {}: {e}", lossy(&k)))),
-            )?;
+        for tree in dump::EXPORTED {
+            for entry in self.trees[tree].iter() {
+                let (k, v) = entry.map_err(db_err)?;
+                sink(dump::decode_entry(tree, &k, &v))?;
+            }
         }
         Ok(())
     }

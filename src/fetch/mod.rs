@@ -7,11 +7,13 @@
 //! The parts: this file builds the clients and keeps the per-host limits (`Fetcher`);
 //! `request.rs` is a page fetch (conditional GET, redirects, body limit); `admit.rs` asks the host
 //! first (robots.txt, `Retry-After`, pacing) with what `polite.rs` remembers of each host;
-//! `scope.rs` says where a request may lead; `charset.rs` turns bytes into text; `error.rs` says
-//! why a fetch failed.
+//! `scope.rs` says where a request may lead; `egress.rs` what it may connect to once it leaves the
+//! host the operator wrote (the guarded clients resolve through its policy); `charset.rs` turns
+//! bytes into text; `error.rs` says why a fetch failed.
 
 mod admit;
 pub mod charset;
+pub mod egress;
 mod error;
 pub mod polite;
 mod request;
@@ -29,21 +31,33 @@ use url::Url;
 pub use self::error::FetchError;
 use self::error::network;
 pub use self::request::{Enc, Fetched};
-pub use self::scope::{Scope, is_private, same_site};
+pub use self::scope::{Scope, same_site};
+use self::egress::{Guarded, Names, Policy};
 use crate::config::FetchSettings;
 use crate::metrics::Metrics;
 
 /// At most this many redirects are followed.
 const MAX_REDIRECTS: usize = 10;
 
+/// An https client, built on first use.
+type Lazy = Arc<OnceLock<Result<reqwest::Client, Arc<reqwest::Error>>>>;
+
 /// The shared HTTP clients. Cloning shares the clients and the per-host limits.
+///
+/// Two pairs of clients: the open ones for the hosts the operator wrote (sources, webhooks, hubs,
+/// the page given to `discover`), and the guarded ones, resolving through the egress policy, for
+/// every request that leaves such a host (redirects, discovered feeds, article pages elsewhere).
 #[derive(Clone)]
 pub struct Fetcher {
     /// For plain-http URLs: built without trust roots, so no CA bundle is read for them.
     http: reqwest::Client,
     /// For https URLs: built on first use, since reading the system's CA bundle costs a few
     /// milliseconds of CPU that a run over plain-http sites never needs.
-    https: Arc<OnceLock<Result<reqwest::Client, Arc<reqwest::Error>>>>,
+    https: Lazy,
+    guarded_http: reqwest::Client,
+    guarded_https: Lazy,
+    policy: Arc<Policy>,
+    names: Names,
     settings: Arc<FetchSettings>,
     max_body: u64,
     per_host: usize,
@@ -61,17 +75,37 @@ fn builder(settings: &FetchSettings) -> reqwest::ClientBuilder {
 }
 
 impl Fetcher {
+    /// The fetcher of `settings`, names resolved by the system (and the test table of
+    /// `FEEDWRIGHT_TEST_HOSTS` when it is set).
     pub fn new(settings: &FetchSettings) -> Result<Fetcher, FetchError> {
-        let no_roots: [reqwest::Certificate; 0] = [];
-        let http = builder(settings)
-            .tls_certs_only(no_roots)
-            .build()
-            .map_err(|e| FetchError::Client(Arc::new(e)))?;
+        Fetcher::with_names(settings, Names::from_env()?)
+    }
+
+    /// The fetcher of `settings` resolving names through `names` (tests give a fixed table).
+    pub fn with_names(settings: &FetchSettings, names: Names) -> Result<Fetcher, FetchError> {
+        let policy = Arc::new(Policy {
+            allow: settings.allow_private.clone(),
+        });
+        let plain = |b: reqwest::ClientBuilder| {
+            let no_roots: [reqwest::Certificate; 0] = [];
+            b.tls_certs_only(no_roots)
+                .build()
+                .map_err(|e| FetchError::Client(Arc::new(e)))
+        };
+        let http = plain(builder(settings))?;
+        let guarded_http = plain(builder(settings).dns_resolver(Arc::new(Guarded {
+            policy: policy.clone(),
+            names: names.clone(),
+        })))?;
         let (max_body, per_host) = (settings.max_body, settings.per_host_concurrency.max(1));
         let settings = Arc::new(settings.clone());
         Ok(Fetcher {
             http,
             https: Arc::default(),
+            guarded_http,
+            guarded_https: Arc::default(),
+            policy,
+            names,
             settings,
             max_body,
             per_host,
@@ -96,7 +130,7 @@ impl Fetcher {
             .extend_pairs(fields)
             .finish();
         let resp = self
-            .client(url)?
+            .client(url, false)?
             .post(url.clone())
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(body)
@@ -109,16 +143,30 @@ impl Fetcher {
     /// The client for `url` (https with the system's trust roots), for requests that are not page
     /// fetches (webhook deliveries).
     pub fn client_for(&self, url: &Url) -> Result<&reqwest::Client, FetchError> {
-        self.client(url)
+        self.client(url, false)
     }
 
-    fn client(&self, url: &Url) -> Result<&reqwest::Client, FetchError> {
+    /// The client for `url`: a guarded one (the egress policy on every address it connects to)
+    /// when the request leaves the host the operator wrote.
+    fn client(&self, url: &Url, guarded: bool) -> Result<&reqwest::Client, FetchError> {
+        let (plain, lazy) = match guarded {
+            false => (&self.http, &self.https),
+            true => (&self.guarded_http, &self.guarded_https),
+        };
         if url.scheme() != "https" {
-            return Ok(&self.http);
+            return Ok(plain);
         }
-        let built = self
-            .https
-            .get_or_init(|| builder(&self.settings).build().map_err(Arc::new));
+        let built = lazy.get_or_init(|| {
+            let b = builder(&self.settings);
+            let b = match guarded {
+                false => b,
+                true => b.dns_resolver(Arc::new(Guarded {
+                    policy: self.policy.clone(),
+                    names: self.names.clone(),
+                })),
+            };
+            b.build().map_err(Arc::new)
+        });
         built.as_ref().map_err(|e| FetchError::Client(e.clone()))
     }
 
@@ -157,7 +205,7 @@ mod tests {
         );
         let clone = f.clone();
         assert!(
-            f.client(&Url::parse("https://example.org/").unwrap())
+            f.client(&Url::parse("https://example.org/").unwrap(), false)
                 .is_ok()
         );
         assert!(

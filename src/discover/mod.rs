@@ -92,7 +92,12 @@ pub fn cms_candidates(page: &Url) -> Vec<Url> {
 /// to a private or local address, nor get what is there printed or drafted.
 async fn verify(fetcher: &Fetcher, page: &Url, url: &Url) -> Option<OfferedFeed> {
     let fetched = fetcher
-        .get(url, &Validators::default(), &Scope::Linked(page.clone()), None)
+        .get(
+            url,
+            &Validators::default(),
+            &Scope::Linked(page.clone()),
+            None,
+        )
         .await
         .ok()?;
     let Fetched::Body { url: at, body, .. } = fetched else {

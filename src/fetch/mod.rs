@@ -28,11 +28,11 @@ use reqwest::{StatusCode, redirect};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
+use self::egress::{Guarded, Names, Policy};
 pub use self::error::FetchError;
 use self::error::network;
 pub use self::request::{Enc, Fetched};
 pub use self::scope::{Scope, same_site};
-use self::egress::{Guarded, Names, Policy};
 use crate::config::FetchSettings;
 use crate::metrics::Metrics;
 
@@ -74,6 +74,22 @@ fn builder(settings: &FetchSettings) -> reqwest::ClientBuilder {
         .redirect(redirect::Policy::none())
 }
 
+/// The guarded clients resolve through the egress policy; the open ones through the system's
+/// resolver, or the test table when there is one.
+fn with_resolver(
+    b: reqwest::ClientBuilder,
+    policy: Option<&Arc<Policy>>,
+    names: &Names,
+) -> reqwest::ClientBuilder {
+    if policy.is_none() && names.is_empty() {
+        return b;
+    }
+    b.dns_resolver(Arc::new(Guarded {
+        policy: policy.cloned(),
+        names: names.clone(),
+    }))
+}
+
 impl Fetcher {
     /// The fetcher of `settings`, names resolved by the system (and the test table of
     /// `FEEDWRIGHT_TEST_HOSTS` when it is set).
@@ -92,11 +108,8 @@ impl Fetcher {
                 .build()
                 .map_err(|e| FetchError::Client(Arc::new(e)))
         };
-        let http = plain(builder(settings))?;
-        let guarded_http = plain(builder(settings).dns_resolver(Arc::new(Guarded {
-            policy: policy.clone(),
-            names: names.clone(),
-        })))?;
+        let http = plain(with_resolver(builder(settings), None, &names))?;
+        let guarded_http = plain(with_resolver(builder(settings), Some(&policy), &names))?;
         let (max_body, per_host) = (settings.max_body, settings.per_host_concurrency.max(1));
         let settings = Arc::new(settings.clone());
         Ok(Fetcher {
@@ -157,15 +170,10 @@ impl Fetcher {
             return Ok(plain);
         }
         let built = lazy.get_or_init(|| {
-            let b = builder(&self.settings);
-            let b = match guarded {
-                false => b,
-                true => b.dns_resolver(Arc::new(Guarded {
-                    policy: self.policy.clone(),
-                    names: self.names.clone(),
-                })),
-            };
-            b.build().map_err(Arc::new)
+            let policy = guarded.then_some(&self.policy);
+            with_resolver(builder(&self.settings), policy, &self.names)
+                .build()
+                .map_err(Arc::new)
         });
         built.as_ref().map_err(|e| FetchError::Client(e.clone()))
     }

@@ -360,3 +360,38 @@ fn a_bad_allow_private_range_is_named_with_its_line() {
     );
     assert!(stderr.contains("CIDR"), "{stderr}");
 }
+
+#[test]
+fn behind_a_proxy_from_the_environment_a_redirect_to_a_name_resolving_to_loopback_is_still_refused()
+{
+    // The proxy (nothing listens on port 9) would resolve and connect; the name is checked first.
+    let site = Site::start();
+    let port = site.addr.port();
+    site.put_html("/x", "<p>secret</p>");
+    site.put_redirect("/r", &format!("http://local.test:{port}/x"));
+    let rss = format!(
+        "<rss version=\"2.0\"><channel><title>T</title><link>{0}</link><item><title>A</title><link>{0}r</link><guid>a</guid></item></channel></rss>",
+        site.url("/")
+    );
+    site.put_bytes("/rss.xml", "application/rss+xml", rss.into_bytes());
+    let project = Project::new("");
+    project.write(
+        "feeds/t.toml",
+        &format!(
+            "title = \"T\"\n[[source]]\nkind = \"feed\"\nurl = \"{}\"\nfull_text = true\n",
+            site.url("/rss.xml")
+        ),
+    );
+    let out = project
+        .command(&["once"])
+        .env(TEST_HOSTS_VAR, HOSTS)
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("NO_PROXY", "127.0.0.1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    let all = format!("{stdout}{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("refused: 127.0.0.1 is loopback"), "{all}");
+    assert_eq!(site.count("/x"), 0, "{all}");
+}

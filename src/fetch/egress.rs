@@ -238,6 +238,31 @@ impl Names {
     }
 }
 
+/// Whether requests may go through a proxy named in the environment (`HTTP_PROXY`, `HTTPS_PROXY`,
+/// `ALL_PROXY`, as reqwest reads them): the proxy then resolves and connects, and our resolver
+/// never sees the target's name, so `Policy::check_name` looks it up first.
+pub fn proxy_in_env() -> bool {
+    ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]
+        .iter()
+        .flat_map(|v| [v.to_string(), v.to_ascii_lowercase()])
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+}
+
+impl Policy {
+    /// Looks a URL's host name up and checks every address, for a request a proxy will connect
+    /// (a check before the request, not on the connection: the proxy's own resolver decides). A
+    /// name that does not resolve here is left to the proxy.
+    pub(super) async fn check_name(&self, names: &Names, url: &Url) -> Result<(), Refused> {
+        let Some(url::Host::Domain(name)) = url.host() else {
+            return Ok(());
+        };
+        for a in names.lookup(name).await.unwrap_or_default() {
+            self.check(a.ip())?;
+        }
+        Ok(())
+    }
+}
+
 /// The resolver of the guarded clients: a name is refused when any address it resolves to is.
 /// Without a policy it only resolves (the open clients, when a test table is given).
 pub(super) struct Guarded {

@@ -58,6 +58,8 @@ pub struct Fetcher {
     guarded_https: Lazy,
     policy: Arc<Policy>,
     names: Names,
+    /// A proxy from the environment may carry requests: guarded names are looked up first.
+    proxied: bool,
     settings: Arc<FetchSettings>,
     max_body: u64,
     per_host: usize,
@@ -119,6 +121,7 @@ impl Fetcher {
             guarded_https: Arc::default(),
             policy,
             names,
+            proxied: egress::proxy_in_env(),
             settings,
             max_body,
             per_host,

@@ -62,7 +62,7 @@ impl Fetcher {
         let home = scope.home(url);
         let mut current = url.clone();
         for _ in 0..=MAX_REDIRECTS {
-            let guarded = self.guard(&current, home)?;
+            let guarded = self.guard(&current, home).await?;
             let resp = self.send(&current, v, guarded).await?;
             if resp.status().is_redirection() && resp.status() != StatusCode::NOT_MODIFIED {
                 current = next_hop(&current, &resp, scope)?;
@@ -74,17 +74,23 @@ impl Fetcher {
     }
 
     /// Whether a request to `url` goes through the egress policy: it does when it leaves the host
-    /// the operator wrote (`home`). A literal address is judged here, since no resolver sees it.
-    fn guard(&self, url: &Url, home: &Url) -> Result<bool, FetchError> {
+    /// the operator wrote (`home`). A literal address is judged here, since no resolver sees it,
+    /// and so is a name when a proxy from the environment would resolve it instead of us.
+    async fn guard(&self, url: &Url, home: &Url) -> Result<bool, FetchError> {
         if same_origin(url, home) {
             return Ok(false);
         }
-        self.policy
-            .check_host(url)
-            .map_err(|refused| FetchError::Refused {
-                url: url.clone(),
-                refused,
-            })?;
+        let refused = |refused| FetchError::Refused {
+            url: url.clone(),
+            refused,
+        };
+        self.policy.check_host(url).map_err(refused)?;
+        if self.proxied {
+            self.policy
+                .check_name(&self.names, url)
+                .await
+                .map_err(refused)?;
+        }
         Ok(true)
     }
 

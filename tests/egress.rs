@@ -395,3 +395,23 @@ fn behind_a_proxy_from_the_environment_a_redirect_to_a_name_resolving_to_loopbac
     assert!(all.contains("refused: 127.0.0.1 is loopback"), "{all}");
     assert_eq!(site.count("/x"), 0, "{all}");
 }
+
+#[test]
+fn a_homed_fetcher_reaches_only_its_home_as_written() {
+    // `discover` previews its draft so: a configured-looking URL the page gave is still checked.
+    let site = Site::start();
+    site.put_html("/x", "<p>secret</p>");
+    let page = Url::parse(&site.url("/news")).unwrap();
+    let f = fetcher(&[]).homed(&page);
+    let to = format!("http://local.test:{}/x", site.addr.port());
+    assert_refused(
+        get(&f, &to, &Scope::Configured),
+        "homed",
+        "127.0.0.1 is loopback",
+    );
+    assert!(get(&f, &site.url("/x"), &Scope::Configured).is_ok());
+    assert!(
+        get(&fetcher(&[]), &to, &Scope::Configured).is_ok(),
+        "a URL the operator wrote is reached as written"
+    );
+}

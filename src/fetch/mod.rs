@@ -60,6 +60,8 @@ pub struct Fetcher {
     names: Names,
     /// A proxy from the environment may carry requests: guarded names are looked up first.
     proxied: bool,
+    /// When set, the only host reached as written, whatever a request's scope says (`homed`).
+    home: Option<Arc<Url>>,
     settings: Arc<FetchSettings>,
     max_body: u64,
     per_host: usize,
@@ -122,6 +124,7 @@ impl Fetcher {
             policy,
             names,
             proxied: egress::proxy_in_env(),
+            home: None,
             settings,
             max_body,
             per_host,
@@ -129,6 +132,16 @@ impl Fetcher {
             polite: polite::Hosts::default(),
             metrics: Arc::default(),
         })
+    }
+
+    /// This fetcher (sharing clients and limits) with `home` the only host reached as written:
+    /// `discover` previews its draft, whose URLs a page gave, with it, so a feed URL that passed
+    /// the policy when verified cannot lead to a private address when previewed (DNS rebinding).
+    pub fn homed(&self, home: &Url) -> Fetcher {
+        Fetcher {
+            home: Some(Arc::new(home.clone())),
+            ..self.clone()
+        }
     }
 
     /// The counters every request of this fetcher feeds (`/metrics`).

@@ -59,7 +59,7 @@ impl Fetcher {
                 to: url.to_string(),
             });
         }
-        let home = scope.home(url);
+        let home = self.home.as_deref().unwrap_or(scope.home(url));
         let mut current = url.clone();
         for _ in 0..=MAX_REDIRECTS {
             let guarded = self.guard(&current, home).await?;

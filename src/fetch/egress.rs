@@ -299,10 +299,12 @@ pub(super) fn refusal(e: &(dyn std::error::Error + 'static)) -> Option<Refused> 
     None
 }
 
-/// The host and port a URL connects to, for telling whether a hop stays on the operator's host.
+/// Whether a hop stays on the host the operator wrote: the same host and port, the default ports
+/// of http and https counting as one (a configured http URL moving to https stays home).
 pub(super) fn same_origin(a: &Url, b: &Url) -> bool {
     a.host_str().map(str::to_ascii_lowercase) == b.host_str().map(str::to_ascii_lowercase)
-        && a.port_or_known_default() == b.port_or_known_default()
+        && (a.port_or_known_default() == b.port_or_known_default()
+            || (a.port().is_none() && b.port().is_none()))
 }
 
 #[cfg(test)]
@@ -388,6 +390,31 @@ mod tests {
         assert!(p.check("10.9.8.7".parse().unwrap()).is_ok());
         assert!(p.check("::ffff:10.9.8.7".parse().unwrap()).is_ok());
         assert!(p.check("192.168.0.1".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn a_hop_stays_home_on_the_same_host_and_port_or_moving_to_https() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(same_origin(
+            &u("http://Intra.lan/a"),
+            &u("https://intra.lan/b")
+        ));
+        assert!(same_origin(
+            &u("http://127.0.0.1:80/"),
+            &u("http://127.0.0.1/x")
+        ));
+        assert!(!same_origin(
+            &u("http://127.0.0.1:8000/"),
+            &u("http://127.0.0.1:9000/")
+        ));
+        assert!(!same_origin(
+            &u("http://intra.lan/"),
+            &u("http://intra.lan:8080/")
+        ));
+        assert!(!same_origin(
+            &u("http://intra.lan/"),
+            &u("http://www.intra.lan/")
+        ));
     }
 
     #[test]

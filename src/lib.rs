@@ -27,7 +27,7 @@
 //!   through one façade, `SourceSpec::poll`.
 //! - [`store`]: what is remembered: items, deliveries and typed records, through one writer; sled is
 //!   its backend; export, import, backups and salvage.
-//! - [`fetch`]: the HTTP client: conditional GET, politeness, timeouts, body limit.
+//! - [`fetch`]: the HTTP client: conditional GET, politeness, timeouts, body limit, the egress policy.
 //! - [`schedule`]: when each feed runs (cron, jitter, back-off), as pure functions of time.
 //!
 //! The ground floor:

@@ -12,6 +12,7 @@ mod daemon;
 mod dates;
 mod discover;
 mod discover_cases;
+mod egress;
 mod export;
 mod feeds;
 mod full_text;

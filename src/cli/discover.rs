@@ -133,7 +133,8 @@ pub(super) async fn discover(
             "{page}: no feed offered and no repeated structure with links found\n  hint: open the page's listing of articles (a category or news page), not its front page"
         )));
     };
-    let preview = preview_of(&draft, &fetcher).await?;
+    // The draft's URLs came from the page: only the page's own host is reached as written.
+    let preview = preview_of(&draft, &fetcher.homed(&page)).await?;
     if how.json {
         print_json(&found, &draft, preview.as_ref());
     } else {

@@ -117,6 +117,9 @@ pub struct FetchSettings {
     pub per_host_concurrency: usize,
     pub per_host_delay: Duration,
     pub robots_txt: bool,
+    /// Ranges the egress policy lets through although they are private or local (`[fetch]
+    /// allow_private`).
+    pub allow_private: Vec<ipnet::IpNet>,
 }
 
 impl Default for FetchSettings {
@@ -133,6 +136,7 @@ impl Default for FetchSettings {
             per_host_concurrency: 2,
             per_host_delay: Duration::from_secs(1),
             robots_txt: true,
+            allow_private: Vec::new(),
         }
     }
 }

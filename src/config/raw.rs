@@ -80,6 +80,9 @@ pub struct RawFetch {
     pub per_host_concurrency: Option<Spanned<i64>>,
     pub per_host_delay: Option<Str>,
     pub robots_txt: Option<bool>,
+    /// CIDR ranges the egress policy lets through, e.g. `["10.0.0.0/8"]`.
+    #[serde(default)]
+    pub allow_private: Vec<Str>,
 }
 
 /// `[defaults]`: feed keys that apply to every feed that does not set them.

@@ -194,6 +194,31 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 .and_then(|s| self.duration(s, "fetch.per_host_delay"))
                 .unwrap_or(d.per_host_delay),
             robots_txt: raw.robots_txt.unwrap_or(d.robots_txt),
+            allow_private: raw
+                .allow_private
+                .iter()
+                .filter_map(|s| self.cidr(s, "fetch.allow_private"))
+                .collect(),
+        }
+    }
+
+    /// A CIDR range such as `10.0.0.0/8`; a bare address is its own range.
+    fn cidr(&mut self, s: &Str, key: &str) -> Option<ipnet::IpNet> {
+        let text = s.get_ref().trim();
+        let parsed = text
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+        match parsed {
+            Ok(net) => Some(net.trunc()),
+            Err(_) => {
+                self.err(
+                    s.span(),
+                    key,
+                    format!("`{}` is not an address range", s.get_ref()),
+                    "write a CIDR range such as \"10.0.0.0/8\" or \"fd00::/8\", or one address",
+                );
+                None
+            }
         }
     }
 

@@ -87,10 +87,17 @@ pub fn cms_candidates(page: &Url) -> Vec<Url> {
     CMS_FEEDS.iter().filter_map(|p| bare.join(p).ok()).collect()
 }
 
-/// Fetches `url` and counts its entries if it is a feed.
-async fn verify(fetcher: &Fetcher, url: &Url) -> Option<OfferedFeed> {
+/// Fetches `url`, a feed `page` declares or a usual place for one, and counts its entries if it is
+/// a feed. Off the page's host it goes through the egress policy: a page cannot lead `discover`
+/// to a private or local address, nor get what is there printed or drafted.
+async fn verify(fetcher: &Fetcher, page: &Url, url: &Url) -> Option<OfferedFeed> {
     let fetched = fetcher
-        .get(url, &Validators::default(), &Scope::Site(url.clone()), None)
+        .get(
+            url,
+            &Validators::default(),
+            &Scope::Linked(page.clone()),
+            None,
+        )
         .await
         .ok()?;
     let Fetched::Body { url: at, body, .. } = fetched else {
@@ -178,7 +185,7 @@ pub async fn discover(
         if feeds.iter().any(|f: &OfferedFeed| &f.url == candidate) {
             continue;
         }
-        if let Some(f) = verify(fetcher, candidate).await {
+        if let Some(f) = verify(fetcher, page, candidate).await {
             feeds.push(f);
         }
     }

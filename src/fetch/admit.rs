@@ -14,11 +14,12 @@ use super::polite;
 
 impl Fetcher {
     /// Waits until the host may be asked again, or refuses: robots.txt, a long `Retry-After`.
-    pub(super) async fn be_polite(&self, url: &Url) -> Result<(), FetchError> {
+    /// `guarded`: robots.txt is fetched through the egress policy too, as the request would be.
+    pub(super) async fn be_polite(&self, url: &Url, guarded: bool) -> Result<(), FetchError> {
         let host = self.polite.get(url);
         if self.settings.robots_txt
             && url.path() != "/robots.txt"
-            && !self.robots_allow(url, &host).await
+            && !self.robots_allow(url, &host, guarded).await
         {
             return Err(FetchError::Robots { url: url.clone() });
         }
@@ -40,13 +41,13 @@ impl Fetcher {
 
     /// Whether the host's robots.txt lets our user agent fetch `url`. Fetched once a day per host;
     /// a missing file or one that cannot be read allows everything.
-    async fn robots_allow(&self, url: &Url, host: &polite::HostState) -> bool {
+    async fn robots_allow(&self, url: &Url, host: &polite::HostState, guarded: bool) -> bool {
         let mut cached = host.robots.lock().await;
         let fresh = cached
             .as_ref()
             .is_some_and(|(at, _)| at.elapsed() < polite::ROBOTS_TTL);
         if !fresh {
-            let rules = self.fetch_robots(url).await;
+            let rules = self.fetch_robots(url, guarded).await;
             *cached = Some((std::time::Instant::now(), rules));
         }
         match cached.as_ref() {
@@ -55,10 +56,10 @@ impl Fetcher {
         }
     }
 
-    async fn fetch_robots(&self, url: &Url) -> Option<Arc<texting_robots::Robot>> {
+    async fn fetch_robots(&self, url: &Url, guarded: bool) -> Option<Arc<texting_robots::Robot>> {
         let robots_url = url.join("/robots.txt").ok()?;
         let resp = self
-            .client(&robots_url)
+            .client(&robots_url, guarded)
             .ok()?
             .get(robots_url.clone())
             .timeout(Duration::from_secs(10).min(self.settings.timeout))

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use url::Url;
 
 use super::MAX_REDIRECTS;
+use super::egress::{BadTestHosts, Refused, refusal};
 
 /// Why a fetch failed; each names the URL.
 #[derive(Debug, thiserror::Error)]
@@ -29,10 +30,14 @@ pub enum FetchError {
     /// A fetch that was started could not be finished (its task stopped, or no URL was left).
     #[error("page {number}: {why}")]
     Lost { number: usize, why: String },
+    /// The egress policy refused the address `url` leads to (a literal one, or what its name
+    /// resolved to).
     #[error(
-        "{url}: redirected to {to}, a private or local address; not followed\n  hint: only a source configured on such an address may lead there"
+        "{url}: {refused}\n  hint: feedwright reaches private and local addresses only at the hosts written in the config"
     )]
-    Private { url: Url, to: String },
+    Refused { url: Url, refused: Refused },
+    #[error(transparent)]
+    TestHosts(#[from] BadTestHosts),
     #[error(
         "{url}: the site's robots.txt does not allow feedwright here\n  hint: ask the site, or set [fetch] robots_txt = false if you may read it anyway"
     )]
@@ -57,13 +62,20 @@ impl FetchError {
             | FetchError::TooManyRedirects { .. }
             | FetchError::Client(_)
             | FetchError::Lost { .. }
-            | FetchError::Private { .. }
+            | FetchError::Refused { .. }
+            | FetchError::TestHosts(_)
             | FetchError::Robots { .. } => false,
         }
     }
 }
 
 pub(super) fn network(url: &Url, e: reqwest::Error) -> FetchError {
+    if let Some(refused) = refusal(&e) {
+        return FetchError::Refused {
+            url: url.clone(),
+            refused,
+        };
+    }
     FetchError::Network {
         url: url.clone(),
         message: describe(&e.without_url()),

@@ -1,5 +1,6 @@
 //! A page fetch: a GET with the stored validators (conditional GET: an unchanged page costs a
-//! 304), redirects followed by hand so each hop is checked against the request's `Scope`, the
+//! 304), redirects followed by hand so each hop is checked against the request's `Scope` (and,
+//! when it leaves the host the operator wrote, sent through the egress policy), the
 //! body read within `max_body` (after decompression, so a compressed bomb is refused rather than
 //! expanded) and decoded to text (`charset.rs`). Sources and discovery call `get`.
 
@@ -9,8 +10,9 @@ use reqwest::header::{
 };
 use url::Url;
 
+use super::egress::same_origin;
 use super::error::{FetchError, network};
-use super::scope::{Scope, is_private};
+use super::scope::Scope;
 use super::{Fetcher, MAX_REDIRECTS, charset, polite};
 use crate::model::Validators;
 
@@ -57,19 +59,13 @@ impl Fetcher {
                 to: url.to_string(),
             });
         }
+        let home = self.home.as_deref().unwrap_or(scope.home(url));
         let mut current = url.clone();
-        let origin_private = is_private(url);
         for _ in 0..=MAX_REDIRECTS {
-            let resp = self.send(&current, v).await?;
+            let guarded = self.guard(&current, home).await?;
+            let resp = self.send(&current, v, guarded).await?;
             if resp.status().is_redirection() && resp.status() != StatusCode::NOT_MODIFIED {
-                let to = next_hop(&current, &resp, scope)?;
-                if is_private(&to) && !origin_private {
-                    return Err(FetchError::Private {
-                        url: current,
-                        to: to.to_string(),
-                    });
-                }
-                current = to;
+                current = next_hop(&current, &resp, scope)?;
                 continue;
             }
             return self.read(current, resp, enc).await;
@@ -77,9 +73,35 @@ impl Fetcher {
         Err(FetchError::TooManyRedirects { url: url.clone() })
     }
 
-    async fn send(&self, url: &Url, v: &Validators) -> Result<reqwest::Response, FetchError> {
-        self.be_polite(url).await?;
-        let mut req = self.client(url)?.get(url.clone());
+    /// Whether a request to `url` goes through the egress policy: it does when it leaves the host
+    /// the operator wrote (`home`). A literal address is judged here, since no resolver sees it,
+    /// and so is a name when a proxy from the environment would resolve it instead of us.
+    async fn guard(&self, url: &Url, home: &Url) -> Result<bool, FetchError> {
+        if same_origin(url, home) {
+            return Ok(false);
+        }
+        let refused = |refused| FetchError::Refused {
+            url: url.clone(),
+            refused,
+        };
+        self.policy.check_host(url).map_err(refused)?;
+        if self.proxied {
+            self.policy
+                .check_name(&self.names, url)
+                .await
+                .map_err(refused)?;
+        }
+        Ok(true)
+    }
+
+    async fn send(
+        &self,
+        url: &Url,
+        v: &Validators,
+        guarded: bool,
+    ) -> Result<reqwest::Response, FetchError> {
+        self.be_polite(url, guarded).await?;
+        let mut req = self.client(url, guarded)?.get(url.clone());
         if let Some(etag) = &v.etag {
             req = req.header(IF_NONE_MATCH, etag);
         }

@@ -1,6 +1,7 @@
 //! Where a request may lead: a configured URL anywhere on the web, a link found on a page only on
-//! its source's site (`same_site`), and no redirect from a public address to a private or local
-//! one (`is_private`). `request.rs` checks the first URL and every redirect against these.
+//! its source's site (`same_site`) or, for links meant to leave it (discovered feeds, article
+//! pages), anywhere. `request.rs` checks the first URL and every redirect against these; whatever
+//! leaves the host the operator wrote (`Scope::home`) also goes through the egress policy.
 
 use url::Url;
 
@@ -11,13 +12,25 @@ pub enum Scope {
     Configured,
     /// A link found on a page: it and every redirect must stay on this site.
     Site(Url),
+    /// A link found on a page of this (operator-written) URL that may lead anywhere http(s): a
+    /// feed a page declares, an article page of a feed's entry.
+    Linked(Url),
 }
 
 impl Scope {
     pub(super) fn allows(&self, url: &Url) -> bool {
         match self {
-            Scope::Configured => matches!(url.scheme(), "http" | "https"),
+            Scope::Configured | Scope::Linked(_) => matches!(url.scheme(), "http" | "https"),
             Scope::Site(site) => same_site(site, url),
+        }
+    }
+
+    /// The URL the operator wrote, whose host (and port) is reached as written; any other host
+    /// is checked by the egress policy. `first` is the URL the request started from.
+    pub(super) fn home<'a>(&'a self, first: &'a Url) -> &'a Url {
+        match self {
+            Scope::Configured => first,
+            Scope::Site(home) | Scope::Linked(home) => home,
         }
     }
 }
@@ -34,81 +47,9 @@ pub fn same_site(a: &Url, b: &Url) -> bool {
         && a.port() == b.port()
 }
 
-/// Whether a URL names a loopback, private, link-local or otherwise local address (or
-/// `localhost`): a public source must not lead feedwright there (cloud metadata, admin panels).
-/// Names are judged as written; a public name that resolves to a private address is not caught.
-pub fn is_private(url: &Url) -> bool {
-    use std::net::IpAddr;
-    match url.host() {
-        Some(url::Host::Ipv4(v4)) => private_ip(IpAddr::V4(v4)),
-        Some(url::Host::Ipv6(v6)) => private_ip(IpAddr::V6(v6)),
-        Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        None => false,
-    }
-}
-
-fn private_ip(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| private_ip(IpAddr::V4(v4)))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn private_and_local_addresses_are_told_apart_from_public_ones() {
-        let p = |u: &str| is_private(&Url::parse(u).unwrap());
-        for private in [
-            "http://127.0.0.1:8080/",
-            "http://10.1.2.3/",
-            "http://172.16.0.1/",
-            "http://192.168.1.1/",
-            "http://169.254.169.254/latest/meta-data/",
-            "http://100.64.0.1/",
-            "http://0.0.0.0/",
-            "http://[::1]/",
-            "http://[fe80::1]/",
-            "http://[fd00::1]/",
-            "http://[::ffff:127.0.0.1]/",
-            "http://localhost/",
-            "http://api.localhost./",
-        ] {
-            assert!(p(private), "{private}");
-        }
-        for public in [
-            "https://caricc.org/",
-            "http://8.8.8.8/",
-            "http://172.32.0.1/",
-            "http://[2001:db8::1]/",
-        ] {
-            assert!(!p(public), "{public}");
-        }
-    }
 
     #[test]
     fn same_site_ignores_www_but_not_other_hosts() {

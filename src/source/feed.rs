@@ -82,7 +82,7 @@ pub async fn read(
     validators.reader = Some(reader);
     page.validators = Some(validators);
     if spec.full_text {
-        super::full_text::complete(&mut page, cx, &url).await?;
+        super::full_text::complete(&mut page, cx, &spec.url).await?;
     }
     Ok(page)
 }

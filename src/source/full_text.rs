@@ -5,19 +5,20 @@
 //! runs, three tries in all, as a scrape source's detail pages are.
 //!
 //! An entry's link may lead to another host than the feed's (feeds are often served apart from
-//! their articles), like a configured URL; a link to a private or local address is refused unless
-//! the feed itself lives on one.
+//! their articles); a link that leaves the feed's configured host goes through the egress policy
+//! (`crate::fetch::egress`), so it cannot lead to a private or local address.
 
 use url::Url;
 
-use super::{ItemPages, PageDone, SourceCx, Warning, retries_item_page};
+use super::{ItemPages, PageDone, SourceCx, retries_item_page};
 use crate::extract::article::main_content;
-use crate::fetch::{FetchError, Fetched, Fetcher, Scope, is_private};
+use crate::fetch::{FetchError, Fetched, Fetcher, Scope};
 use crate::model::Validators;
 use crate::store::StoreError;
 
 /// Replaces the content of `page`'s new entries (and of stored ones whose page failed before)
-/// with the main content of each entry's own page. `feed` is the feed document's URL.
+/// with the main content of each entry's own page. `feed` is the feed's configured URL: links on
+/// its host are reached as written, others through the egress policy.
 pub async fn complete(
     page: &mut PageDone,
     cx: &SourceCx<'_>,
@@ -62,21 +63,15 @@ fn start(
         if !wanted {
             continue;
         }
-        if is_private(&url) && !is_private(feed) {
-            page.warnings.push(Warning::DetailFailed {
-                url: url.to_string(),
-                error: "a private or local address; not followed".into(),
-            });
-            continue;
-        }
-        pending.push((i, tokio::spawn(fetch(cx.fetcher.clone(), url))));
+        let home = Scope::Linked(feed.clone());
+        pending.push((i, tokio::spawn(fetch(cx.fetcher.clone(), url, home))));
     }
     Ok(pending)
 }
 
-async fn fetch(fetcher: Fetcher, url: Url) -> Result<Option<String>, FetchError> {
+async fn fetch(fetcher: Fetcher, url: Url, scope: Scope) -> Result<Option<String>, FetchError> {
     match fetcher
-        .get(&url, &Validators::default(), &Scope::Configured, None)
+        .get(&url, &Validators::default(), &scope, None)
         .await?
     {
         Fetched::Body { url, body, .. } => Ok(main_content(&body, &url)),

@@ -108,7 +108,9 @@ fn slow_clients(
                         Ok(raw) if raw.starts_with("HTTP/1.1 503") => ends.shed += 1,
                         Ok(raw) if raw.is_empty() => ends.closed += 1,
                         Ok(raw) => ends.other.push(raw),
-                        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                        Err(e)
+                            if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                        {
                             ends.hung += 1
                         }
                         // Reset: closed.
@@ -214,7 +216,10 @@ fn a_connection_where_nothing_moves_is_closed_after_idle_timeout_and_keep_alive_
     let mut rest = Vec::new();
     let ended = s.read_to_end(&mut rest);
     assert!(
-        matches!(ended, Ok(0)) || ended.as_ref().is_err_and(|e| e.kind() == ErrorKind::ConnectionReset),
+        matches!(ended, Ok(0))
+            || ended
+                .as_ref()
+                .is_err_and(|e| e.kind() == ErrorKind::ConnectionReset),
         "{ended:?}"
     );
     assert_eq!(metric(&addr, "feedwright_http_idle_timeouts_total"), 1.0);
@@ -223,9 +228,8 @@ fn a_connection_where_nothing_moves_is_closed_after_idle_timeout_and_keep_alive_
 
 #[test]
 fn http_limits_out_of_range_are_config_errors_naming_the_key() {
-    let project = serving_with(
-        "max_connections = 100000\nheader_timeout = \"0s\"\nidle_timeout = \"soon\"",
-    );
+    let project =
+        serving_with("max_connections = 100000\nheader_timeout = \"0s\"\nidle_timeout = \"soon\"");
     let out = project.run(&["check"]);
     let (_, stderr) = crate::support::text(&out);
     assert!(!out.status.success());
@@ -242,4 +246,24 @@ fn http_limits_out_of_range_are_config_errors_naming_the_key() {
     let zero = serving_with("max_connections = 0");
     let (_, stderr) = crate::support::text(&zero.run(&["check"]));
     assert!(stderr.contains("http.max_connections"), "{stderr}");
+}
+
+#[test]
+fn the_unit_leaves_descriptors_for_the_largest_connection_cap() {
+    let unit = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/feedwright.service"),
+    )
+    .unwrap();
+    let limit: usize = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("LimitNOFILE="))
+        .expect("the unit sets no LimitNOFILE (systemd's default is 1,024)")
+        .parse()
+        .unwrap();
+    // The largest cap, 256 answers of 503 under way, and the store's and the fetcher's files.
+    let most = feedwright::config::HttpLimits::MAX_CONNECTIONS;
+    assert!(
+        limit >= 2 * most,
+        "LimitNOFILE={limit} for up to {most} connections"
+    );
 }

@@ -86,28 +86,11 @@ pub async fn serve(
     });
     let answering = Arc::new(Semaphore::new(MAX_ANSWERING));
     let (stop, stopping) = watch::channel(false);
-    let mut accept_failing = false;
     tokio::pin!(shutdown);
     loop {
-        let accepted = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
-            accepted = listener.accept() => accepted,
-        };
-        let (stream, peer) = match accepted {
-            Ok(a) => {
-                accept_failing = false;
-                a
-            }
-            Err(error) => {
-                // Out of descriptors (EMFILE) or a connection reset before accept: wait a little
-                // rather than spin; said once per streak.
-                if !accept_failing {
-                    warn!(%error, "Cannot accept an HTTP connection; retrying.");
-                    accept_failing = true;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
+            accepted = accept(&listener) => accepted,
         };
         if shared.open.load(Ordering::Relaxed) >= shared.limits.max_connections {
             shed(stream, &shared, &answering);
@@ -130,6 +113,24 @@ pub async fn serve(
             return Ok(());
         }
         closed.await;
+    }
+}
+
+/// The next connection. Out of descriptors (EMFILE) or a connection reset before it was
+/// accepted: waits a little rather than spin, said once per streak.
+async fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    let mut failing = false;
+    loop {
+        match listener.accept().await {
+            Ok(accepted) => return accepted,
+            Err(error) => {
+                if !failing {
+                    warn!(%error, "Cannot accept an HTTP connection; retrying.");
+                    failing = true;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 }
 

@@ -267,3 +267,38 @@ fn the_unit_leaves_descriptors_for_the_largest_connection_cap() {
         "LimitNOFILE={limit} for up to {most} connections"
     );
 }
+
+#[test]
+fn a_handler_at_work_longer_than_idle_timeout_still_answers() {
+    use crate::support::server::Site;
+    let site = Site::start();
+    site.put_bytes(
+        "/rss",
+        "application/rss+xml",
+        b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><link>http://x.test/</link><description>d</description><item><title>One</title><link>http://x.test/1</link></item></channel></rss>".to_vec(),
+    );
+    let project = serving_with("admin = true\nidle_timeout = \"1s\"");
+    project.write(
+        "feeds/slow.toml",
+        &format!(
+            "schedule = \"0 0 1 1 *\"\njitter = \"0s\"\n[[source]]\nkind = \"feed\"\nurl = \"{}\"\n",
+            site.url("/rss")
+        ),
+    );
+    let mut daemon = project.start_daemon();
+    daemon.wait_for_log("Next run scheduled");
+    // The run the button waits for takes longer than idle_timeout, with nothing on the wire.
+    site.set_delay_all(Duration::from_millis(2500));
+    let page = crate::support::http::request(
+        &daemon.addr,
+        "POST",
+        "/admin/run-now/slow",
+        &[("Sec-Fetch-Site", "same-origin"), ("Content-Length", "0")],
+    );
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("slow:"), "{}", page.text());
+    assert_eq!(
+        metric(&daemon.addr, "feedwright_http_idle_timeouts_total"),
+        0.0
+    );
+}

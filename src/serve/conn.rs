@@ -9,7 +9,7 @@
 //!   or the end of the previous response (hyper's header-read timer), so a slow-loris that holds
 //!   every slot has them freed, and an idle kept-alive connection is closed too;
 //! - a connection on which no byte moves either way for `idle_timeout` (a client that stops
-//!   reading a response) is closed;
+//!   reading a response) is closed; time a handler is at work does not count;
 //! - the cap (default 512, at most 4,096) stays under the open-file limit (the unit's
 //!   `LimitNOFILE=8192`), so `accept()` itself does not run out of descriptors.
 //!
@@ -227,21 +227,33 @@ impl Connection {
             moved: moved.clone(),
         });
         let (router, peer) = (self.router, self.peer);
+        let handling = moved.clone();
         let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             let mut req = req.map(axum::body::Body::new);
             // The peer's address decides whether the admin buttons need a token.
             req.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().call(req)
+            let answer = router.clone().call(req);
+            let busy = Busy::enter(&handling);
+            async move {
+                let _busy = busy;
+                answer.await
+            }
         });
         let conn = self.http.serve_connection(io, service);
         tokio::pin!(conn);
         let mut stopping = false;
         let outcome = loop {
-            let quiet_until = tokio::time::Instant::from_std(moved.last() + idle);
+            // A handler at work (a run-now waits for its run) is the server's own time.
+            let quiet_from = if moved.busy() {
+                Instant::now()
+            } else {
+                moved.last()
+            };
+            let quiet_until = tokio::time::Instant::from_std(quiet_from + idle);
             tokio::select! {
                 outcome = conn.as_mut() => break outcome,
                 () = tokio::time::sleep_until(quiet_until) => {
-                    if moved.last().elapsed() >= idle {
+                    if !moved.busy() && moved.last().elapsed() >= idle {
                         metrics.http.idle_timeouts.fetch_add(1, Ordering::Relaxed);
                         debug!(%peer, "HTTP connection closed: nothing moved for [http] idle_timeout.");
                         return;
@@ -264,11 +276,12 @@ impl Connection {
     }
 }
 
-/// When a byte last moved on a connection.
+/// When a byte last moved on a connection, and whether a handler is at work on it.
 struct Moved {
     start: Instant,
     /// Milliseconds after `start`.
     at: AtomicU64,
+    handlers: AtomicUsize,
 }
 
 impl Default for Moved {
@@ -276,11 +289,33 @@ impl Default for Moved {
         Moved {
             start: Instant::now(),
             at: AtomicU64::new(0),
+            handlers: AtomicUsize::new(0),
         }
     }
 }
 
+/// A handler at work on a connection; when it has answered, the quiet time starts afresh.
+struct Busy(Arc<Moved>);
+
+impl Busy {
+    fn enter(moved: &Arc<Moved>) -> Busy {
+        moved.handlers.fetch_add(1, Ordering::AcqRel);
+        Busy(moved.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.handlers.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 impl Moved {
+    fn busy(&self) -> bool {
+        self.handlers.load(Ordering::Acquire) > 0
+    }
+
     fn touch(&self) {
         let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.at.store(ms, Ordering::Relaxed);

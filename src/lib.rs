@@ -13,7 +13,7 @@
 //! - [`daemon`]: `feedwright run`: the loop, the scheduler's clocks, the server, the delivery
 //!   workers, the backups, signals and reload. [`systemd`]: sd_notify.
 //! - [`serve`]: the HTTP server: feeds from memory with ETag/304 and compression (HTML to a
-//!   browser), status pages, metrics.
+//!   browser), status pages, metrics; its own accept loop bounds connections (cap, timeouts).
 //! - [`backfill`], [`preview`], [`discover`]: walking a whole archive; extracting without storing;
 //!   drafting a feed file from a page.
 //!

@@ -22,6 +22,17 @@ pub struct Metrics {
     fetch_errors: AtomicU64,
     /// Delivery attempts by (webhook, outcome).
     deliveries: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// The HTTP server's connections (`serve::conn`).
+    pub http: HttpCounters,
+}
+
+/// The HTTP server's connections: open now, shed at the cap, closed by a timeout.
+#[derive(Debug, Default)]
+pub struct HttpCounters {
+    pub open: AtomicU64,
+    pub shed: AtomicU64,
+    pub header_timeouts: AtomicU64,
+    pub idle_timeouts: AtomicU64,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -79,7 +90,42 @@ impl Metrics {
         self.render_feeds(&mut out);
         self.render_fetches(&mut out);
         self.render_webhooks(&mut out, queue);
+        self.render_http(&mut out);
         out
+    }
+
+    /// The HTTP server's connection series.
+    fn render_http(&self, out: &mut String) {
+        let h = &self.http;
+        for (name, help, kind, value) in [
+            (
+                "feedwright_http_connections_open",
+                "Connections the HTTP server is serving now.",
+                "gauge",
+                &h.open,
+            ),
+            (
+                "feedwright_http_connections_shed_total",
+                "Connections answered 503 and closed because [http] max_connections were open.",
+                "counter",
+                &h.shed,
+            ),
+            (
+                "feedwright_http_header_timeouts_total",
+                "Connections closed because a request's head did not arrive within [http] header_timeout.",
+                "counter",
+                &h.header_timeouts,
+            ),
+            (
+                "feedwright_http_idle_timeouts_total",
+                "Connections closed because nothing moved for [http] idle_timeout.",
+                "counter",
+                &h.idle_timeouts,
+            ),
+        ] {
+            let v = value.load(Ordering::Relaxed) as f64;
+            series(out, name, help, kind, vec![(String::new(), v)]);
+        }
     }
 
     /// The per-feed series: runs by outcome, failures, new and updated items.
@@ -241,5 +287,7 @@ mod tests {
         assert!(text.contains("feedwright_runs_total{feed=\"news\",outcome=\"failed\"} 1\n"));
         assert!(text.contains("feedwright_new_items_total{feed=\"news\"} 3\n"));
         assert!(text.contains("feedwright_webhook_queue{webhook=\"team\",state=\"queued\"} 2\n"));
+        assert!(text.contains("# TYPE feedwright_http_connections_open gauge\n"));
+        assert!(text.contains("feedwright_http_connections_shed_total 0\n"));
     }
 }

@@ -26,6 +26,7 @@ mod polite;
 mod preview;
 mod scrape;
 mod serve;
+mod server_limits;
 mod service;
 mod stall;
 mod store_health;

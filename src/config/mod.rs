@@ -67,6 +67,38 @@ pub struct Settings {
     pub admin: AdminSettings,
     /// `[store]`: the daemon's backups.
     pub store: StoreSettings,
+    /// `[http] max_connections`, `header_timeout`, `idle_timeout`.
+    pub limits: HttpLimits,
+}
+
+/// `[http]`'s limits on connections (see `serve::conn`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Connections served at once; a new one beyond gets `503` and is closed.
+    pub max_connections: usize,
+    /// Time for a request's head to arrive, counted from the connection's start or the end of
+    /// the previous response (so it also bounds an idle kept-alive connection).
+    pub header_timeout: Duration,
+    /// A connection with no byte read or written for this long is closed (a client that stops
+    /// reading a response, or sending a body).
+    pub idle_timeout: Duration,
+}
+
+impl HttpLimits {
+    /// The largest `max_connections` accepted: well under systemd's `LimitNOFILE=8192`.
+    pub const MAX_CONNECTIONS: usize = 4096;
+}
+
+impl Default for HttpLimits {
+    /// 512 connections: with the unit's `LimitNOFILE=8192`, and even with the default limit of
+    /// 1,024 descriptors, `accept()` never runs out of them.
+    fn default() -> HttpLimits {
+        HttpLimits {
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
 }
 
 /// `[store] backup`, `keep`: how often the daemon writes a backup into `{state_dir}/backups`

@@ -55,6 +55,12 @@ pub struct RawHttp {
     /// Lets those buttons work from other hosts than loopback: the token to type in.
     pub admin_token: Option<Str>,
     pub admin_token_file: Option<Str>,
+    /// Open connections served at once; beyond, new ones get a 503 and are closed.
+    pub max_connections: Option<Spanned<i64>>,
+    /// Time for a request's head to arrive (and for the next one on a kept-alive connection).
+    pub header_timeout: Option<Str>,
+    /// A connection with no byte moving either way for this long is closed.
+    pub idle_timeout: Option<Str>,
 }
 
 /// `[store]`.

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::check::Ctx;
 use super::raw::{RawDefaults, RawFetch, RawHttp, RawSettings, RawStore, Str};
-use super::{AdminSettings, FetchSettings, Schedule, Settings, StoreSettings};
+use super::{AdminSettings, FetchSettings, HttpLimits, Schedule, Settings, StoreSettings};
 
 /// Feed keys `[defaults]` may set, already validated.
 #[derive(Default)]
@@ -56,6 +56,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .unwrap_or_else(fallback_url);
         let fetch = self.fetch(&raw.fetch);
         let admin = self.admin(&raw.http);
+        let limits = self.limits(&raw.http);
         let defaults = self.defaults(&raw.defaults);
         let store = self.store(&raw.store);
         let websub_hubs = raw
@@ -74,6 +75,7 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 websub_hubs,
                 admin,
                 store,
+                limits,
             },
             defaults,
         )
@@ -144,6 +146,45 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             .and_then(|v| self.positive(v, "store.keep"))
             .unwrap_or(d.keep);
         StoreSettings { backup, keep }
+    }
+
+    /// `[http] max_connections` (1 to `HttpLimits::MAX_CONNECTIONS`), `header_timeout` and
+    /// `idle_timeout` (at least a second each).
+    fn limits(&mut self, raw: &RawHttp) -> HttpLimits {
+        let d = HttpLimits::default();
+        let max_connections = raw.max_connections.as_ref().and_then(|v| {
+            let n = self.positive(v, "http.max_connections")?;
+            if n <= HttpLimits::MAX_CONNECTIONS {
+                return Some(n);
+            }
+            self.err(
+                v.span(),
+                "http.max_connections",
+                format!("{n} connections is more than the {} allowed", HttpLimits::MAX_CONNECTIONS),
+                "keep it well under the open-file limit (the unit's LimitNOFILE=8192); 512 is the default",
+            );
+            None
+        });
+        let mut timeout = |s: &Option<Str>, key: &str| {
+            let s = s.as_ref()?;
+            let d = self.duration(s, key)?;
+            if d >= std::time::Duration::from_secs(1) {
+                return Some(d);
+            }
+            self.err(
+                s.span(),
+                key,
+                format!("`{}` is shorter than a second", s.get_ref()),
+                "write at least \"1s\"; the defaults are \"10s\" for header_timeout and \"60s\" for idle_timeout",
+            );
+            None
+        };
+        HttpLimits {
+            header_timeout: timeout(&raw.header_timeout, "http.header_timeout")
+                .unwrap_or(d.header_timeout),
+            idle_timeout: timeout(&raw.idle_timeout, "http.idle_timeout").unwrap_or(d.idle_timeout),
+            max_connections: max_connections.unwrap_or(d.max_connections),
+        }
     }
 
     /// `Some(None)` means the server is off.

@@ -40,6 +40,10 @@ pub(super) fn reload(
         ("state_dir", old_s.state_dir != new_s.state_dir),
         ("[http] listen", old_s.listen != new_s.listen),
         (
+            "[http] max_connections, header_timeout, idle_timeout",
+            old_s.limits != new_s.limits,
+        ),
+        (
             "[fetch]",
             format!("{:?}", old_s.fetch) != format!("{:?}", new_s.fetch),
         ),

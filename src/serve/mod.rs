@@ -1,13 +1,15 @@
 //! The HTTP server (`[http] listen`): the published feeds with real caching (`cache/`: from
 //! their files, hot copies in memory), as HTML to a browser's navigation (`browser.rs`), the
 //! feeds' XSLT, status pages (`/`, `/status/{feed}`), OPML, `/healthz` and `/metrics`
-//! (`metrics.rs`). Only paths in the published set answer; anything else is 404, so no request
-//! can reach a file by its name. Every configured feed is served from the daemon's start: one
+//! (`metrics.rs`), through an accept loop of our own that bounds connections (`conn.rs`). Only
+//! paths in the published set answer; anything else is 404, so no request can reach a file by
+//! its name. Every configured feed is served from the daemon's start: one
 //! with no file yet gets an empty feed (`load_published`).
 
 mod admin;
 mod browser;
 pub mod cache;
+pub mod conn;
 mod hot;
 
 mod status;
@@ -77,17 +79,16 @@ pub fn router(state: AppState) -> axum::Router {
         .with_state(state)
 }
 
-/// Serves on `listener` until `shutdown` resolves, then finishes the requests in flight.
+/// Serves on `listener` until `shutdown` resolves, then finishes the requests in flight; within
+/// `[http]`'s connection limits (`conn.rs`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // The peer's address decides whether the admin buttons need a token.
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.config().settings.limits.clone();
+    let metrics = state.metrics.clone();
+    conn::serve(listener, router(state), limits, metrics, shutdown).await
 }
 
 async fn feed_file(

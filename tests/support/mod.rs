@@ -131,10 +131,36 @@ impl Project {
     /// `start_daemon` with more environment variables; for a project without a server, waits
     /// for the start only (and `addr` stays empty).
     pub fn start_daemon_with(&self, env: &[(&str, &str)]) -> Daemon {
+        let mut cmd = self.command(&["run"]);
+        cmd.envs(env.iter().copied());
+        self.spawn_daemon(cmd)
+    }
+
+    /// `start_daemon` with at most `fds` open files (RLIMIT_NOFILE), as systemd's default 1,024.
+    pub fn start_daemon_with_fd_limit(&self, fds: u64) -> Daemon {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = self.command(&["run"]);
+        // SAFETY: only setrlimit runs between fork and exec (async-signal-safe).
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = libc::rlimit {
+                    rlim_cur: fds as libc::rlim_t,
+                    rlim_max: fds as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        self.spawn_daemon(cmd)
+    }
+
+    /// Spawns `cmd` (a `run`) with its log captured; waits until it serves or has started.
+    fn spawn_daemon(&self, mut cmd: std::process::Command) -> Daemon {
         use std::io::BufRead;
-        let mut child = self
-            .command(&["run"])
-            .envs(env.iter().copied())
+        let mut child = cmd
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stderr(std::process::Stdio::piped())

@@ -59,23 +59,33 @@ pub fn tame(html: &str) -> (Cow<'_, str>, usize) {
     if html.bytes().filter(|&b| b == b'<').count() <= MAX_DEPTH {
         return (Cow::Borrowed(html), 0);
     }
+    // A first pass only counts: most long pages nest shallowly and are returned without a copy.
+    if walk(html, None) == 0 {
+        return (Cow::Borrowed(html), 0);
+    }
     let mut out = String::with_capacity(html.len());
+    let dropped = walk(html, Some(&mut out));
+    (Cow::Owned(out), dropped)
+}
+
+/// Reads every tag of the page, writing what is kept to `out` when given; how many were dropped.
+fn walk(html: &str, mut out: Option<&mut String>) -> usize {
     let mut nest = Nesting::default();
     let mut rest = html;
     while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
-        rest = &rest[lt..];
-        let (len, keep) = nest.step(Tag::read(rest));
-        if keep {
-            out.push_str(&rest[..len]);
+        let (len, keep) = nest.step(Tag::read(&rest[lt..]));
+        if let Some(out) = out.as_deref_mut() {
+            out.push_str(&rest[..lt]);
+            if keep {
+                out.push_str(&rest[lt..lt + len]);
+            }
         }
-        rest = &rest[len..];
+        rest = &rest[lt + len..];
     }
-    out.push_str(rest);
-    match nest.dropped {
-        0 => (Cow::Borrowed(html), 0),
-        n => (Cow::Owned(out), n),
+    if let Some(out) = out {
+        out.push_str(rest);
     }
+    nest.dropped
 }
 
 /// How deep the tags read so far nest, and which were dropped.

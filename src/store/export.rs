@@ -169,16 +169,7 @@ fn line(d: Dumped) -> Result<Line, Unreadable> {
 pub fn export(backend: &dyn Backend, out: &mut dyn Write) -> Result<Exported, StoreError> {
     write_line(out, &header())?;
     let mut done = Exported::default();
-    backend.dump(&mut |d| {
-        match d.and_then(line) {
-            Ok(l) => {
-                done.records += 1;
-                write_line(out, &l)?;
-            }
-            Err(unreadable) => done.unreadable.push(unreadable.what),
-        }
-        Ok(())
-    })?;
+    backend.dump(&mut |d| write_dumped(out, &mut done, d))?;
     Ok(done)
 }
 
@@ -189,17 +180,26 @@ pub fn salvage(
 ) -> Result<(Exported, super::SalvageReport), StoreError> {
     write_line(out, &header())?;
     let mut done = Exported::default();
-    let report = super::sled::salvage(state_dir, &mut |d| {
-        match d.and_then(line) {
-            Ok(l) => {
-                done.records += 1;
-                write_line(out, &l)?;
-            }
-            Err(unreadable) => done.unreadable.push(unreadable.what),
-        }
-        Ok(())
-    })?;
+    let report = super::sled::salvage(state_dir, &mut |d| write_dumped(out, &mut done, d))?;
     Ok((done, report))
+}
+
+/// One dumped record as a line of `out`, counted; an unreadable one is named in `done` instead.
+fn write_dumped(
+    out: &mut dyn Write,
+    done: &mut Exported,
+    d: Result<Dumped, Unreadable>,
+) -> Result<(), StoreError> {
+    match d.and_then(line) {
+        Ok(l) => {
+            done.records += 1;
+            write_line(out, &l)
+        }
+        Err(unreadable) => {
+            done.unreadable.push(unreadable.what);
+            Ok(())
+        }
+    }
 }
 
 fn header() -> Line {

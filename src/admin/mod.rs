@@ -83,6 +83,8 @@ pub enum RunNowAnswer {
     Unknown,
     /// The run ended without a report (it panicked; the daemon logged it).
     Lost,
+    /// Another instance sharing the store runs the feed now (PostgreSQL store).
+    Elsewhere { by: String },
 }
 
 /// The daemon's door for `run-now`: a feed id and where to send the answer once the run ends.
@@ -216,6 +218,9 @@ async fn run_now(cx: &Ctx, name: &str, out: &Out) -> Result<(), Error> {
         })),
         RunNowAnswer::Lost => Err(Error::Failed(format!(
             "the run of {name} ended without a report; the daemon's log says why"
+        ))),
+        RunNowAnswer::Elsewhere { by } => Err(Error::Failed(format!(
+            "{name} is running on instance {by} now, which shares this store; its items reach every instance when it commits"
         ))),
     }
 }

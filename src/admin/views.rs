@@ -68,10 +68,48 @@ pub(super) fn status(cx: &Ctx, out: &Out) -> Result<(), Error> {
             hook.name, hook.kind
         ));
     }
+    if let Some(shared) = store.shared() {
+        text.push(instances(shared)?);
+    }
     if !text.is_empty() {
         out.line(text.join("\n"));
     }
     Ok(())
+}
+
+/// The instances sharing the store, each with its last heartbeat and the leases it holds.
+fn instances(shared: &dyn crate::store::Shared) -> Result<String, Error> {
+    use crate::store::shared::{alive, members};
+    let members = members(shared)?;
+    let mut text = vec![format!("instances sharing the store: {}", members.len())];
+    for (i, held) in members {
+        let state = if alive(&i, shared.lease()) {
+            "running"
+        } else {
+            "SILENT (stopped or cut off; its leases have run out)"
+        };
+        let me = if i.id == shared.instance() {
+            " (this one)"
+        } else {
+            ""
+        };
+        let held = if held.is_empty() {
+            "no lease".to_string()
+        } else {
+            held.join(", ")
+        };
+        text.push(format!(
+            "  {}{me}: {state}, host {} pid {}, v{}, up since {}, heartbeat {} s ago; holds {held}",
+            i.id,
+            i.host,
+            i.pid,
+            i.version,
+            i.started_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            i.silent_secs()
+        ));
+    }
+    Ok(text.join("\n"))
 }
 
 /// One stored item as `items --json` prints it.

@@ -71,6 +71,16 @@ pub struct RawStore {
     pub backup: Option<Str>,
     /// Backups kept (default 7).
     pub keep: Option<Spanned<i64>>,
+    /// `sled` (default) or `postgres`.
+    pub kind: Option<Str>,
+    /// PostgreSQL's connection URL (`${VAR}` expanded).
+    pub url: Option<Str>,
+    /// A file holding that URL (a systemd credential).
+    pub url_file: Option<Str>,
+    /// This instance's name among those sharing the store (default hostname + pid).
+    pub instance_id: Option<Str>,
+    /// How long a claim on a feed's run or a webhook's queue lasts unless renewed.
+    pub lease: Option<Str>,
 }
 
 /// `[fetch]`.

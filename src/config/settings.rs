@@ -9,8 +9,8 @@ use crate::zone::Tz;
 use url::Url;
 
 use super::check::Ctx;
-use super::raw::{RawDefaults, RawFetch, RawHttp, RawSettings, RawStore, Str};
-use super::{AdminSettings, FetchSettings, HttpLimits, Schedule, Settings, StoreSettings};
+use super::raw::{RawDefaults, RawFetch, RawHttp, RawSettings, Str};
+use super::{AdminSettings, FetchSettings, HttpLimits, Schedule, Settings};
 
 /// Feed keys `[defaults]` may set, already validated.
 #[derive(Default)]
@@ -115,37 +115,6 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
             on: raw.admin.unwrap_or(false),
             token,
         }
-    }
-
-    /// `[store] backup` (`daily`, `hourly`, `off`, or a duration of at least a second) and `keep`.
-    fn store(&mut self, raw: &RawStore) -> StoreSettings {
-        let d = StoreSettings::default();
-        let backup = match raw.backup.as_ref() {
-            None => d.backup,
-            Some(s) => match s.get_ref().as_str() {
-                "daily" => Some(Duration::from_secs(24 * 3600)),
-                "hourly" => Some(Duration::from_secs(3600)),
-                "off" => None,
-                other => match humantime::parse_duration(other) {
-                    Ok(every) if every >= Duration::from_secs(1) => Some(every),
-                    _ => {
-                        self.err(
-                            s.span(),
-                            "store.backup",
-                            format!("`{other}` is not a backup interval"),
-                            "write \"daily\", \"hourly\", \"off\", or a duration of at least a second such as \"6h\"",
-                        );
-                        d.backup
-                    }
-                },
-            },
-        };
-        let keep = raw
-            .keep
-            .as_ref()
-            .and_then(|v| self.positive(v, "store.keep"))
-            .unwrap_or(d.keep);
-        StoreSettings { backup, keep }
     }
 
     /// `[http] max_connections` (1 to `HttpLimits::MAX_CONNECTIONS`), `header_timeout` and

@@ -14,13 +14,14 @@
 //! `workers` (webhook deliveries), `backup` (`[store] backup`), `signals` and `reload`.
 
 mod backup;
+mod cluster;
 mod reload;
 mod scheduler;
 mod server;
 mod signals;
 mod workers;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,10 +34,12 @@ use crate::admin::{self, RunNowAnswer};
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::FeedId;
-use crate::pipeline::{RunError, RunReport, Runtime, run_feed};
+use crate::pipeline::{RunError, Runtime};
 use crate::serve::{Control, Heartbeat, SharedConfig};
 use crate::store::StoreError;
+use crate::store::shared::Claim;
 use crate::systemd;
+use cluster::Outcome;
 use scheduler::Scheduler;
 use server::{Server, server_cache, start_server};
 use signals::{Signal, Signals};
@@ -63,8 +66,10 @@ struct Daemon {
     heartbeat: Arc<Heartbeat>,
     /// At most `[fetch] concurrency` feeds run at a time.
     permits: Arc<tokio::sync::Semaphore>,
-    runs: JoinSet<(FeedId, RunReport)>,
+    runs: JoinSet<(FeedId, Outcome)>,
     running: HashMap<tokio::task::Id, FeedId>,
+    /// Feeds an admin asked to run now: they run even before they are due.
+    forced: HashSet<FeedId>,
     /// `run-now` requests from the control socket, and who waits for each feed's run to end.
     run_now: tokio::sync::mpsc::Receiver<(FeedId, oneshot::Sender<RunNowAnswer>)>,
     waiting: HashMap<FeedId, Vec<oneshot::Sender<RunNowAnswer>>>,
@@ -72,6 +77,8 @@ struct Daemon {
     _control: Option<admin::socket::Listener>,
     /// The backup task (`[store] backup`).
     backups: tokio::task::JoinHandle<()>,
+    /// The heartbeat and the other instances' notices, when the store is shared.
+    cluster: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Runs until a stop signal.
@@ -124,6 +131,10 @@ impl Daemon {
             control.clone(),
         )
         .await?;
+        for feed in &cfg.feeds {
+            crate::pipeline::adopt_published(&rt, feed);
+        }
+        let cluster = cluster::start(&rt, shared.clone());
         let sched = Scheduler::new(cfg.feeds.clone(), &rt.store, Utc::now());
         info!(feeds = cfg.feeds.len(), state_dir = %cfg.settings.state_dir.display(), "feedwright started.");
         systemd::ready(&sched.summary(cfg.webhooks.len(), Utc::now()));
@@ -143,10 +154,12 @@ impl Daemon {
             permits,
             runs: JoinSet::new(),
             running: HashMap::new(),
+            forced: HashSet::new(),
             run_now,
             waiting: HashMap::new(),
             _control: control,
             backups,
+            cluster,
         })
     }
 
@@ -158,6 +171,7 @@ impl Daemon {
             return;
         }
         info!(feed = %id, "Running now, as an admin asked (run-now or the status page).");
+        self.forced.insert(id.clone());
         self.waiting.entry(id).or_default().push(reply);
     }
 
@@ -166,9 +180,13 @@ impl Daemon {
         let now = Utc::now();
         for feed in self.sched.take_due(now) {
             let (rt, permits, id) = (self.rt.clone(), self.permits.clone(), feed.id.clone());
+            let force = self.forced.remove(&id);
             let handle = self.runs.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                (feed.id.clone(), run_feed(&rt, &feed).await)
+                (
+                    feed.id.clone(),
+                    cluster::run_claimed(&rt, &feed, force).await,
+                )
             });
             self.running.insert(handle.id(), id);
         }
@@ -179,10 +197,10 @@ impl Daemon {
             })
     }
 
-    /// A run ended (or panicked): the feed's clock moves on.
-    fn finished(&mut self, joined: Result<(tokio::task::Id, (FeedId, RunReport)), JoinError>) {
+    /// A run ended (or panicked, or another instance had the feed): the feed's clock moves on.
+    fn finished(&mut self, joined: Result<(tokio::task::Id, (FeedId, Outcome)), JoinError>) {
         let (id, ok) = match joined {
-            Ok((task, (id, report))) => {
+            Ok((task, (id, Outcome::Ran(report)))) => {
                 self.running.remove(&task);
                 for waiter in self.waiting.remove(&id).unwrap_or_default() {
                     let _ = waiter.send(RunNowAnswer::Ran {
@@ -191,6 +209,18 @@ impl Daemon {
                     });
                 }
                 (id, !report.failed())
+            }
+            Ok((task, (id, Outcome::Skipped(claim)))) => {
+                self.running.remove(&task);
+                let by = match &claim {
+                    Claim::Held { by, .. } => by.clone(),
+                    _ => "another instance".to_string(),
+                };
+                for waiter in self.waiting.remove(&id).unwrap_or_default() {
+                    let _ = waiter.send(RunNowAnswer::Elsewhere { by: by.clone() });
+                }
+                self.sched.skipped(&id, &claim, Utc::now());
+                return;
             }
             Err(e) => {
                 error!(error = %e, "A feed run panicked; the feed backs off.");
@@ -205,7 +235,9 @@ impl Daemon {
                 }
             }
         };
-        self.sched.finished(&id, ok, &self.rt.store, Utc::now());
+        if let Some(next) = self.sched.finished(&id, ok, &self.rt.store, Utc::now()) {
+            cluster::release(&self.rt.store, &id, next);
+        }
         systemd::status(&self.summary());
     }
 
@@ -243,6 +275,10 @@ impl Daemon {
         self.backups.abort();
         shut_down(&mut self.runs, self.server).await;
         self.workers.stop().await;
+        if let Some(cluster) = self.cluster.take() {
+            cluster.abort();
+        }
+        cluster::leave(&self.rt.store);
         match failed {
             None => {
                 // Every write was durable when it returned: nothing is left to flush.
@@ -330,7 +366,7 @@ fn control_socket(cfg: &Config, control: Control) -> Option<admin::socket::Liste
 }
 
 /// Stops scheduling, lets running feeds finish for a few seconds, stops the server, flushes.
-async fn shut_down(runs: &mut JoinSet<(FeedId, RunReport)>, server: Option<Server>) {
+async fn shut_down(runs: &mut JoinSet<(FeedId, Outcome)>, server: Option<Server>) {
     systemd::stopping();
     info!(
         running = runs.len(),

@@ -10,6 +10,7 @@ use tracing::{info, warn};
 use crate::config::FeedSpec;
 use crate::model::FeedId;
 use crate::schedule;
+use crate::store::shared::Claim;
 use crate::store::{NextRun, Store};
 
 /// One feed's place in the schedule.
@@ -105,13 +106,19 @@ impl Scheduler {
     }
 
     /// A run ended: schedule the feed's next one (backed off after failures) and store it.
-    pub(super) fn finished(&mut self, id: &FeedId, ok: bool, store: &Store, now: DateTime<Utc>) {
+    /// A run ended: the feed's next run, which is also returned (`None`: the feed is no longer
+    /// scheduled).
+    pub(super) fn finished(
+        &mut self,
+        id: &FeedId,
+        ok: bool,
+        store: &Store,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
         let Some(feed) = self.feeds.iter().find(|f| &f.id == id) else {
-            return; // removed by a reload while it ran
+            return None; // removed by a reload while it ran
         };
-        let Some(c) = self.clocks.get_mut(id) else {
-            return;
-        };
+        let c = self.clocks.get_mut(id)?;
         c.running = false;
         c.failures = if ok { 0 } else { c.failures + 1 };
         let next = if ok {
@@ -133,6 +140,22 @@ impl Scheduler {
         // it in a crash is harmless: a feed whose stored clock is missing or past runs at once
         // on start, one early run.
         drop(store.put(id.as_str(), &NextRun { at: c.next }));
+        Some(c.next)
+    }
+
+    /// Another instance sharing the store ran the feed (its next run is `due`) or runs it now
+    /// (its lease lasts `until`): this clock follows, and looks again then.
+    pub(super) fn skipped(&mut self, id: &FeedId, claim: &Claim, now: DateTime<Utc>) {
+        let Some(c) = self.clocks.get_mut(id) else {
+            return;
+        };
+        c.running = false;
+        let at = match claim {
+            Claim::NotDue { due } => *due,
+            Claim::Held { until, .. } => *until + chrono::Duration::milliseconds(100),
+            Claim::Claimed => now,
+        };
+        c.next = at.max(now + chrono::Duration::seconds(1));
     }
 
     /// "3 feeds, 1 webhook, next run in 4m".

@@ -3,6 +3,7 @@
 //! good output stays published. Joining the sources' items is `collect.rs`.
 
 mod collect;
+mod shared;
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use chrono::{SubsecRound, Utc};
 use tracing::{info, warn};
 
 pub use self::collect::{Collected, collect, keeps};
+pub use self::shared::adopt_published;
 use crate::config::{FeedSpec, Settings};
 use crate::fetch::Fetcher;
 use crate::metrics::Metrics;
@@ -337,6 +339,7 @@ pub fn publish_feed(rt: &Runtime, feed: &FeedSpec) -> Result<(usize, usize), Run
             dir: dir.clone(),
             error,
         })?;
+    shared::store_rendered(rt, feed, &files);
     rt.published(feed, files);
     Ok((items.len(), changed))
 }

@@ -9,6 +9,7 @@
 mod charts;
 mod deliveries;
 mod feed;
+mod instances;
 mod parts;
 
 use axum::extract::State;
@@ -59,7 +60,7 @@ pub(super) async fn page(State(st): State<AppState>) -> Html<String> {
             )
         })
         .collect();
-    let hooks = webhooks(&config, &st.store);
+    let hooks = webhooks(&config, &st.store) + &instances::table(&st.store);
     let body = format!(
         "<h1>feedwright</h1>\n<p class=\"muted\">{n} feed(s). All feeds as OPML: <a href=\"/feeds.opml\">feeds.opml</a>. \
          Health: <a href=\"/healthz\">/healthz</a>, metrics: <a href=\"/metrics\">/metrics</a>.</p>\n\

@@ -55,6 +55,11 @@ pub trait Backend: Send + Sync + 'static {
     fn sync(&self) -> Result<(), StoreError>;
     /// A small write (durable after `sync`): proves the store can still write (health checks).
     fn probe(&self) -> Result<(), StoreError>;
+    /// What instances sharing this store coordinate with; `None` for a store only one instance
+    /// can open (sled).
+    fn shared(&self) -> Option<&dyn super::shared::Shared> {
+        None
+    }
 }
 
 /// The writes (and the reads they depend on) of one transaction.

@@ -80,6 +80,16 @@ pub enum StoreError {
     /// A health check's write did not come back in time.
     #[error("it did not answer within {bound_secs} s (a write has been running for {busy_secs} s)")]
     Stalled { bound_secs: u64, busy_secs: u64 },
+    /// The PostgreSQL server could not be reached or refused us at start.
+    #[error(
+        "cannot open the PostgreSQL store at {url}: {reason}\n  hint: check [store] url (or url_file), that the server runs and answers on that host and port, and that it lets this user in (pg_hba.conf); feedwright creates its tables itself in the database named there"
+    )]
+    Unreachable { url: String, reason: String },
+    /// A PostgreSQL statement or connection failed while running.
+    #[error(
+        "the PostgreSQL store failed ({what}): {reason}\n  hint: check that the server runs and has room; the failed run is retried on its schedule and nothing committed is lost"
+    )]
+    Database { what: String, reason: String },
     /// A backend's own signal to retry a transaction; never leaves the backend.
     #[error("transaction conflict")]
     Conflict,

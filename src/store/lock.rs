@@ -14,7 +14,8 @@ impl Store {
     /// without a store is `StoreError::Missing`, never a fresh empty store somewhere unexpected
     /// (an admin's `status` with the wrong settings used to create one and report "never ran").
     pub fn open_existing(settings: &crate::config::Settings) -> Result<Store, StoreError> {
-        if !settings.db_dir().is_dir() {
+        let sled = settings.store.kind == crate::config::StoreKind::Sled;
+        if sled && !settings.db_dir().is_dir() {
             let dir = &settings.state_dir;
             let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
             return Err(StoreError::Missing { dir });

@@ -21,7 +21,9 @@ mod error;
 mod export;
 mod lock;
 mod policy;
+mod postgres;
 pub mod records;
+pub mod shared;
 mod sled;
 mod writer;
 
@@ -35,10 +37,12 @@ pub use self::backend::{Backend, Dumped, Tx};
 pub use self::error::StoreError;
 pub use self::export::{Exported, ImportError};
 pub use self::lock::StateLock;
+pub use self::postgres::{Member, PgBackend, show_url};
 pub use self::records::{
     BackfillCursor, HookHold, NextRun, PastRun, RUN_HISTORY, Record, RecordKind, RecordWrite,
     RunRecord, SourceHealth,
 };
+pub use self::shared::Shared;
 pub use self::sled::{SCHEMA_VERSION, SalvageReport, SledBackend};
 pub use self::writer::Pending;
 use self::writer::Writer;
@@ -126,9 +130,11 @@ impl StoreError {
     /// failed a write, not a damaged or foreign store.
     pub fn is_temporary(&self) -> bool {
         match self {
-            StoreError::Io { .. } | StoreError::Failed { .. } | StoreError::StillLocked { .. } => {
-                true
-            }
+            StoreError::Io { .. }
+            | StoreError::Failed { .. }
+            | StoreError::StillLocked { .. }
+            | StoreError::Unreachable { .. }
+            | StoreError::Database { .. } => true,
             StoreError::Dir { source, .. } => source.kind() == std::io::ErrorKind::StorageFull,
             _ => false,
         }
@@ -171,8 +177,10 @@ pub struct Store {
     // (Dropped in this order: the writer's thread lets go of the backend last.)
     backend: Arc<dyn Backend>,
     writer: Arc<Writer>,
-    /// `{state_dir}/db`, for messages.
+    /// `{state_dir}/db` (a PostgreSQL store: its URL, password masked), for messages.
     dir: PathBuf,
+    /// The state directory's lock, when the backend does not hold it (PostgreSQL).
+    _lock: Option<Arc<StateLock>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -183,9 +191,32 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// The one way to open the configured store: locks `state_dir`, opens the sled database in
-    /// `{state_dir}/db`, migrates an older schema, and starts the writer.
+    /// `{state_dir}/db` (or connects to the PostgreSQL store `[store]` names), migrates an older
+    /// schema, and starts the writer.
     pub fn open(settings: &crate::config::Settings) -> Result<Store, StoreError> {
-        Store::open_dir(&settings.state_dir)
+        match &settings.store.kind {
+            crate::config::StoreKind::Sled => Store::open_dir(&settings.state_dir),
+            crate::config::StoreKind::Postgres { url } => {
+                let member = Member {
+                    instance: settings.store.instance_id.clone(),
+                    lease: settings.store.lease,
+                };
+                Store::open_postgres(&settings.state_dir, url, member)
+            }
+        }
+    }
+
+    /// A PostgreSQL store; `state_dir` (published files, the control socket) is still this
+    /// process's alone, so it is locked as with sled.
+    pub fn open_postgres(state_dir: &Path, url: &str, member: Member) -> Result<Store, StoreError> {
+        let lock = StateLock::acquire(state_dir)?;
+        let backend = PgBackend::open(url, member)?;
+        let dir = PathBuf::from(backend.shown());
+        let store = Store::with_backend(Arc::new(backend), dir)?;
+        Ok(Store {
+            _lock: Some(Arc::new(lock)),
+            ..store
+        })
     }
 
     /// `open` for a state directory given alone (tests, tools).
@@ -202,7 +233,13 @@ impl Store {
             backend,
             writer,
             dir,
+            _lock: None,
         })
+    }
+
+    /// What instances sharing this store coordinate with; `None` with sled (one instance).
+    pub fn shared(&self) -> Option<&dyn Shared> {
+        self.backend.shared()
     }
 
     /// Where the store lives, for messages.

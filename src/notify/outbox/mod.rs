@@ -8,9 +8,11 @@
 //! The parts: `pass.rs` is one pass over a webhook's outbox, which `worker.rs` runs (the daemon's
 //! worker per webhook, and `once`); `send.rs` sends one delivery and `verdict.rs` reads the
 //! answer; `schedule.rs` says when (retries, pacing); `holds.rs` keeps webhooks held back, counts
-//! deliveries, and replays parked ones.
+//! deliveries, and replays parked ones; `lease.rs` gives a webhook's queue to one instance at a
+//! time when several share the store.
 
 mod holds;
+mod lease;
 mod pass;
 mod schedule;
 mod send;

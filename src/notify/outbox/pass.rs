@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use tracing::warn;
 
 use super::holds::{held, hold};
+use super::lease::{may_send, own_queue};
 use super::schedule::{pace, retry_at};
 use super::send::attempt;
 use super::verdict::Verdict;
@@ -37,6 +38,10 @@ pub async fn pass(
     if hold(store, hook).is_some() {
         return Ok(out);
     }
+    if let Err(elsewhere) = own_queue(store, hook)? {
+        out.next = Some(elsewhere);
+        return Ok(out);
+    }
     let mut last_sent: Option<Instant> = None;
     for mut d in store.deliveries(&hook.name)? {
         if d.state == DeliveryState::Parked {
@@ -53,6 +58,9 @@ pub async fn pass(
             continue;
         }
         pace(hook.kind, &mut last_sent).await;
+        if !may_send(store, hook, &d.id)? {
+            return Ok(out);
+        }
         let verdict = attempt(fetcher, hook, &d).await;
         metrics.delivery(&hook.name, verdict.name());
         match settle(store, hook, d, verdict).await? {

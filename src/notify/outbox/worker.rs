@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tracing::{info, warn};
 
+use super::lease::let_go;
 use super::pass::pass;
 use crate::config::Webhook;
 use crate::fetch::Fetcher;
@@ -29,7 +30,11 @@ pub async fn deliver_all(
             hook.clone(),
             metrics.clone(),
         );
-        set.spawn(async move { pass(&store, &fetcher, &hook, &metrics).await });
+        set.spawn(async move {
+            let done = pass(&store, &fetcher, &hook, &metrics).await;
+            let_go(&store, &hook);
+            done
+        });
     }
     let mut delivered = 0;
     while let Some(joined) = set.join_next().await {
@@ -68,6 +73,8 @@ pub async fn worker(
         let sleep = next.map_or(Duration::from_secs(3600), |t| {
             (t - Utc::now()).to_std().unwrap_or_default()
         });
+        // A shared store: the queue's lease is renewed (or taken over) at least every third of it.
+        let sleep = store.shared().map_or(sleep, |s| sleep.min(s.lease() / 3));
         tokio::select! {
             _ = &mut notified => {}
             _ = tokio::time::sleep(sleep) => {}

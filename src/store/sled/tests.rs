@@ -34,7 +34,11 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-const SLED: Factory = Factory { open, crash_image };
+const SLED: Factory = Factory {
+    open,
+    crash_image,
+    ready: || true,
+};
 
 crate::contract_tests!(SLED);
 

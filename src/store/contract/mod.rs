@@ -98,7 +98,7 @@ fn keys(store: &Store) -> Vec<String> {
     items.into_iter().map(|s| s.item.key).collect()
 }
 
-fn delivery(webhook: &str, id: &str) -> Delivery {
+pub fn delivery(webhook: &str, id: &str) -> Delivery {
     let now = Utc::now();
     Delivery {
         id: id.into(),

@@ -16,12 +16,9 @@ use crate::model::FeedId;
 use crate::store::StoreError;
 use crate::store::shared::{Claim, InstanceRow, LeaseRow, Notice, RenderedFile, Shared};
 
-/// Leases whose holder's clock runs ahead of the database's are taken this much early, so an
-/// instance that thinks a feed is due does not meet "not due yet" in a loop.
-const SKEW_MS: i64 = 2000;
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+/// Seconds as a statement's parameter (`$n * interval '1 second'` takes a float8).
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
 }
 
 impl Shared for PgBackend {
@@ -36,20 +33,19 @@ impl Shared for PgBackend {
     fn claim(&self, name: &str, force: bool) -> Result<Claim, StoreError> {
         self.x(
             "INSERT INTO fw_leases (name, holder, expires_at, due_at) \
-             VALUES ($1, NULL, '-infinity', '-infinity') ON CONFLICT (name) DO NOTHING",
+             VALUES ($1, NULL, 'epoch', NULL) ON CONFLICT (name) DO NOTHING",
             params![name.to_string()],
         )?;
         let won = self.q(
-            "UPDATE fw_leases SET holder = $2, expires_at = now() + $3 * interval '1 millisecond' \
+            "UPDATE fw_leases SET holder = $2, expires_at = now() + $3::float8 * interval '1 second' \
              WHERE name = $1 AND (holder IS NULL OR holder = $2 OR expires_at < now()) \
-             AND ($4 OR due_at IS NULL OR due_at <= now() + $5 * interval '1 millisecond') \
+             AND ($4 OR due_at IS NULL OR due_at <= now()) \
              RETURNING 1",
             params![
                 name.to_string(),
                 self.instance.clone(),
-                millis(self.lease),
-                force,
-                SKEW_MS
+                secs(self.lease),
+                force
             ],
         )?;
         if !won.is_empty() {
@@ -74,9 +70,9 @@ impl Shared for PgBackend {
 
     fn renew(&self, name: &str) -> Result<bool, StoreError> {
         let n = self.x(
-            "UPDATE fw_leases SET expires_at = now() + $3 * interval '1 millisecond' \
+            "UPDATE fw_leases SET expires_at = now() + $3::float8 * interval '1 second' \
              WHERE name = $1 AND holder = $2",
-            params![name.to_string(), self.instance.clone(), millis(self.lease)],
+            params![name.to_string(), self.instance.clone(), secs(self.lease)],
         )?;
         Ok(n > 0)
     }
@@ -92,7 +88,7 @@ impl Shared for PgBackend {
 
     fn claim_delivery(&self, webhook: &str, id: &str) -> Result<bool, StoreError> {
         let rows = self.q(
-            "UPDATE fw_outbox SET claimed_by = $3, claimed_until = now() + $4 * interval '1 millisecond' \
+            "UPDATE fw_outbox SET claimed_by = $3, claimed_until = now() + $4::float8 * interval '1 second' \
              WHERE (webhook, id) IN (SELECT webhook, id FROM fw_outbox \
                  WHERE webhook = $1 AND id = $2 \
                  AND (claimed_until IS NULL OR claimed_until < now() OR claimed_by = $3) \
@@ -102,7 +98,7 @@ impl Shared for PgBackend {
                 webhook.to_string(),
                 id.to_string(),
                 self.instance.clone(),
-                millis(self.lease)
+                secs(self.lease)
             ],
         )?;
         Ok(!rows.is_empty())
@@ -158,8 +154,7 @@ impl Shared for PgBackend {
 
     fn leases(&self) -> Result<Vec<LeaseRow>, StoreError> {
         let rows = self.q(
-            "SELECT name, holder, expires_at, due_at FROM fw_leases \
-             WHERE expires_at > '-infinity' ORDER BY name",
+            "SELECT name, holder, expires_at, due_at FROM fw_leases ORDER BY name",
             params![],
         )?;
         Ok(rows

@@ -271,6 +271,47 @@ fn cases() -> Vec<Case> {
             "webhook.bare.url",
         ),
         c(
+            "unknown store kind",
+            At::Settings("[store]\nkind = \"mysql\"\n".into()),
+            "mysql",
+            "store.kind",
+        ),
+        c(
+            "a PostgreSQL store without its URL",
+            At::Settings("[store]\nkind = \"postgres\"\n".into()),
+            "postgres",
+            "store.kind",
+        ),
+        c(
+            "a database URL on a sled store",
+            At::Settings("[store]\nurl = \"postgres://fw@db.test/feeds\"\n".into()),
+            "db.test",
+            "store.url",
+        ),
+        c(
+            "a database URL that does not parse",
+            At::Settings(
+                "[store]\nkind = \"postgres\"\nurl = \"postgres://fw@db.test:port/feeds\"\n".into(),
+            ),
+            "db.test",
+            "store.url",
+        ),
+        c(
+            "a lease too short to renew",
+            At::Settings(
+                "[store]\nkind = \"postgres\"\nurl = \"postgres://fw@db.test/feeds\"\nlease = \"1s\"\n"
+                    .into(),
+            ),
+            "lease",
+            "store.lease",
+        ),
+        c(
+            "an instance name with a space",
+            At::Settings("[store]\ninstance_id = \"web 1\"\n".into()),
+            "web 1",
+            "store.instance_id",
+        ),
+        c(
             "bad feed file name",
             At::Feed("Bad_Name.toml", FEED.into()),
             "",
@@ -589,6 +630,32 @@ fn a_bare_secret_file_name_is_read_from_the_systemd_credentials_directory() {
         "{:?}",
         text(&out)
     );
+}
+
+#[test]
+fn a_bad_database_url_is_reported_without_its_password() {
+    let project = Project::new(
+        "[store]\nkind = \"postgres\"\nurl = \"postgres://fw:hunter22secret@db.test:99999/feeds\"\n",
+    );
+    project.write("feeds/news.toml", FEED);
+    let out = project.run(&["check"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    assert!(stderr.contains("store.url"), "{stderr}");
+    assert!(stderr.contains("@db.test"), "{stderr}");
+    assert!(!stderr.contains("hunter22secret"), "{stderr}");
+}
+
+#[test]
+fn a_postgres_store_checks_without_connecting_and_says_where_it_is() {
+    // `check` is pure: nothing listens at db.test, and the configuration is still valid.
+    let project = Project::new(
+        "[store]\nkind = \"postgres\"\nurl = \"postgres://fw:pw@db.test/feeds\"\ninstance_id = \"web-1\"\nlease = \"10s\"\n",
+    );
+    project.write("feeds/news.toml", FEED);
+    let out = project.run(&["check"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
 }
 
 #[test]

@@ -152,6 +152,8 @@ pub fn show_url(url: &str) -> String {
             u.set_fragment(None);
             u.to_string()
         }
+        // A URL that does not parse: user, password and path all hidden.
+        _ if url.contains("://") => crate::config::env::masked_url(url),
         // The key=value form: every value after `password=` masked.
         _ => url
             .split_whitespace()

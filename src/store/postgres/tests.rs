@@ -284,3 +284,25 @@ mod sharing {
         assert!(err.contains("hint:"), "{err}");
     }
 }
+
+#[test]
+fn database_urls_are_shown_without_their_passwords() {
+    use super::show_url;
+    assert_eq!(
+        show_url("postgres://fw:pw@db.test:5433/feeds?sslmode=require&password=x"),
+        "postgres://fw:***@db.test:5433/feeds"
+    );
+    assert_eq!(
+        show_url("postgres://fw@db.test/feeds"),
+        "postgres://fw@db.test/feeds"
+    );
+    let broken = show_url("postgres://fw:hunter2@db.test:99999/feeds");
+    assert!(
+        !broken.contains("hunter2") && broken.contains("db.test"),
+        "{broken}"
+    );
+    assert_eq!(
+        show_url("host=db.test user=fw password=hunter2 dbname=feeds"),
+        "host=db.test user=fw password=*** dbname=feeds"
+    );
+}

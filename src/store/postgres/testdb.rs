@@ -294,6 +294,23 @@ fn command_as(account: Option<Account>, program: &Path) -> Command {
     cmd
 }
 
+/// Durability is not tested here: no fsync, no waiting for the WAL, no full pages in it; unless
+/// `FEEDWRIGHT_PG_DURABLE=1` (the benches, which compare with sled's synced writes), which keeps
+/// PostgreSQL's defaults.
+fn durability() -> Vec<&'static str> {
+    if std::env::var_os("FEEDWRIGHT_PG_DURABLE").is_some_and(|v| v == "1") {
+        return Vec::new();
+    }
+    vec![
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+    ]
+}
+
 /// `initdb` into ROOT/data: trust authentication, superuser `feedwright`, no fsync.
 fn init_db(bins: &Bins, account: Option<Account>, root: &Path) -> Result<(), SetupError> {
     let mut cmd = command_as(account, &bins.dir.join("initdb"));
@@ -347,9 +364,8 @@ fn launch(
         .args(["-p", &port.to_string(), "-k"])
         .arg(root.join("sock"))
         .args(["-c", "listen_addresses=127.0.0.1"])
-        // Durability is not tested here: no fsync, no waiting for the WAL, no full pages in it.
-        .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-        .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
+        .args(durability())
+        .args(["-c", "max_connections=200"])
         .current_dir(root)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

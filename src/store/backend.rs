@@ -64,6 +64,12 @@ pub trait Backend: Send + Sync + 'static {
 
 /// The writes (and the reads they depend on) of one transaction.
 pub trait Tx {
+    /// A hint: the items, tombstones and link entries under these keys (item keys and canonical
+    /// links) of `feed` are about to be asked for. A backend whose every read is a round trip
+    /// (PostgreSQL) reads them all at once; sled reads in memory and ignores it.
+    fn prefetch(&mut self, _feed: &FeedId, _keys: &[String]) -> Result<(), StoreError> {
+        Ok(())
+    }
     fn item(&mut self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError>;
     /// The key of the item stored with this canonical link under another key (a guid).
     fn key_by_link(&mut self, feed: &FeedId, link: &str) -> Result<Option<String>, StoreError>;

@@ -317,7 +317,20 @@ pub fn import(backend: &dyn Backend, lines: Vec<Line>, dir: String) -> Result<us
     if let Some(what) = backend.holds()? {
         return Err(ImportError::NotEmpty { dir, what });
     }
-    backend.transact(&mut |tx| lines.iter().try_for_each(|l| write(tx, l)))?;
+    backend.transact(&mut |tx| {
+        let mut feed: Option<&FeedId> = None;
+        for l in &lines {
+            // Tells a backend that batches writes (PostgreSQL) which feed's items come next.
+            if let Line::Item { item } = l
+                && feed != Some(&item.feed)
+            {
+                tx.prefetch(&item.feed, &[])?;
+                feed = Some(&item.feed);
+            }
+            write(tx, l)?;
+        }
+        Ok(())
+    })?;
     Ok(lines.len())
 }
 

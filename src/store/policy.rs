@@ -24,6 +24,13 @@ pub fn canonical_link(item: &Item) -> Option<String> {
 /// deliveries and records it brings, and the validators of the pages it read.
 pub fn commit(tx: &mut dyn Tx, feed: &FeedId, run: &RunCommit) -> Result<CommitReport, StoreError> {
     let run_id = tx.next_run_id()?;
+    let wanted: Vec<String> = run
+        .items
+        .iter()
+        .flat_map(|i| [Some(i.key.clone()), canonical_link(i)])
+        .flatten()
+        .collect();
+    tx.prefetch(feed, &wanted)?;
     let mut outcomes = Vec::with_capacity(run.items.len());
     let mut new = Vec::new();
     for (seq, item) in run.items.iter().enumerate() {

@@ -109,22 +109,25 @@ pub enum Notice {
 }
 
 impl Notice {
-    /// The payload sent between instances.
-    pub fn payload(&self) -> String {
+    /// The payload sent between instances, naming the instance that sends it (instance names
+    /// hold no space).
+    pub fn payload(&self, by: &str) -> String {
         match self {
-            Notice::Published(feed) => format!("published:{feed}"),
-            Notice::Queued(hook) => format!("queued:{hook}"),
+            Notice::Published(feed) => format!("{by} published:{feed}"),
+            Notice::Queued(hook) => format!("{by} queued:{hook}"),
         }
     }
 
-    /// Reads a payload; `None` for one this version does not know.
-    pub fn parse(payload: &str) -> Option<Notice> {
-        let (kind, name) = payload.split_once(':')?;
-        match kind {
-            "published" => Some(Notice::Published(name.to_string())),
-            "queued" => Some(Notice::Queued(name.to_string())),
-            _ => None,
-        }
+    /// Reads a payload: who sent it, and what; `None` for one this version does not know.
+    pub fn parse(payload: &str) -> Option<(String, Notice)> {
+        let (by, what) = payload.split_once(' ')?;
+        let (kind, name) = what.split_once(':')?;
+        let notice = match kind {
+            "published" => Notice::Published(name.to_string()),
+            "queued" => Notice::Queued(name.to_string()),
+            _ => return None,
+        };
+        Some((by.to_string(), notice))
     }
 }
 
@@ -159,7 +162,7 @@ pub trait Shared: Send + Sync {
     fn put_rendered(&self, feed: &FeedId, files: &[(String, Vec<u8>)]) -> Result<(), StoreError>;
     /// A feed's rendered files as stored.
     fn rendered(&self, feed: &FeedId) -> Result<Vec<RenderedFile>, StoreError>;
-    /// Notices from every instance from now on (this one's included).
+    /// Notices from every instance from now on (this one's own files excepted: it has them).
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Notice>;
 }
 
@@ -173,9 +176,13 @@ mod tests {
             Notice::Published("news".into()),
             Notice::Queued("team:chat".into()),
         ] {
-            assert_eq!(Notice::parse(&n.payload()), Some(n));
+            assert_eq!(
+                Notice::parse(&n.payload("web-1")),
+                Some(("web-1".into(), n))
+            );
         }
-        assert_eq!(Notice::parse("renamed:x"), None);
-        assert_eq!(Notice::parse("no colon"), None);
+        assert_eq!(Notice::parse("web-1 renamed:x"), None);
+        assert_eq!(Notice::parse("web-1 no-colon"), None);
+        assert_eq!(Notice::parse("published:x"), None);
     }
 }

@@ -8,6 +8,7 @@
 //! backend's runtime never waits for the caller. A transaction holds one pooled connection from
 //! `BEGIN` to `COMMIT`; statements are prepared once per connection.
 
+mod batch;
 mod bridge;
 mod read;
 mod schema;
@@ -109,7 +110,12 @@ impl PgBackend {
                 StoreError::Database { reason, .. } => unreachable(reason),
                 e => e,
             })?;
-        shared::listen(&backend.bridge, config, backend.notices.clone());
+        shared::listen(
+            &backend.bridge,
+            config,
+            backend.instance.clone(),
+            backend.notices.clone(),
+        );
         Ok(backend)
     }
 
@@ -129,7 +135,7 @@ impl PgBackend {
             client.batch_execute("BEGIN").await.map_err(pg_err)?;
             Ok(std::sync::Arc::new(client))
         })?;
-        let mut tx = PgTx::new(&self.bridge, client.clone());
+        let mut tx = PgTx::new(&self.bridge, &self.instance, client.clone());
         let done = work(&mut tx).and_then(|()| tx.finish());
         let end = if done.is_ok() { "COMMIT" } else { "ROLLBACK" };
         let ended = self.bridge.block(async move {

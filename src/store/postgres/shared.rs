@@ -177,7 +177,7 @@ impl Shared for PgBackend {
                 params![feed.to_string(), name.clone(), body.clone()],
             )?;
         }
-        let payload = Notice::Published(feed.to_string()).payload();
+        let payload = Notice::Published(feed.to_string()).payload(&self.instance);
         self.q("SELECT pg_notify('feedwright', $1)", params![payload])?;
         Ok(())
     }
@@ -207,11 +207,12 @@ impl Shared for PgBackend {
 pub fn listen(
     bridge: &Bridge,
     config: tokio_postgres::Config,
+    instance: String,
     notices: tokio::sync::broadcast::Sender<Notice>,
 ) {
     bridge.spawn(async move {
         loop {
-            if let Err(e) = listen_once(&config, &notices).await {
+            if let Err(e) = listen_once(&config, &instance, &notices).await {
                 warn!(error = %e, "Lost the connection that hears other instances; reconnecting.");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -221,6 +222,7 @@ pub fn listen(
 
 async fn listen_once(
     config: &tokio_postgres::Config,
+    instance: &str,
     notices: &tokio::sync::broadcast::Sender<Notice>,
 ) -> Result<(), tokio_postgres::Error> {
     let (client, mut connection) = config.connect(NoTls).await?;
@@ -244,7 +246,9 @@ async fn listen_once(
     while let Some(message) = rx.recv().await {
         match message {
             Ok(payload) => match Notice::parse(&payload) {
-                Some(notice) => {
+                // This instance wrote those files itself.
+                Some((by, Notice::Published(_))) if by == instance => {}
+                Some((_, notice)) => {
                     let _ = notices.send(notice);
                 }
                 None => debug!(payload, "A notice this version does not know."),

@@ -182,9 +182,18 @@ mod sharing {
             assert!(std::time::Instant::now() < deadline, "no notice arrived");
         };
         assert_eq!(got, Notice::Queued("team".into()));
+        // The listener is up; late copies of the tries above are left behind.
+        std::thread::sleep(Duration::from_millis(300));
+        let mut heard = b.subscribe();
         let feed = FeedId::new("news").unwrap();
+        let mut own = a.subscribe();
         a.put_rendered(&feed, &[("news.rss".into(), b"<rss/>".to_vec())])
             .unwrap();
+        queued(&a, "team", "after");
+        // `a` hears its own queued delivery, never its own files (it wrote them).
+        let first =
+            rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), own.recv()).await });
+        assert_eq!(first.unwrap().unwrap(), Notice::Queued("team".into()));
         let next = rt
             .block_on(async { tokio::time::timeout(Duration::from_secs(10), heard.recv()).await });
         assert_eq!(next.unwrap().unwrap(), Notice::Published("news".into()));

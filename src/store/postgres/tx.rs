@@ -8,6 +8,7 @@ use std::sync::Arc;
 use deadpool_postgres::Object;
 use tokio_postgres::Row;
 
+use super::batch::Batch;
 use super::bridge::{self, Bridge, Param, params};
 use super::read::decode;
 use crate::model::delivery::Delivery;
@@ -17,8 +18,13 @@ use crate::store::backend::Tx;
 use crate::store::records::RecordKind;
 use crate::store::shared::Notice;
 
+/// Pending item writes sent in one statement at most.
+const FLUSH_AT: usize = 2000;
+
 pub struct PgTx<'b> {
     bridge: &'b Bridge,
+    /// This instance's name, which its notices carry.
+    instance: &'b str,
     client: Arc<Object>,
     /// The highest run number written (an import's): the run sequence moves past it.
     max_run: i64,
@@ -26,17 +32,73 @@ pub struct PgTx<'b> {
     locked: BTreeSet<String>,
     /// Told to every instance when the transaction commits.
     notices: BTreeSet<String>,
+    /// One run's keys read ahead, and its item and link writes not yet sent.
+    batch: Batch,
 }
 
 impl<'b> PgTx<'b> {
-    pub fn new(bridge: &'b Bridge, client: Arc<Object>) -> PgTx<'b> {
+    pub fn new(bridge: &'b Bridge, instance: &'b str, client: Arc<Object>) -> PgTx<'b> {
         PgTx {
             bridge,
+            instance,
             client,
             max_run: 0,
             locked: BTreeSet::new(),
             notices: BTreeSet::new(),
+            batch: Batch::default(),
         }
+    }
+
+    /// Sends the pending item and link writes, two statements at most.
+    fn flush(&mut self) -> Result<(), StoreError> {
+        if !self.batch.pending() {
+            return Ok(());
+        }
+        let items: Vec<StoredItem> = std::mem::take(&mut self.batch.pending_items)
+            .into_values()
+            .collect();
+        if !items.is_empty() {
+            let mut cols = (
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            );
+            for item in &items {
+                cols.0.push(item.feed.to_string());
+                cols.1.push(item.item.key.clone());
+                cols.2.push(item.published().timestamp_millis());
+                cols.3.push(int(item.run));
+                cols.4.push(i64::from(item.seq));
+                cols.5.push(body(item)?);
+            }
+            self.execute(
+                "INSERT INTO fw_items (feed, key, order_ms, run, seq, body) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::bytea[]) \
+                 ON CONFLICT (feed, key) DO UPDATE SET order_ms = EXCLUDED.order_ms, run = EXCLUDED.run, \
+                 seq = EXCLUDED.seq, body = EXCLUDED.body",
+                params![cols.0, cols.1, cols.2, cols.3, cols.4, cols.5],
+            )?;
+        }
+        let links = std::mem::take(&mut self.batch.pending_links);
+        if !links.is_empty() {
+            let feed = self.batch_feed();
+            let (l, k): (Vec<String>, Vec<String>) = links.into_iter().unzip();
+            self.execute(
+                "INSERT INTO fw_links (feed, link, key) SELECT $1, * FROM UNNEST($2::text[], $3::text[]) \
+                 ON CONFLICT (feed, link) DO UPDATE SET key = EXCLUDED.key",
+                params![feed, l, k],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn batch_feed(&self) -> String {
+        self.batch
+            .feed()
+            .map_or_else(String::new, ToString::to_string)
     }
 
     fn query(&self, sql: &'static str, params: Vec<Param>) -> Result<Vec<Row>, StoreError> {
@@ -54,6 +116,7 @@ impl<'b> PgTx<'b> {
     /// The last statements before `COMMIT`: the run sequence past imported runs, and the notices
     /// (sent by the server only if the transaction commits).
     pub fn finish(&mut self) -> Result<(), StoreError> {
+        self.flush()?;
         if self.max_run > 0 {
             self.query(
                 "SELECT setval('fw_run_seq', GREATEST($1, (SELECT last_value FROM fw_run_seq)))",
@@ -71,8 +134,53 @@ fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+fn body(item: &StoredItem) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(item).map_err(|e| StoreError::Corrupt {
+        what: format!("item {}", item.item.key),
+        reason: e.to_string(),
+    })
+}
+
 impl Tx for PgTx<'_> {
+    fn prefetch(&mut self, feed: &FeedId, keys: &[String]) -> Result<(), StoreError> {
+        self.flush()?;
+        let keys: Vec<String> = keys
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let items = self.query(
+            "SELECT body FROM fw_items WHERE feed = $1 AND key = ANY($2)",
+            params![feed.to_string(), keys.clone()],
+        )?;
+        let items = items
+            .iter()
+            .map(|r| decode(r.get(0), || format!("an item of feed {feed}")))
+            .collect::<Result<Vec<StoredItem>, _>>()?;
+        let seen = self.query(
+            "SELECT key FROM fw_seen WHERE feed = $1 AND key = ANY($2)",
+            params![feed.to_string(), keys.clone()],
+        )?;
+        let links = self.query(
+            "SELECT link, key FROM fw_links WHERE feed = $1 AND link = ANY($2)",
+            params![feed.to_string(), keys.clone()],
+        )?;
+        self.batch.fill(
+            feed,
+            &keys,
+            items,
+            seen.iter().map(|r| r.get(0)).collect(),
+            links.iter().map(|r| (r.get(0), r.get(1))).collect(),
+        );
+        Ok(())
+    }
+
     fn item(&mut self, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError> {
+        if let Some(known) = self.batch.item(feed, key) {
+            return Ok(known);
+        }
+        self.flush()?;
         let rows = self.query(
             "SELECT body FROM fw_items WHERE feed = $1 AND key = $2",
             params![feed.to_string(), key.to_string()],
@@ -84,6 +192,10 @@ impl Tx for PgTx<'_> {
     }
 
     fn key_by_link(&mut self, feed: &FeedId, link: &str) -> Result<Option<String>, StoreError> {
+        if let Some(known) = self.batch.link(feed, link) {
+            return Ok(known);
+        }
+        self.flush()?;
         let rows = self.query(
             "SELECT key FROM fw_links WHERE feed = $1 AND link = $2",
             params![feed.to_string(), link.to_string()],
@@ -92,6 +204,10 @@ impl Tx for PgTx<'_> {
     }
 
     fn is_tombstoned(&mut self, feed: &FeedId, key: &str) -> Result<bool, StoreError> {
+        if let Some(known) = self.batch.seen(feed, key) {
+            return Ok(known);
+        }
+        self.flush()?;
         let rows = self.query(
             "SELECT 1 FROM fw_seen WHERE feed = $1 AND key = $2",
             params![feed.to_string(), key.to_string()],
@@ -105,11 +221,14 @@ impl Tx for PgTx<'_> {
         _replaces: Option<&StoredItem>,
     ) -> Result<(), StoreError> {
         // The order is in columns: a replaced item's place moves with its row.
-        let body = serde_json::to_vec(item).map_err(|e| StoreError::Corrupt {
-            what: format!("item {}", item.item.key),
-            reason: e.to_string(),
-        })?;
         self.max_run = self.max_run.max(int(item.run));
+        if self.batch.put_item(item) {
+            // An import's items are many: sent in statements of a bounded size.
+            if self.batch.pending_items.len() >= FLUSH_AT {
+                self.flush()?;
+            }
+            return Ok(());
+        }
         self.execute(
             "INSERT INTO fw_items (feed, key, order_ms, run, seq, body) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (feed, key) DO UPDATE SET order_ms = EXCLUDED.order_ms, run = EXCLUDED.run, \
@@ -120,13 +239,15 @@ impl Tx for PgTx<'_> {
                 item.published().timestamp_millis(),
                 int(item.run),
                 i64::from(item.seq),
-                body
+                body(item)?
             ],
         )?;
         Ok(())
     }
 
     fn remove_item(&mut self, item: &StoredItem) -> Result<(), StoreError> {
+        self.flush()?;
+        self.batch.removed(&item.feed, &item.item.key);
         self.execute(
             "DELETE FROM fw_items WHERE feed = $1 AND key = $2",
             params![item.feed.to_string(), item.item.key.clone()],
@@ -135,6 +256,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn tombstone(&mut self, feed: &FeedId, key: &str, at_millis: i64) -> Result<(), StoreError> {
+        self.batch.tombstoned(feed, key);
         self.execute(
             "INSERT INTO fw_seen (feed, key, at_millis) VALUES ($1, $2, $3) \
              ON CONFLICT (feed, key) DO UPDATE SET at_millis = EXCLUDED.at_millis",
@@ -144,6 +266,9 @@ impl Tx for PgTx<'_> {
     }
 
     fn put_link(&mut self, feed: &FeedId, link: &str, key: &str) -> Result<(), StoreError> {
+        if self.batch.put_link(feed, link, key) {
+            return Ok(());
+        }
         self.execute(
             "INSERT INTO fw_links (feed, link, key) VALUES ($1, $2, $3) \
              ON CONFLICT (feed, link) DO UPDATE SET key = EXCLUDED.key",
@@ -196,7 +321,7 @@ impl Tx for PgTx<'_> {
             )?;
         }
         self.notices
-            .insert(Notice::Queued(d.webhook.clone()).payload());
+            .insert(Notice::Queued(d.webhook.clone()).payload(self.instance));
         let body = serde_json::to_vec(d).unwrap_or_default();
         self.execute(
             "INSERT INTO fw_outbox (webhook, id, seq, body) VALUES ($1, $2, nextval('fw_outbox_seq'), $3) \

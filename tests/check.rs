@@ -297,6 +297,14 @@ fn cases() -> Vec<Case> {
             "store.url",
         ),
         c(
+            "a database URL asking for TLS",
+            At::Settings(
+                "[store]\nkind = \"postgres\"\nurl = \"postgres://fw@db.test/feeds?sslmode=require\"\n".into(),
+            ),
+            "sslmode",
+            "store.url",
+        ),
+        c(
             "a lease too short to renew",
             At::Settings(
                 "[store]\nkind = \"postgres\"\nurl = \"postgres://fw@db.test/feeds\"\nlease = \"1s\"\n"

@@ -22,6 +22,7 @@ mod hardening;
 mod house;
 mod logs;
 mod once;
+mod pg_store;
 mod polite;
 mod preview;
 mod scrape;

@@ -65,6 +65,11 @@ fn unpacked<'a>(input: impl Read + 'a, name: &Path) -> Result<Box<dyn BufRead + 
 /// how it got at it and what it skipped on stderr. Exit 1 when anything was skipped.
 pub(super) fn salvage(path: &Path) -> Result<(), Error> {
     let cfg = config::load(path)?;
+    if cfg.settings.store.kind != config::StoreKind::Sled {
+        return Err(Error::Usage(
+            "`export --salvage` reads a damaged sled store; this configuration's store is PostgreSQL\n  hint: `feedwright export` reads it whole, and PostgreSQL's own tools (pg_dump, pg_amcheck) handle its damage".into(),
+        ));
+    }
     let state_dir = &cfg.settings.state_dir;
     let mut out = crate::admin::Out::local().writer();
     let (done, report) = Store::salvage(state_dir, &mut out)?;

@@ -95,6 +95,15 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 StoreKind::Sled
             }
             (true, Some((url, at))) => match url.trim().parse::<tokio_postgres::Config>() {
+                Ok(c) if c.get_ssl_mode() == tokio_postgres::config::SslMode::Require => {
+                    self.err(
+                        at.span(),
+                        "store.url",
+                        "the URL asks for TLS (sslmode=require), which feedwright's PostgreSQL client does not speak yet",
+                        "reach the database on the same host or a private network (sslmode=disable or prefer), or through a TLS tunnel",
+                    );
+                    StoreKind::Sled
+                }
                 Ok(_) => StoreKind::Postgres {
                     url: url.trim().to_string(),
                 },

@@ -37,6 +37,8 @@ pub use self::backend::{Backend, Dumped, Tx};
 pub use self::error::StoreError;
 pub use self::export::{Exported, ImportError};
 pub use self::lock::StateLock;
+#[cfg(test)]
+pub use self::postgres::testdb;
 pub use self::postgres::{Member, PgBackend, show_url};
 pub use self::records::{
     BackfillCursor, HookHold, NextRun, PastRun, RUN_HISTORY, Record, RecordKind, RecordWrite,

@@ -59,3 +59,45 @@ pub(in crate::serve) fn table(store: &Store) -> String {
         humantime::format_duration(shared.lease())
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::testdb::TestServer;
+    use crate::store::{Member, Store};
+
+    #[test]
+    fn each_instance_shows_its_state_heartbeat_and_leases() {
+        let Some(server) = TestServer::get() else {
+            return;
+        };
+        let url = server.new_database();
+        let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let open = |dir: &std::path::Path, name: &str| {
+            let m = Member {
+                instance: name.into(),
+                lease: Duration::from_secs(30),
+            };
+            Store::open_postgres(dir, &url, m).unwrap()
+        };
+        let (a, b) = (open(da.path(), "web-1"), open(db.path(), "web-2"));
+        for s in [&a, &b] {
+            s.shared().unwrap().heartbeat().unwrap();
+        }
+        let claimed = a.shared().unwrap().claim("feed:news", false).unwrap();
+        assert_eq!(claimed, crate::store::shared::Claim::Claimed);
+        let page = table(&b);
+        assert!(page.contains("2 instance(s) share this store"), "{page}");
+        assert!(
+            page.contains("web-1</td>") && page.contains("web-2 (this one)"),
+            "{page}"
+        );
+        assert!(page.contains("feed:news"), "{page}");
+        assert_eq!(page.matches("running").count(), 2, "{page}");
+        // sled: no table at all.
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(table(&Store::open_dir(dir.path()).unwrap()), "");
+    }
+}

@@ -103,8 +103,13 @@ impl Clock {
 /// A one-item RSS document.
 fn tiny_feed(site: &Site, n: usize) -> Vec<u8> {
     let link = site.url(&format!("/story/{n}"));
-    rss_doc(&[(&format!("Story {n}"), link, &format!("urn:story:{n}"), "2024-03-03T10:00:00Z")])
-        .into_bytes()
+    rss_doc(&[(
+        &format!("Story {n}"),
+        link,
+        &format!("urn:story:{n}"),
+        "2024-03-03T10:00:00Z",
+    )])
+    .into_bytes()
 }
 
 const SLOT: f64 = 4.0;
@@ -141,15 +146,19 @@ fn two_instances_over_50_feeds_run_every_scheduled_slot_exactly_once() {
     // Slot k fires at k × 4 s; an arrival belongs to the slot nearest it (a run may start late on
     // a loaded machine, never 2 s late).
     let slot_of = |at: Instant| (clock.unix(at) / SLOT).round() as i64;
-    wait_for("the last counted slot's runs", Duration::from_secs(60), || {
-        let arrivals = site.arrivals();
-        let done = feeds.iter().all(|f| {
-            arrivals
-                .iter()
-                .any(|(p, at)| p == f && slot_of(*at) == last)
-        });
-        done && clock.unix(Instant::now()) > (last as f64 + 0.5) * SLOT
-    });
+    wait_for(
+        "the last counted slot's runs",
+        Duration::from_secs(60),
+        || {
+            let arrivals = site.arrivals();
+            let done = feeds.iter().all(|f| {
+                arrivals
+                    .iter()
+                    .any(|(p, at)| p == f && slot_of(*at) == last)
+            });
+            done && clock.unix(Instant::now()) > (last as f64 + 0.5) * SLOT
+        },
+    );
     let logs: Vec<(usize, String)> = daemons
         .into_iter()
         .map(|d| {
@@ -181,6 +190,12 @@ fn two_instances_over_50_feeds_run_every_scheduled_slot_exactly_once() {
         "every feed runs once in each of slots {first}..={last}:\n{}",
         wrong.join("\n")
     );
+    // How late runs started after their slot's time (a figure for the notes, not asserted).
+    let late = arrivals
+        .iter()
+        .filter(|(_, at)| (first..=last).contains(&slot_of(*at)))
+        .map(|(_, at)| clock.unix(*at) - slot_of(*at) as f64 * SLOT)
+        .fold(0.0_f64, f64::max);
     // Every fetch was one run, logged by the instance that ran it; both took part.
     let (ran_a, ran_b) = (logs[0].0, logs[1].0);
     assert_eq!(ran_a + ran_b, arrivals.len(), "runs logged vs fetches seen");
@@ -189,7 +204,7 @@ fn two_instances_over_50_feeds_run_every_scheduled_slot_exactly_once() {
         "both instances run feeds: a ran {ran_a}, b ran {ran_b}"
     );
     eprintln!(
-        "50 feeds, slots {first}..={last}: a ran {ran_a}, b ran {ran_b}, {} fetches in all",
+        "50 feeds, slots {first}..={last}: a ran {ran_a}, b ran {ran_b}, {} fetches in all, the latest {late:.2} s after its slot's time",
         arrivals.len()
     );
 }
@@ -218,14 +233,20 @@ fn an_instance_killed_mid_run_has_its_feeds_taken_over_within_one_lease_period()
         p.write("feeds/slow.toml", &feed);
     }
     let mut daemons = start_all(&[&a, &b]);
-    wait_for("the slow feed's run to start", Duration::from_secs(30), || {
-        site.arrivals().iter().any(|(p, _)| p == "/slow.rss")
-    });
+    wait_for(
+        "the slow feed's run to start",
+        Duration::from_secs(30),
+        || site.arrivals().iter().any(|(p, _)| p == "/slow.rss"),
+    );
     let mut running = None;
-    wait_for("status to name the slow feed's runner", Duration::from_secs(30), || {
-        running = holder(&observer, "feed:slow");
-        running.is_some()
-    });
+    wait_for(
+        "status to name the slow feed's runner",
+        Duration::from_secs(30),
+        || {
+            running = holder(&observer, "feed:slow");
+            running.is_some()
+        },
+    );
     let running = running.unwrap();
     let (dead, survivor) = match running.as_str() {
         "a" => (0, 1),
@@ -261,20 +282,33 @@ fn an_instance_killed_mid_run_has_its_feeds_taken_over_within_one_lease_period()
         took.as_secs_f64(),
         lease.as_secs()
     );
-    wait_for("the survivor to finish the slow feed", Duration::from_secs(20), || {
-        daemons[survivor]
-            .log()
-            .lines()
-            .any(|l| l.contains("Feed run finished") && l.contains("feed=slow"))
-    });
+    // The lease runs out at most one lease after the kill; the survivor, which looked when it
+    // was to run out, takes the feed then (slack for a loaded machine: another lease).
+    assert!(
+        took <= lease * 2,
+        "taken over {took:?} after the kill, lease {lease:?}"
+    );
+    wait_for(
+        "the survivor to finish the slow feed",
+        Duration::from_secs(20),
+        || {
+            daemons[survivor]
+                .log()
+                .lines()
+                .any(|l| l.contains("Feed run finished") && l.contains("feed=slow"))
+        },
+    );
     // The survivor keeps running every other feed, each again and again.
-    wait_for("every fast feed twice more", Duration::from_secs(30), || {
-        fast.iter().all(|f| after(f).len() >= 2)
-    });
+    wait_for(
+        "every fast feed twice more",
+        Duration::from_secs(30),
+        || fast.iter().all(|f| after(f).len() >= 2),
+    );
     // The dead instance is shown silent, holding nothing.
     let dead_id = ["a", "b"][dead];
     wait_for("status to show the dead instance silent", lease * 4, || {
-        member_line(&observer, dead_id).is_some_and(|l| l.contains("SILENT") && l.ends_with("holds no lease"))
+        member_line(&observer, dead_id)
+            .is_some_and(|l| l.contains("SILENT") && l.ends_with("holds no lease"))
     });
     let survivor_daemon = daemons.swap_remove(survivor);
     let log = survivor_daemon.log();

@@ -31,9 +31,7 @@ fn stories(site: &Site, n: usize) -> Vec<u8> {
 /// The settings every project here shares: a json webhook whose receiver is down (its
 /// deliveries stay queued, retrying), before `store` settings.
 fn settings(down: &str, store: &str) -> String {
-    format!(
-        "{store}[[webhook]]\nname = \"down\"\nkind = \"json\"\nurl = \"{down}\"\n"
-    )
+    format!("{store}[[webhook]]\nname = \"down\"\nkind = \"json\"\nurl = \"{down}\"\n")
 }
 
 /// Writes the feeds: `news` (an RSS source with validators) and `gone` (a source answering 404).
@@ -136,14 +134,21 @@ fn sled_export_imports_into_postgres_and_back_with_the_same_items_deliveries_and
     let pg = Project::new(&settings(&down, &store));
     feeds(&pg, &site);
     import(&pg, &export_file(&sled));
-    assert_eq!(export(&pg), from_sled, "sled's export, imported into PostgreSQL, exported again");
+    assert_eq!(
+        export(&pg),
+        from_sled,
+        "sled's export, imported into PostgreSQL, exported again"
+    );
     assert_eq!(views(&pg), views(&sled));
 
     // A database that holds data already is refused, as a sled store is, and keeps its data.
     let out = pg.run(&["import", sled.path("export.jsonl").to_str().unwrap()]);
     let (_, err) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("is not empty") && err.contains("hint:"), "{err}");
+    assert!(
+        err.contains("is not empty") && err.contains("hint:"),
+        "{err}"
+    );
     assert_eq!(export(&pg), from_sled);
 
     // And back into a fresh sled store.

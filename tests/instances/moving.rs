@@ -146,7 +146,7 @@ fn sled_export_imports_into_postgres_and_back_with_the_same_items_deliveries_and
     let (_, err) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("is not empty") && err.contains("hint:"),
+        err.contains("is not empty") && err.contains("hint: import into an empty database"),
         "{err}"
     );
     assert_eq!(export(&pg), from_sled);

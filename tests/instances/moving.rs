@@ -140,6 +140,15 @@ fn sled_export_imports_into_postgres_and_back_with_the_same_items_deliveries_and
         "sled's export, imported into PostgreSQL, exported again"
     );
     assert_eq!(views(&pg), views(&sled));
+    // `status` names the database it reads, not the state directory (which holds none of it).
+    let (status, _) = text(&pg.run(&["status"]));
+    let name = url.rsplit('/').next().unwrap();
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("store:  postgres://") && l.contains(name)),
+        "{status}"
+    );
 
     // A database that holds data already is refused, as a sled store is, and keeps its data.
     let out = pg.run(&["import", sled.path("export.jsonl").to_str().unwrap()]);

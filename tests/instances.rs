@@ -116,6 +116,7 @@ const SLOT: f64 = 4.0;
 
 #[test]
 fn two_instances_over_50_feeds_run_every_scheduled_slot_exactly_once() {
+    // Long: one scenario told in order (setup, the counted slots, their bookkeeping).
     let Some(url) = database("two_instances_over_50_feeds") else {
         return;
     };
@@ -211,6 +212,7 @@ fn two_instances_over_50_feeds_run_every_scheduled_slot_exactly_once() {
 
 #[test]
 fn an_instance_killed_mid_run_has_its_feeds_taken_over_within_one_lease_period() {
+    // Long: one scenario told in order (who runs, the kill, the takeover, the rest).
     let Some(url) = database("an_instance_killed_mid_run") else {
         return;
     };

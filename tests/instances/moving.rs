@@ -102,6 +102,7 @@ fn views(p: &Project) -> Vec<String> {
 
 #[test]
 fn sled_export_imports_into_postgres_and_back_with_the_same_items_deliveries_and_records() {
+    // Long: one round trip told in order (sled, PostgreSQL, a refused import, sled again).
     let Some(url) = database("sled_export_imports_into_postgres") else {
         return;
     };

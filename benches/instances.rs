@@ -28,8 +28,6 @@ mod measure;
 #[allow(dead_code)]
 #[path = "scale/origin.rs"]
 mod origin;
-#[path = "../src/store/postgres/testdb.rs"]
-mod testdb;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
@@ -38,6 +36,8 @@ use daemon::{Daemon, Finish};
 use measure::{cpu_seconds, status_mib};
 use origin::{Hit, Origin};
 use support::Project;
+// The tests' support includes the throwaway PostgreSQL server (`src/store/postgres/testdb.rs`).
+use support::testdb;
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

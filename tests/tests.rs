@@ -20,6 +20,7 @@ mod fuzz;
 mod golden;
 mod hardening;
 mod house;
+mod instances;
 mod logs;
 mod once;
 mod pg_store;

@@ -232,10 +232,17 @@ async fn ask(path: &std::path::Path, req: Request) -> Result<(), Error> {
             // read the service's store, and when it does not, this shows why.
             let absolute =
                 |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            let state_dir = absolute(&cfg.settings.state_dir).display().to_string();
+            // A PostgreSQL store is its database (password masked), not the state directory.
+            let store = match &cfg.settings.store.kind {
+                config::StoreKind::Sled => state_dir,
+                config::StoreKind::Postgres { url } => {
+                    format!("{} (state dir {state_dir})", crate::store::show_url(url))
+                }
+            };
             admin::Out::local().line(format!(
-                "config: {}\nstore:  {}",
-                absolute(&cfg.path).display(),
-                absolute(&cfg.settings.state_dir).display()
+                "config: {}\nstore:  {store}",
+                absolute(&cfg.path).display()
             ));
         }
         _ => {}

@@ -102,10 +102,13 @@ pub enum ImportError {
         message: String,
         hint: String,
     },
-    #[error(
-        "the store at {dir} is not empty ({what})\n  hint: import into an empty state directory: move it aside, or point state_dir at a new one"
-    )]
-    NotEmpty { dir: String, what: &'static str },
+    #[error("the store at {dir} is not empty ({what})\n  hint: {hint}")]
+    NotEmpty {
+        dir: String,
+        what: &'static str,
+        /// Where an empty store comes from: a new state directory, or a new database.
+        hint: &'static str,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -315,7 +318,16 @@ fn check(r: &Line, first: bool) -> Result<(), Invalid> {
 /// Writes checked lines into `backend`, which must hold nothing; one transaction.
 pub fn import(backend: &dyn Backend, lines: Vec<Line>, dir: String) -> Result<usize, ImportError> {
     if let Some(what) = backend.holds()? {
-        return Err(ImportError::NotEmpty { dir, what });
+        let hint = match backend.shared() {
+            None => {
+                "import into an empty state directory: move it aside, or point state_dir at a new one"
+            }
+            // PostgreSQL: the state directory holds none of the store.
+            Some(_) => {
+                "import into an empty database: create one (createdb NAME) and point [store] url at it"
+            }
+        };
+        return Err(ImportError::NotEmpty { dir, what, hint });
     }
     backend.transact(&mut |tx| {
         let mut feed: Option<&FeedId> = None;

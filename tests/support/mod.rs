@@ -4,6 +4,8 @@ pub mod http;
 pub mod k2;
 pub mod server;
 pub mod sites;
+#[path = "../../src/store/postgres/testdb.rs"]
+pub mod testdb;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

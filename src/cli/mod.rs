@@ -237,7 +237,10 @@ async fn ask(path: &std::path::Path, req: Request) -> Result<(), Error> {
             let store = match &cfg.settings.store.kind {
                 config::StoreKind::Sled => state_dir,
                 config::StoreKind::Postgres { url } => {
-                    format!("{} (state dir {state_dir})", crate::store::show_url(url))
+                    format!(
+                        "{} (state dir {state_dir})",
+                        crate::config::env::show_db_url(url)
+                    )
                 }
             };
             admin::Out::local().line(format!(

@@ -59,6 +59,32 @@ pub fn masked_url(text: &str) -> String {
     }
 }
 
+/// A connection string as messages show it: the password masked, options left out (they may hold
+/// one too), user, host, port and database kept, since they are what an operator checks.
+pub fn show_db_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.has_host() => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        // A URL that does not parse: user, password and path all hidden.
+        _ if url.contains("://") => masked_url(url),
+        // The key=value form: every value after `password=` masked.
+        _ => url
+            .split_whitespace()
+            .map(|kv| match kv.split_once('=') {
+                Some(("password", _)) => "password=***".to_string(),
+                _ => kv.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
 /// The content of a secret file, without its trailing newline.
 pub fn read_secret(path: &Path) -> Result<String, Unreadable> {
     std::fs::read_to_string(path)

@@ -16,6 +16,7 @@ pub mod paths;
 pub mod raw;
 mod settings;
 mod store;
+pub use self::store::{StoreKind, StoreSettings, default_instance_id, host_name};
 pub mod validate;
 mod values;
 mod webhook;
@@ -98,71 +99,6 @@ impl Default for HttpLimits {
             max_connections: 512,
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
-        }
-    }
-}
-
-/// `[store] backup`, `keep`: how often the daemon writes a backup into `{state_dir}/backups`
-/// (`None`: never) and how many it keeps.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreSettings {
-    pub backup: Option<Duration>,
-    pub keep: usize,
-    /// `[store] kind`: the embedded sled store, or a PostgreSQL server shared by instances.
-    pub kind: StoreKind,
-    /// `[store] instance_id`: this instance's name among those sharing a PostgreSQL store.
-    pub instance_id: String,
-    /// `[store] lease`: how long a claim on a feed's run or a webhook's queue lasts unless its
-    /// holder renews it (a dead instance's work is taken over after this).
-    pub lease: Duration,
-}
-
-/// Where the store lives.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub enum StoreKind {
-    /// `{state_dir}/db`, one instance.
-    #[default]
-    Sled,
-    /// A PostgreSQL database, shared by every instance configured with it.
-    Postgres {
-        /// The connection URL (may hold a password: never printed whole).
-        url: String,
-    },
-}
-
-impl std::fmt::Debug for StoreKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreKind::Sled => write!(f, "Sled"),
-            StoreKind::Postgres { url } => write!(f, "Postgres({})", crate::store::show_url(url)),
-        }
-    }
-}
-
-/// The host's name and this process's id: unique among live instances.
-pub fn default_instance_id() -> String {
-    format!("{}-{}", host_name(), std::process::id())
-}
-
-/// This machine's name (`localhost` when it cannot be read).
-pub fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into())
-}
-
-impl Default for StoreSettings {
-    /// Daily, seven kept: a damaged store loses at most a day (a sled log with one bad sector
-    /// may not open at all), for the disk of a week of compressed exports.
-    fn default() -> StoreSettings {
-        StoreSettings {
-            backup: Some(Duration::from_secs(24 * 3600)),
-            keep: 7,
-            kind: StoreKind::Sled,
-            instance_id: default_instance_id(),
-            lease: Duration::from_secs(30),
         }
     }
 }

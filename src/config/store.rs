@@ -5,11 +5,76 @@
 use std::time::Duration;
 
 use super::check::Ctx;
-use super::raw::RawStore;
-use super::{StoreKind, StoreSettings};
+use super::env;
+use super::raw::{RawStore, Str};
 
 /// The shortest lease: a holder renews at a third of it, so shorter ones would mostly renew.
 const MIN_LEASE: Duration = Duration::from_secs(3);
+
+/// `[store] backup`, `keep`: how often the daemon writes a backup into `{state_dir}/backups`
+/// (`None`: never) and how many it keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSettings {
+    pub backup: Option<Duration>,
+    pub keep: usize,
+    /// `[store] kind`: the embedded sled store, or a PostgreSQL server shared by instances.
+    pub kind: StoreKind,
+    /// `[store] instance_id`: this instance's name among those sharing a PostgreSQL store.
+    pub instance_id: String,
+    /// `[store] lease`: how long a claim on a feed's run or a webhook's queue lasts unless its
+    /// holder renews it (a dead instance's work is taken over after this).
+    pub lease: Duration,
+}
+
+/// Where the store lives.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub enum StoreKind {
+    /// `{state_dir}/db`, one instance.
+    #[default]
+    Sled,
+    /// A PostgreSQL database, shared by every instance configured with it.
+    Postgres {
+        /// The connection URL (may hold a password: never printed whole).
+        url: String,
+    },
+}
+
+impl std::fmt::Debug for StoreKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreKind::Sled => write!(f, "Sled"),
+            StoreKind::Postgres { url } => write!(f, "Postgres({})", env::show_db_url(url)),
+        }
+    }
+}
+
+/// The host's name and this process's id: unique among live instances.
+pub fn default_instance_id() -> String {
+    format!("{}-{}", host_name(), std::process::id())
+}
+
+/// This machine's name (`localhost` when it cannot be read).
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+impl Default for StoreSettings {
+    /// Daily, seven kept: a damaged store loses at most a day (a sled log with one bad sector
+    /// may not open at all), for the disk of a week of compressed exports.
+    fn default() -> StoreSettings {
+        StoreSettings {
+            backup: Some(Duration::from_secs(24 * 3600)),
+            keep: 7,
+            kind: StoreKind::Sled,
+            instance_id: default_instance_id(),
+            lease: Duration::from_secs(30),
+        }
+    }
+}
 
 impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     /// `[store] backup` (`daily`, `hourly`, `off`, or a duration of at least a second) and `keep`.
@@ -69,7 +134,34 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 }
             },
         };
-        let url = match (&raw.url, &raw.url_file) {
+        match (postgres, self.store_url(raw)) {
+            (false, None) => StoreKind::Sled,
+            (false, Some((_, at))) => {
+                self.err(
+                    at.span(),
+                    "store.url",
+                    "a database URL is set, but the store is sled",
+                    "add kind = \"postgres\" to [store], or remove the URL",
+                );
+                StoreKind::Sled
+            }
+            (true, Some((url, at))) => self.postgres_url(&url, at),
+            (true, None) => {
+                let at = raw.kind.as_ref().map(|k| k.span()).unwrap_or_default();
+                self.err(
+                    at,
+                    "store.kind",
+                    "a PostgreSQL store needs its URL",
+                    "add url = \"postgres://USER@HOST/DATABASE\" to [store], or url_file = \"NAME\" for a file or systemd credential holding it",
+                );
+                StoreKind::Sled
+            }
+        }
+    }
+
+    /// `url` or `url_file`: the value and where it was written.
+    fn store_url<'r>(&mut self, raw: &'r RawStore) -> Option<(String, &'r Str)> {
+        match (&raw.url, &raw.url_file) {
             (Some(u), None) => self.expand(u, "store.url").map(|v| (v, u)),
             (None, Some(f)) => self.secret_file(f, "store.url_file").map(|v| (v, f)),
             (Some(u), Some(_)) => {
@@ -82,49 +174,31 @@ impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
                 None
             }
             (None, None) => None,
-        };
-        match (postgres, url) {
-            (false, None) => StoreKind::Sled,
-            (false, Some((_, at))) => {
+        }
+    }
+
+    /// A PostgreSQL URL (written at `at`) that tokio-postgres reads and can connect with.
+    fn postgres_url(&mut self, url: &str, at: &Str) -> StoreKind {
+        match url.trim().parse::<tokio_postgres::Config>() {
+            Ok(c) if c.get_ssl_mode() == tokio_postgres::config::SslMode::Require => {
                 self.err(
                     at.span(),
                     "store.url",
-                    "a database URL is set, but the store is sled",
-                    "add kind = \"postgres\" to [store], or remove the URL",
+                    "the URL asks for TLS (sslmode=require), which feedwright's PostgreSQL client does not speak yet",
+                    "reach the database on the same host or a private network (sslmode=disable or prefer), or through a TLS tunnel",
                 );
                 StoreKind::Sled
             }
-            (true, Some((url, at))) => match url.trim().parse::<tokio_postgres::Config>() {
-                Ok(c) if c.get_ssl_mode() == tokio_postgres::config::SslMode::Require => {
-                    self.err(
-                        at.span(),
-                        "store.url",
-                        "the URL asks for TLS (sslmode=require), which feedwright's PostgreSQL client does not speak yet",
-                        "reach the database on the same host or a private network (sslmode=disable or prefer), or through a TLS tunnel",
-                    );
-                    StoreKind::Sled
-                }
-                Ok(_) => StoreKind::Postgres {
-                    url: url.trim().to_string(),
-                },
-                Err(e) => {
-                    let shown = crate::store::show_url(at.get_ref());
-                    self.err(
-                        at.span(),
-                        "store.url",
-                        format!("`{shown}` is not a PostgreSQL connection URL: {e}"),
-                        "write postgres://USER:PASSWORD@HOST:5432/DATABASE (or keep the password in url_file)",
-                    );
-                    StoreKind::Sled
-                }
+            Ok(_) => StoreKind::Postgres {
+                url: url.trim().to_string(),
             },
-            (true, None) => {
-                let at = raw.kind.as_ref().map(|k| k.span()).unwrap_or_default();
+            Err(e) => {
+                let shown = env::show_db_url(at.get_ref());
                 self.err(
-                    at,
-                    "store.kind",
-                    "a PostgreSQL store needs its URL",
-                    "add url = \"postgres://USER@HOST/DATABASE\" to [store], or url_file = \"NAME\" for a file or systemd credential holding it",
+                    at.span(),
+                    "store.url",
+                    format!("`{shown}` is not a PostgreSQL connection URL: {e}"),
+                    "write postgres://USER:PASSWORD@HOST:5432/DATABASE (or keep the password in url_file)",
                 );
                 StoreKind::Sled
             }

@@ -39,7 +39,7 @@ pub use self::export::{Exported, ImportError};
 pub use self::lock::StateLock;
 #[cfg(test)]
 pub use self::postgres::testdb;
-pub use self::postgres::{Member, PgBackend, show_url};
+pub use self::postgres::{Member, PgBackend};
 pub use self::records::{
     BackfillCursor, HookHold, NextRun, PastRun, RUN_HISTORY, Record, RecordKind, RecordWrite,
     RunRecord, SourceHealth,

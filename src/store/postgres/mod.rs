@@ -49,6 +49,8 @@ pub struct PgBackend {
     instance: String,
     lease: Duration,
     notices: tokio::sync::broadcast::Sender<Notice>,
+    /// A transaction committed since the last `sync`.
+    dirty: std::sync::atomic::AtomicBool,
 }
 
 /// Who this instance is among those sharing the store.
@@ -58,37 +60,52 @@ pub struct Member {
     pub lease: Duration,
 }
 
+/// How to connect: the operator's URL, with our name and commits that do not wait for the disk
+/// (`sync` makes every one so far durable with one synchronous commit: group commit, as the
+/// writer asks of every backend).
+fn connect_config(url: &str) -> Result<tokio_postgres::Config, tokio_postgres::Error> {
+    let mut config: tokio_postgres::Config = url.parse()?;
+    let options = match config.get_options() {
+        Some(o) => format!("{o} -c synchronous_commit=off"),
+        None => "-c synchronous_commit=off".to_string(),
+    };
+    config
+        .application_name("feedwright")
+        .options(&options)
+        .connect_timeout(Duration::from_secs(10));
+    Ok(config)
+}
+
+/// The pool (built inside the backend's runtime, whose timers its timeouts use).
+fn pool(config: tokio_postgres::Config) -> Result<Pool, deadpool_postgres::BuildError> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(30)))
+        .create_timeout(Some(Duration::from_secs(10)))
+        .build()
+}
+
 impl PgBackend {
     /// Connects, creates or migrates the schema (under an advisory lock, so instances starting
     /// together migrate once), and starts listening for other instances' notices.
     pub fn open(url: &str, member: Member) -> Result<PgBackend, StoreError> {
-        let shown = show_url(url);
+        let shown = crate::config::env::show_db_url(url);
         let unreachable = |reason: String| StoreError::Unreachable {
             url: shown.clone(),
             reason,
         };
-        let mut config: tokio_postgres::Config =
-            url.parse().map_err(|e| unreachable(format!("{e}")))?;
-        config
-            .application_name("feedwright")
-            .connect_timeout(Duration::from_secs(10));
+        let config = connect_config(url).map_err(|e| unreachable(e.to_string()))?;
         let bridge = Bridge::start().map_err(|e| unreachable(e.to_string()))?;
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
         let pool = bridge
-            .enter(|| {
-                Pool::builder(manager)
-                    .max_size(POOL_SIZE)
-                    .runtime(deadpool_postgres::Runtime::Tokio1)
-                    .wait_timeout(Some(Duration::from_secs(30)))
-                    .create_timeout(Some(Duration::from_secs(10)))
-                    .build()
-            })
+            .enter(|| pool(config.clone()))
             .map_err(|e| unreachable(e.to_string()))?;
         let (notices, _) = tokio::sync::broadcast::channel(1024);
         let backend = PgBackend {
@@ -98,6 +115,7 @@ impl PgBackend {
             instance: member.instance,
             lease: member.lease,
             notices,
+            dirty: std::sync::atomic::AtomicBool::new(false),
         };
         let pool = backend.pool.clone();
         backend
@@ -142,33 +160,11 @@ impl PgBackend {
             client.batch_execute(end).await.map_err(pg_err)?;
             Ok(())
         });
-        done.and(ended)
-    }
-}
-
-/// A connection string as messages show it: the password masked, options left out (they may hold
-/// one too), user, host, port and database kept, since they are what an operator checks.
-pub fn show_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.has_host() => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.set_query(None);
-            u.set_fragment(None);
-            u.to_string()
+        let done = done.and(ended);
+        if done.is_ok() {
+            self.dirty.store(true, std::sync::atomic::Ordering::Release);
         }
-        // A URL that does not parse: user, password and path all hidden.
-        _ if url.contains("://") => crate::config::env::masked_url(url),
-        // The key=value form: every value after `password=` masked.
-        _ => url
-            .split_whitespace()
-            .map(|kv| match kv.split_once('=') {
-                Some(("password", _)) => "password=***".to_string(),
-                _ => kv.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
+        done
     }
 }
 
@@ -239,8 +235,34 @@ impl Backend for PgBackend {
     }
 
     fn sync(&self) -> Result<(), StoreError> {
-        // A COMMIT that returned is durable (synchronous_commit): nothing is left to flush.
-        Ok(())
+        // One synchronous commit flushes the write-ahead log up to itself, so every commit before
+        // it (made without waiting) is on disk when it returns.
+        if !self.dirty.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            return Ok(());
+        }
+        let pool = self.pool.clone();
+        // Each instance its own row: instances never wait for each other's syncs.
+        let key = format!("sync:{}", self.instance).replace('\'', "''");
+        let synced = self.bridge.block(async move {
+            let client = pool.get().await.map_err(bridge::pool_err)?;
+            let sql = format!(
+                "BEGIN; SET LOCAL synchronous_commit TO on; \
+                 INSERT INTO fw_meta (key, value) VALUES ('{key}', 0) \
+                 ON CONFLICT (key) DO UPDATE SET value = fw_meta.value + 1; COMMIT"
+            );
+            match client.batch_execute(&sql).await {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    // Not given back to the pool inside the failed transaction.
+                    let _ = client.batch_execute("ROLLBACK").await;
+                    Err(pg_err(e))
+                }
+            }
+        });
+        if synced.is_err() {
+            self.dirty.store(true, std::sync::atomic::Ordering::Release);
+        }
+        synced
     }
 
     fn probe(&self) -> Result<(), StoreError> {
@@ -256,7 +278,9 @@ impl Backend for PgBackend {
                 .await
                 .map_err(pg_err)?;
             Ok(())
-        })
+        })?;
+        self.dirty.store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
     }
 
     fn shared(&self) -> Option<&dyn Shared> {

@@ -296,7 +296,7 @@ mod sharing {
 
 #[test]
 fn database_urls_are_shown_without_their_passwords() {
-    use super::show_url;
+    use crate::config::env::show_db_url as show_url;
     assert_eq!(
         show_url("postgres://fw:pw@db.test:5433/feeds?sslmode=require&password=x"),
         "postgres://fw:***@db.test:5433/feeds"

@@ -255,7 +255,7 @@ pub(super) async fn export(cx: &Ctx, out: &Out) -> Result<(), Error> {
     out.note(format!(
         "exported {} record(s) from {}",
         done.records,
-        cx.cfg.settings.state_dir.display()
+        cx.cfg.settings.store_place()
     ));
     match done.unreadable.len() {
         0 => Ok(()),

@@ -30,10 +30,7 @@ pub(super) async fn import(path: &Path, file: &Path) -> Result<(), Error> {
     };
     match result {
         Ok(n) => {
-            outln!(
-                "imported {n} record(s) into {}",
-                cfg.settings.state_dir.display()
-            );
+            outln!("imported {n} record(s) into {}", cfg.settings.store_place());
             Ok(())
         }
         Err(e) => Err(e.into()),

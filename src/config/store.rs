@@ -76,6 +76,17 @@ impl Default for StoreSettings {
     }
 }
 
+impl super::Settings {
+    /// Where the store is, as messages name it: the state directory (sled), or the database with
+    /// its password masked (PostgreSQL).
+    pub fn store_place(&self) -> String {
+        match &self.store.kind {
+            StoreKind::Sled => self.state_dir.display().to_string(),
+            StoreKind::Postgres { url } => env::show_db_url(url),
+        }
+    }
+}
+
 impl<E: Fn(&str) -> Option<String>> Ctx<'_, E> {
     /// `[store] backup` (`daily`, `hourly`, `off`, or a duration of at least a second) and `keep`.
     pub(super) fn store(&mut self, raw: &RawStore) -> StoreSettings {

@@ -65,9 +65,11 @@ pub struct Member {
 /// writer asks of every backend).
 fn connect_config(url: &str) -> Result<tokio_postgres::Config, tokio_postgres::Error> {
     let mut config: tokio_postgres::Config = url.parse()?;
+    // (PostgreSQL's notices, "already exists, skipping", are not worth a log line each start.)
+    let ours = "-c synchronous_commit=off -c client_min_messages=warning";
     let options = match config.get_options() {
-        Some(o) => format!("{o} -c synchronous_commit=off"),
-        None => "-c synchronous_commit=off".to_string(),
+        Some(o) => format!("{o} {ours}"),
+        None => ours.to_string(),
     };
     config
         .application_name("feedwright")

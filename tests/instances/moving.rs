@@ -57,6 +57,14 @@ fn export(p: &Project) -> Vec<String> {
     let out = p.run(&["export"]);
     let (dump, log) = text(&out);
     assert!(out.status.success(), "export failed: {log}");
+    // It names where the records came from: the database (password masked) or the state dir.
+    let settings = std::fs::read_to_string(p.config()).unwrap();
+    let from = if settings.contains("postgres://") {
+        "from postgres://"
+    } else {
+        "/data"
+    };
+    assert!(log.contains(from), "{from} in {log}");
     let mut lines = dump.lines().map(str::to_string);
     let header = lines.next().unwrap_or_default();
     assert!(header.contains("\"header\""), "{header}");
@@ -75,6 +83,13 @@ fn export_file(p: &Project) -> std::path::PathBuf {
 fn import(p: &Project, file: &std::path::Path) {
     let out = p.run(&["import", file.to_str().unwrap()]);
     assert!(out.status.success(), "import failed: {:?}", text(&out));
+    let settings = std::fs::read_to_string(p.config()).unwrap();
+    let into = if settings.contains("postgres://") {
+        "into postgres://"
+    } else {
+        "/data"
+    };
+    assert!(text(&out).0.contains(into), "{into} in {:?}", text(&out));
 }
 
 /// What the admin commands print about the store, without the lines naming this project's files

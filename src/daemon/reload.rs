@@ -40,6 +40,12 @@ pub(super) fn reload(
         ("state_dir", old_s.state_dir != new_s.state_dir),
         ("[http] listen", old_s.listen != new_s.listen),
         (
+            "[store] kind, url, instance_id, lease",
+            old_s.store.kind != new_s.store.kind
+                || old_s.store.instance_id != new_s.store.instance_id
+                || old_s.store.lease != new_s.store.lease,
+        ),
+        (
             "[http] max_connections, header_timeout, idle_timeout",
             old_s.limits != new_s.limits,
         ),

@@ -151,7 +151,48 @@ pub fn holds(pg: &PgBackend) -> Result<Option<&'static str>, StoreError> {
 
 type Sink<'a> = &'a mut dyn FnMut(Result<Dumped, Unreadable>) -> Result<(), StoreError>;
 
+/// Every table read in one transaction (`REPEATABLE READ`): an export of a store that running
+/// instances write to is one moment of it, as sled's is.
 pub fn dump(pg: &PgBackend, sink: Sink<'_>) -> Result<(), StoreError> {
+    let pool = pg.pool.clone();
+    let client = pg.bridge.block(async move {
+        let client = pool.get().await.map_err(bridge::pool_err)?;
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(super::bridge::pg_err)?;
+        Ok(std::sync::Arc::new(client))
+    })?;
+    let snap = Snapshot {
+        pg,
+        client: client.clone(),
+    };
+    let done = dump_all(&snap, sink);
+    let ended = pg.bridge.block(async move {
+        client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(super::bridge::pg_err)
+    });
+    done.and(ended)
+}
+
+/// One connection inside the dump's transaction.
+struct Snapshot<'a> {
+    pg: &'a PgBackend,
+    client: std::sync::Arc<deadpool_postgres::Object>,
+}
+
+impl Snapshot<'_> {
+    fn q(&self, sql: &'static str, params: Vec<Param>) -> Result<Vec<Row>, StoreError> {
+        let client = self.client.clone();
+        self.pg
+            .bridge
+            .block(async move { bridge::query(&client, sql, params).await })
+    }
+}
+
+fn dump_all(pg: &Snapshot, sink: Sink<'_>) -> Result<(), StoreError> {
     dump_items(pg, sink)?;
     for r in pg.q(
         "SELECT feed, key, at_millis FROM fw_seen ORDER BY feed, key",
@@ -191,7 +232,7 @@ pub fn dump(pg: &PgBackend, sink: Sink<'_>) -> Result<(), StoreError> {
 }
 
 /// Records and deliveries.
-fn dump_rest(pg: &PgBackend, sink: Sink<'_>) -> Result<(), StoreError> {
+fn dump_rest(pg: &Snapshot, sink: Sink<'_>) -> Result<(), StoreError> {
     for r in pg.q(
         "SELECT kind, key, value FROM fw_records ORDER BY kind, key",
         params![],
@@ -221,7 +262,7 @@ fn dump_rest(pg: &PgBackend, sink: Sink<'_>) -> Result<(), StoreError> {
 }
 
 /// Items a page at a time, in (feed, key) order.
-fn dump_items(pg: &PgBackend, sink: Sink<'_>) -> Result<(), StoreError> {
+fn dump_items(pg: &Snapshot, sink: Sink<'_>) -> Result<(), StoreError> {
     let mut after = (String::new(), String::new());
     loop {
         let rows = pg.q(

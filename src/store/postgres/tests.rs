@@ -315,3 +315,49 @@ fn database_urls_are_shown_without_their_passwords() {
         "host=db.test user=fw password=*** dbname=feeds"
     );
 }
+
+#[test]
+fn an_export_is_one_moment_of_a_store_other_instances_write_to() {
+    use crate::store::backend::{Backend, Dumped};
+    let Some(server) = TestServer::get() else {
+        return;
+    };
+    let url = server.new_database();
+    let pg = crate::store::PgBackend::open(&url, member("a")).unwrap();
+    let feed = crate::model::FeedId::new("news").unwrap();
+    let put = |n: usize| {
+        let item = crate::model::StoredItem {
+            feed: feed.clone(),
+            item: crate::model::Item::new(&format!("https://x.test/{n}"), "T"),
+            first_seen: chrono::Utc::now(),
+            updated: chrono::Utc::now(),
+            run: 1,
+            seq: 0,
+            hash: String::new(),
+        };
+        pg.transact(&mut |tx| tx.put_item(&item, None)).unwrap();
+    };
+    put(1);
+    put(2);
+    // While the export reads its first table, another writer adds an item and queues a delivery
+    // (a table read later): the export sees neither.
+    let (mut items, mut deliveries, mut wrote) = (0, 0, false);
+    pg.dump(&mut |d| {
+        match d {
+            Ok(Dumped::Item(_)) => items += 1,
+            Ok(Dumped::Delivery(_)) => deliveries += 1,
+            _ => {}
+        }
+        if !wrote {
+            wrote = true;
+            put(3);
+            let d = crate::store::contract::delivery("team", "m1");
+            pg.transact(&mut |tx| tx.enqueue(&d)).unwrap();
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((items, deliveries), (2, 0));
+    assert_eq!(pg.count(&feed).unwrap(), 3);
+    assert_eq!(pg.deliveries("team").unwrap().len(), 1);
+}

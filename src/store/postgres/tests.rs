@@ -328,7 +328,7 @@ fn an_export_is_one_moment_of_a_store_other_instances_write_to() {
     let put = |n: usize| {
         let item = crate::model::StoredItem {
             feed: feed.clone(),
-            item: crate::model::Item::new(&format!("https://x.test/{n}"), "T"),
+            item: crate::model::Item::new(format!("https://x.test/{n}"), "T"),
             first_seen: chrono::Utc::now(),
             updated: chrono::Utc::now(),
             run: 1,

@@ -6,6 +6,7 @@
 
 mod deliveries;
 mod moving;
+mod serving;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

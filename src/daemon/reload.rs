@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tracing::{error, info, warn};
 
 use super::server::Server;
-use crate::config::Config;
+use crate::config::{Config, Settings};
 use crate::pipeline::Runtime;
 use crate::serve::SharedConfig;
 use crate::systemd;
@@ -35,31 +35,12 @@ pub(super) fn reload(
             return None;
         }
     };
-    let (old_s, new_s) = (&current.settings, &new.settings);
-    for (what, changed) in [
-        ("state_dir", old_s.state_dir != new_s.state_dir),
-        ("[http] listen", old_s.listen != new_s.listen),
-        (
-            "[store] kind, url, instance_id, lease",
-            old_s.store.kind != new_s.store.kind
-                || old_s.store.instance_id != new_s.store.instance_id
-                || old_s.store.lease != new_s.store.lease,
-        ),
-        (
-            "[http] max_connections, header_timeout, idle_timeout",
-            old_s.limits != new_s.limits,
-        ),
-        (
-            "[fetch]",
-            format!("{:?}", old_s.fetch) != format!("{:?}", new_s.fetch),
-        ),
-    ] {
-        if changed {
-            warn!(
-                setting = what,
-                "This setting changes only when feedwright restarts."
-            );
-        }
+    let new_s = &new.settings;
+    for what in needs_restart(&current.settings, new_s) {
+        warn!(
+            setting = what,
+            "This setting changes only when feedwright restarts."
+        );
     }
     rt.settings.public_url = new_s.public_url.clone();
     rt.settings.websub_hubs = new_s.websub_hubs.clone();
@@ -78,9 +59,74 @@ pub(super) fn reload(
     Some(new)
 }
 
+/// The settings that differ between `old` and `new` but take effect only at a restart.
+fn needs_restart(old: &Settings, new: &Settings) -> Vec<&'static str> {
+    [
+        ("state_dir", old.state_dir != new.state_dir),
+        ("[http] listen", old.listen != new.listen),
+        (
+            "[store] kind, url, instance_id, lease",
+            old.store.kind != new.store.kind
+                || old.store.instance_id != new.store.instance_id
+                || old.store.lease != new.store.lease,
+        ),
+        (
+            "[http] max_connections, header_timeout, idle_timeout",
+            old.limits != new.limits,
+        ),
+        (
+            "[fetch]",
+            format!("{:?}", old.fetch) != format!("{:?}", new.fetch),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(what, changed)| changed.then_some(what))
+    .collect()
+}
+
 pub(super) fn write_opml(cfg: &Config) {
     let dir = cfg.settings.public_dir();
     if let Err(e) = crate::publish::write_opml(&dir, &cfg.feeds, &cfg.settings.public_url) {
         warn!(error = %e, dir = %dir.display(), "Cannot write feeds.opml.");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The settings of a project whose settings file reads `text`.
+    fn settings(text: &str) -> Settings {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::create_dir_all(dir.path().join("feeds")).unwrap();
+        let path = dir.path().join("config/feedwright.toml");
+        std::fs::write(&path, text).unwrap();
+        let cfg = crate::config::load(&path).unwrap_or_else(|e| panic!("{}", e.0[0]));
+        // Paths differ per temp dir; these tests compare the other settings.
+        Settings {
+            state_dir: "/state".into(),
+            feeds_dir: "/feeds".into(),
+            ..cfg.settings
+        }
+    }
+
+    #[test]
+    fn a_changed_store_is_named_as_needing_a_restart_and_an_unchanged_one_is_not() {
+        let old = settings("");
+        assert!(needs_restart(&old, &settings("")).is_empty());
+        let moved = settings("[store]\nkind = \"postgres\"\nurl = \"postgres://h/db\"\n");
+        assert_eq!(
+            needs_restart(&old, &moved),
+            ["[store] kind, url, instance_id, lease"]
+        );
+        let renamed = settings("[store]\ninstance_id = \"b\"\n[http]\nlisten = \"127.0.0.1:1\"\n");
+        assert_eq!(
+            needs_restart(&old, &renamed),
+            ["[http] listen", "[store] kind, url, instance_id, lease"]
+        );
+        // Settings a reload does take are not named.
+        let hubs = settings("websub_hubs = [\"https://hub.example/\"]\n");
+        assert!(needs_restart(&old, &hubs).is_empty());
     }
 }

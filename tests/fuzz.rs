@@ -163,6 +163,8 @@ impl Mutator {
 /// One thing to fuzz: its seeds and what to run on an input (it must not panic).
 pub struct Target {
     pub name: &'static str,
+    /// Panics of the fuzzed code, also from threads it runs on (the server's).
+    pub panics: Arc<Panics>,
     pub seeds: Vec<String>,
     pub run: Box<dyn Fn(&str)>,
 }
@@ -173,33 +175,45 @@ pub struct Found {
     pub crashes: Vec<(String, String)>,
 }
 
-static PANICS: AtomicUsize = AtomicUsize::new(0);
+/// The panics of one target's fuzzed code: counted, with the last one's message.
+#[derive(Default)]
+pub struct Panics {
+    count: AtomicUsize,
+    last: std::sync::Mutex<String>,
+}
 
-/// While fuzz cases run: panics anywhere (also in the server's tasks) are counted and kept for the
-/// report instead of printed; other panics (a test's own failure) print as usual.
-static FUZZING: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Set on threads running fuzzed code (the thread feeding inputs while `fuzz` runs, and the
+    /// in-process server's threads): their panics are the target's findings, kept for the report
+    /// instead of printed. Panics on any other thread (another test running beside the fuzzer in
+    /// this binary) print as usual and are not counted: counting every panic in the process once
+    /// failed this test on another test's panic, with no message.
+    static FUZZED: std::cell::RefCell<Option<Arc<Panics>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Marks the current thread as running `target`'s fuzzed code (`None`: no longer).
+pub fn fuzz_thread(panics: Option<Arc<Panics>>) {
+    count_panics();
+    FUZZED.with(|f| *f.borrow_mut() = panics);
+}
 
 fn count_panics() {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
         let usual = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if FUZZING.load(Ordering::SeqCst) == 0 {
+            let Some(panics) = FUZZED.with(|f| f.borrow().clone()) else {
                 return usual(info);
-            }
-            PANICS.fetch_add(1, Ordering::SeqCst);
-            LAST.with(|l| *l.borrow_mut() = info.to_string());
+            };
+            panics.count.fetch_add(1, Ordering::SeqCst);
+            *panics.last.lock().unwrap_or_else(|p| p.into_inner()) = info.to_string();
         }));
     });
 }
 
-thread_local! {
-    static LAST: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
 /// Runs `cases` mutated inputs through `target`; at most 5 crashes are kept.
 pub fn fuzz(target: &Target, cases: u64, seed: u64) -> Found {
-    count_panics();
+    fuzz_thread(Some(target.panics.clone()));
     let mut m = Mutator::new(seed);
     let mut found = Found {
         cases: 0,
@@ -207,19 +221,23 @@ pub fn fuzz(target: &Target, cases: u64, seed: u64) -> Found {
     };
     for _ in 0..cases {
         let input = m.input(&target.seeds);
-        let before = PANICS.load(Ordering::SeqCst);
-        FUZZING.fetch_add(1, Ordering::SeqCst);
+        let before = target.panics.count.load(Ordering::SeqCst);
         let result = catch_unwind(AssertUnwindSafe(|| (target.run)(&input)));
-        FUZZING.fetch_sub(1, Ordering::SeqCst);
         found.cases += 1;
-        if result.is_err() || PANICS.load(Ordering::SeqCst) != before {
-            let why = LAST.with(|l| l.borrow().clone());
+        if result.is_err() || target.panics.count.load(Ordering::SeqCst) != before {
+            let why = target
+                .panics
+                .last
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             found.crashes.push((input, why));
             if found.crashes.len() >= 5 {
                 break;
             }
         }
     }
+    fuzz_thread(None);
     found
 }
 
@@ -259,6 +277,7 @@ fn feed_importer() -> Target {
     seeds.extend(fixtures("feeds", "rdf"));
     Target {
         name: "feed importer",
+        panics: Arc::default(),
         seeds,
         run: Box::new(|input| {
             let cx = DateContext::zone(feedwright::zone::Tz::utc());
@@ -305,6 +324,7 @@ fn html_extractor() -> Target {
     seeds.extend(fixtures("articles", "html"));
     Target {
         name: "HTML extractor",
+        panics: Arc::default(),
         seeds,
         run: Box::new(move |input| {
             let cx = DateContext::zone(feedwright::zone::Tz::utc());
@@ -337,6 +357,7 @@ fn dates() -> Target {
     ];
     Target {
         name: "date parser",
+        panics: Arc::default(),
         seeds: seeds.iter().map(|s| s.to_string()).collect(),
         run: Box::new(|input| {
             let formats = vec!["%d.%m.%Y %H:%M".to_string(), "%Y %b %e".to_string()];
@@ -357,6 +378,7 @@ fn config_loader() -> Target {
     seeds.push("title = \"News\"\nschedule = \"*/30 * * * *\"\ntimezone = \"Asia/Almaty\"\n[[source]]\nkind = \"feed\"\nurl = \"https://x.test/rss\"\n[filter]\nexclude = [\"ad\"]\n".into());
     Target {
         name: "config loader",
+        panics: Arc::default(),
         seeds,
         run: Box::new(move |input| {
             let _ = load_in(&dir, input);
@@ -405,6 +427,7 @@ fn templates() -> Target {
     let cfg = feedwright::config::validate::load_with_env(&settings, |_| Some("x".into())).unwrap();
     Target {
         name: "webhook templates",
+        panics: Arc::default(),
         seeds: seeds.iter().map(|s| s.to_string()).collect(),
         run: Box::new(move |input| {
             let feed = FeedRef {
@@ -446,9 +469,13 @@ fn http_requests() -> Target {
     )
     .unwrap();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let panics = Arc::<Panics>::default();
+    let server_panics = panics.clone();
     std::thread::spawn(move || {
+        fuzz_thread(Some(server_panics.clone()));
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
+            .on_thread_start(move || fuzz_thread(Some(server_panics.clone())))
             .enable_all()
             .build()
             .unwrap();
@@ -481,6 +508,7 @@ fn http_requests() -> Target {
     ];
     Target {
         name: "HTTP requests",
+        panics,
         seeds: seeds.iter().map(|s| s.to_string()).collect(),
         run: Box::new(move |input| {
             let Ok(mut conn) = std::net::TcpStream::connect(addr) else {
@@ -527,6 +555,40 @@ fn the_mutator_is_seeded_and_changes_its_inputs() {
     assert_eq!(a, b, "the same seed, the same inputs");
     assert_ne!(a, run(8));
     assert!(a.iter().filter(|s| **s != seeds[0]).count() > 40);
+}
+
+#[test]
+fn a_panic_on_another_tests_thread_while_fuzzing_is_not_counted_as_a_crash() {
+    // Another test of this binary panicking (on its own thread) while the fuzzer runs.
+    let target = Target {
+        name: "quiet",
+        panics: Arc::default(),
+        seeds: vec!["x".into()],
+        run: Box::new(|_| {
+            let other = std::thread::spawn(|| panic!("another test's failure"));
+            assert!(other.join().is_err());
+        }),
+    };
+    let found = fuzz(&target, 3, 1);
+    assert_eq!(found.cases, 3);
+    assert!(found.crashes.is_empty(), "{:?}", found.crashes);
+}
+
+#[test]
+fn a_panic_in_fuzzed_code_is_a_crash_with_its_message() {
+    let target = Target {
+        name: "panicky",
+        panics: Arc::default(),
+        seeds: vec!["x".into()],
+        run: Box::new(|_| panic!("fuzzed code broke")),
+    };
+    let found = fuzz(&target, 2, 1);
+    assert_eq!(found.crashes.len(), 2);
+    assert!(
+        found.crashes[0].1.contains("fuzzed code broke"),
+        "{:?}",
+        found.crashes
+    );
 }
 
 /// Crashes the harness found, each kept as the input that caused it.

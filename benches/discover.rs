@@ -13,6 +13,8 @@
 //! - item-title recall: the same, over only the `must_include` strings that are an item's text on the
 //!   page (within one `<a href>`'s text, or one element of a repeated sibling group holding links: the
 //!   rule in [`item_texts`]); the others are the page's own prose, which a feed of items does not hold;
+//! - article-link recall: over the strings within one `<a href>`'s text, the share for which an item
+//!   links where such a link points (the right article found, whatever its title reads);
 //! - precision: one less the share of `must_not` strings that appear in the items' titles or
 //!   summaries (boilerplate that became items);
 //! - drafted: share of pages with a scrape draft.
@@ -37,6 +39,9 @@ struct Score {
     item_like: (usize, usize),
     /// Those of them within one `<a href>`'s text: found, all.
     link_like: (usize, usize),
+    /// The same strings, each counted found when an item links where a page link holding it
+    /// points (article-link recall: the right article whatever title the item reads).
+    link_target: (usize, usize),
     must_not: (usize, usize),
     items: usize,
 }
@@ -121,8 +126,24 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The items' titles and summaries as `discover`'s draft extracts them, lower-cased.
-fn extracted(html_text: &str, base: &Url) -> Option<Vec<String>> {
+/// The page's links: where each points (resolved) and its texts as [`item_texts`] reads them.
+fn page_links(doc: &scraper::Html, base: &Url) -> Vec<(String, [String; 2])> {
+    let link = scraper::Selector::parse("a[href]").expect("selector");
+    doc.select(&link)
+        .filter_map(|a| {
+            let to = base.join(a.value().attr("href")?.trim()).ok()?;
+            let parts: Vec<&str> = a.text().collect();
+            Some((
+                to.to_string(),
+                [norm(&parts.concat()), norm(&parts.join(" "))],
+            ))
+        })
+        .collect()
+}
+
+/// The items' titles and summaries as `discover`'s draft extracts them, lower-cased, and their
+/// links.
+fn extracted(html_text: &str, base: &Url) -> Option<(Vec<String>, Vec<String>)> {
     let proposal = propose(&scraper::Html::parse_document(html_text), base);
     let d = Discovery::of_page(base.clone(), "evaluation".into(), proposal);
     let toml = draft(&d)?;
@@ -149,7 +170,7 @@ fn extracted(html_text: &str, base: &Url) -> Option<Vec<String>> {
         spec,
         &DateContext::zone(feedwright::zone::Tz::utc()),
     );
-    Some(
+    Some((
         page.items
             .iter()
             .map(|i| {
@@ -157,7 +178,8 @@ fn extracted(html_text: &str, base: &Url) -> Option<Vec<String>> {
                 norm(&format!("{} \u{1} {}", i.title, summary))
             })
             .collect(),
-    )
+        page.items.iter().filter_map(|i| i.link.clone()).collect(),
+    ))
 }
 
 fn score(dir: &Path, entry: &serde_json::Value) -> Option<Score> {
@@ -167,7 +189,9 @@ fn score(dir: &Path, entry: &serde_json::Value) -> Option<Score> {
     let base = Url::parse(entry["url"].as_str()?).ok()?;
     let include = strings(&entry["truth"]["must_include"]);
     let must_not = strings(&entry["truth"]["must_not"]);
-    let (links, cards) = item_texts(&scraper::Html::parse_document(&html_text));
+    let doc = scraper::Html::parse_document(&html_text);
+    let (links, cards) = item_texts(&doc);
+    let targets = page_links(&doc, &base);
     let within = |texts: &[String], s: &String| texts.iter().any(|t| t.contains(s.as_str()));
     let link_like: Vec<&String> = include.iter().filter(|s| within(&links, s)).collect();
     let item_like: Vec<&String> = include
@@ -176,8 +200,13 @@ fn score(dir: &Path, entry: &serde_json::Value) -> Option<Score> {
         .collect();
     let items = extracted(&html_text, &base);
     let drafted = items.is_some();
-    let items = items.unwrap_or_default();
+    let (items, item_links) = items.unwrap_or_default();
     let found = |s: &String| items.iter().any(|i| i.contains(s.as_str()));
+    let linked = |s: &&&String| {
+        targets.iter().any(|(to, texts)| {
+            texts.iter().any(|t| t.contains(s.as_str())) && item_links.iter().any(|l| l == to)
+        })
+    };
     if std::env::var("WCXB_VERBOSE").is_ok_and(|v| v == "2") {
         let missed: Vec<&&String> = item_like.iter().filter(|s| !found(s)).collect();
         let first: Vec<&String> = items.iter().take(3).collect();
@@ -194,6 +223,7 @@ fn score(dir: &Path, entry: &serde_json::Value) -> Option<Score> {
             link_like.iter().filter(|s| found(s)).count(),
             link_like.len(),
         ),
+        link_target: (link_like.iter().filter(linked).count(), link_like.len()),
         must_not: (must_not.iter().filter(|s| found(s)).count(), must_not.len()),
         items: items.len(),
     })
@@ -219,6 +249,7 @@ struct Totals {
     include: (usize, usize),
     item_like: (usize, usize),
     link_like: (usize, usize),
+    link_target: (usize, usize),
     must_not: (usize, usize),
 }
 
@@ -241,6 +272,7 @@ impl Totals {
         add(&mut self.include, s.include);
         add(&mut self.item_like, s.item_like);
         add(&mut self.link_like, s.link_like);
+        add(&mut self.link_target, s.link_target);
         add(&mut self.must_not, s.must_not);
         if verbose {
             println!(
@@ -275,6 +307,11 @@ impl Totals {
         println!(
             "    of the item text, within one <a href>'s text: {ka}; item-title recall over those {:.3} ({kh}/{ka})",
             ratio((kh, ka), 0.0)
+        );
+        let (th, ta) = self.link_target;
+        println!(
+            "    article-link recall over those (an item links where the page's link holding the string points) {:.3} ({th}/{ta})",
+            ratio((th, ta), 0.0)
         );
         println!(
             "  recall, all must_include (found in items)   per page {:.3}   over strings {:.3} ({ih}/{ia})",

@@ -189,6 +189,16 @@ pub fn check_fixture(name: &str) -> Result<String, String> {
             "{line}\n{name}: recall {recall:.2}, precision {precision:.2}, next {next_ok}, distinct links {all_linked}\n{toml}"
         ));
     }
+    // Where the page's titles are written beside it (`.titles`), the items carry them, in order.
+    if let Ok(titles) = std::fs::read_to_string(dir.join(format!("{name}.titles"))) {
+        let want: Vec<&str> = titles.lines().filter(|l| !l.trim().is_empty()).collect();
+        let got: Vec<&str> = page.items.iter().map(|i| i.title.as_str()).collect();
+        if got != want {
+            return Err(format!(
+                "{line}\n{name}: titles {got:?}, want {want:?}\n{toml}"
+            ));
+        }
+    }
     Ok(line)
 }
 

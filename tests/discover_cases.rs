@@ -88,3 +88,13 @@ fn next_page_from_a_more_link() {
 fn k2_rating_widgets_are_neither_title_nor_link() {
     holds("k2-ratings");
 }
+
+#[test]
+fn a_view_details_hover_label_is_not_the_title_of_a_link_card() {
+    holds("card-hover-label");
+}
+
+#[test]
+fn cards_whose_only_link_is_a_buy_button_are_titled_by_their_heading() {
+    holds("buy-button-cards");
+}

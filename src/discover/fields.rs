@@ -41,7 +41,8 @@ fn rules(list: &[String]) -> Rules {
     )
 }
 
-/// The heading around (or inside) a link, within the member.
+/// The heading around (or inside) a link, within the member: inside, the highest-ranked one that
+/// is not a "View details" overlay (a product card's `h4` hover label before its `h2` name).
 fn heading_of<'a>(a: &ElementRef<'a>, member: &ElementRef<'a>) -> Option<ElementRef<'a>> {
     let is_h =
         |e: &ElementRef<'_>| matches!(e.value().name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
@@ -49,11 +50,19 @@ fn heading_of<'a>(a: &ElementRef<'a>, member: &ElementRef<'a>) -> Option<Element
         .filter_map(ElementRef::wrap)
         .take_while(|p| p.id() != member.id())
         .find(is_h)
-        .or_else(|| a.select(&sel("h1, h2, h3, h4, h5, h6")).next())
+        .or_else(|| {
+            a.select(&sel("h1, h2, h3, h4, h5, h6"))
+                .filter(|h| {
+                    let t = text_of(h);
+                    !t.is_empty() && !is_read_more(&t)
+                })
+                .min_by_key(|h| (h.value().name().to_string(), h.id()))
+        })
 }
 
-/// One member's title rule: its main link's heading or text, else `@title`, else an image's `alt`.
-fn title_rule(m: &ElementRef<'_>, a: &ElementRef<'_>) -> Option<String> {
+/// One member's title rules, best first: its main link's heading, the link's text, its `@title`,
+/// an image's `alt`, the member's own heading.
+fn title_rules(m: &ElementRef<'_>, a: &ElementRef<'_>) -> Vec<String> {
     let own = a.id() == m.id();
     let at = |attr: &str| {
         if own {
@@ -62,34 +71,56 @@ fn title_rule(m: &ElementRef<'_>, a: &ElementRef<'_>) -> Option<String> {
             format!("{} @{attr}", inner(a, m))
         }
     };
-    if let Some(h) = heading_of(a, m) {
-        let t = text_of(&h);
-        if !t.is_empty() {
-            return Some(inner(&h, m));
-        }
+    let mut out = Vec::new();
+    if let Some(h) = heading_of(a, m)
+        && !text_of(&h).is_empty()
+    {
+        out.push(inner(&h, m));
     }
     let text = text_of(a);
     if !own && !text.is_empty() && !is_read_more(&text) && text.chars().any(char::is_alphabetic) {
-        return Some(inner(a, m));
+        out.push(inner(a, m));
     }
     if a.value()
         .attr("title")
-        .is_some_and(|t| !t.trim().is_empty())
+        .is_some_and(|t| !t.trim().is_empty() && !is_read_more(t))
     {
-        return Some(at("title"));
+        out.push(at("title"));
     }
     if let Some(img) = a
         .select(&sel("img[alt]"))
         .find(|i| i.value().attr("alt").is_some_and(|t| t.trim().len() > 3))
     {
-        return Some(format!("{} @alt", inner(&img, m)));
+        out.push(format!("{} @alt", inner(&img, m)));
     }
-    None
+    // A card whose only link is a "Buy" button: its own heading names it.
+    if let Some(h) = m
+        .select(&sel("h1, h2, h3, h4, h5, h6"))
+        .filter(|h| {
+            let t = text_of(h);
+            !t.is_empty() && !is_read_more(&t)
+        })
+        .min_by_key(|h| (h.value().name().to_string(), h.id()))
+    {
+        out.push(inner(&h, m));
+    }
+    out.dedup();
+    out
+}
+
+/// Whether `rule` reads titles that tell the members apart: of three or more titles it reads, at
+/// least half distinct (a "Buy" or "View details" label read on every card is no title).
+fn tells_apart(rule: &str, members: &[ElementRef<'_>]) -> bool {
+    let r = rules(&[rule.to_string()]);
+    let texts: Vec<String> = members.iter().filter_map(|m| r.text(*m)).collect();
+    let distinct: HashSet<&String> = texts.iter().collect();
+    texts.len() < 3 || distinct.len() * 2 >= texts.len()
 }
 
 /// Title and link rules, date and summary for `members`.
 pub(super) fn fields(members: &[ElementRef<'_>]) -> Fields {
     let (mut titles, mut links) = (HashMap::new(), HashMap::new());
+    let mut fallbacks = HashMap::new();
     for m in members {
         let Some(a) = main_link(m) else { continue };
         let link = if a.id() == m.id() {
@@ -98,12 +129,26 @@ pub(super) fn fields(members: &[ElementRef<'_>]) -> Fields {
             format!("{} @href", inner(&a, m))
         };
         *links.entry(link).or_insert(0) += 1;
-        if let Some(t) = title_rule(m, &a) {
+        let mut candidates = title_rules(m, &a).into_iter();
+        if let Some(t) = candidates.next() {
             *titles.entry(t).or_insert(0) += 1;
+        }
+        for t in candidates {
+            *fallbacks.entry(t).or_insert(0) += 1;
+        }
+    }
+    // The members' first choices, then their other choices, each kept only if it tells the
+    // members apart.
+    let mut title: Vec<String> = ranked(titles);
+    title.extend(ranked(fallbacks));
+    let mut kept: Vec<String> = Vec::new();
+    for t in title {
+        if !kept.contains(&t) && tells_apart(&t, members) {
+            kept.push(t);
         }
     }
     let mut f = Fields {
-        title: ranked(titles),
+        title: kept,
         link: ranked(links),
         ..Fields::default()
     };

@@ -98,3 +98,8 @@ fn a_view_details_hover_label_is_not_the_title_of_a_link_card() {
 fn cards_whose_only_link_is_a_buy_button_are_titled_by_their_heading() {
     holds("buy-button-cards");
 }
+
+#[test]
+fn a_listing_split_into_short_sections_by_month_is_one_group() {
+    holds("sections-by-month");
+}

@@ -99,6 +99,7 @@ pub(super) fn groups<'a>(html: &'a Html) -> Vec<Group<'a>> {
         .next()
         .map_or(1, |b| text_of(&b).chars().count().max(1)) as f64;
     let mut out = Vec::new();
+    let mut cousins = Cousins::default();
     for parent in html
         .root_element()
         .descendants()
@@ -109,14 +110,15 @@ pub(super) fn groups<'a>(html: &'a Html) -> Vec<Group<'a>> {
             .filter_map(ElementRef::wrap)
             .filter(|c| !SKIP.contains(&c.value().name()))
             .collect();
-        if children.len() < 3 {
+        if children.is_empty() {
             continue;
         }
         let mut by_shape: HashMap<String, Vec<ElementRef<'a>>> = HashMap::new();
         for (c, s) in children.iter().zip(shapes(&children)) {
             by_shape.entry(s).or_default().push(*c);
         }
-        for (_, members) in by_shape {
+        for (shape, members) in by_shape {
+            cousins.note(&parent, &shape, &members);
             if members.len() < 3 {
                 continue;
             }
@@ -134,8 +136,90 @@ pub(super) fn groups<'a>(html: &'a Html) -> Vec<Group<'a>> {
             }
         }
     }
+    for members in cousins.groups() {
+        if let Some(score) = score(&members, body_text) {
+            out.push(Group { members, score });
+        }
+    }
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
+    demote_containers(&mut out);
     out
+}
+
+/// A group whose members each hold members of another group that scores at least half as well,
+/// one and a half of them or more on average (a month's section holding that month's entries), is
+/// the items' containers, not the items: its score is cut by the square of the ratio of their
+/// counts. Looked at among the best groups.
+fn demote_containers(groups: &mut [Group<'_>]) {
+    const LOOKED_AT: usize = 40;
+    let n = groups.len().min(LOOKED_AT);
+    let mut cuts = vec![1.0; n];
+    for (a, cut) in cuts.iter_mut().enumerate() {
+        let outer = &groups[a];
+        let ids: HashSet<ego_tree::NodeId> = outer.members.iter().map(|m| m.id()).collect();
+        for (b, inner) in groups[..n].iter().enumerate() {
+            if b == a || inner.score * 2.0 < outer.score {
+                continue;
+            }
+            let mut holders = HashSet::new();
+            let mut held = 0usize;
+            for m in &inner.members {
+                if let Some(h) = m.ancestors().find(|p| ids.contains(&p.id())) {
+                    holders.insert(h.id());
+                    held += 1;
+                }
+            }
+            let size = outer.members.len();
+            if holders.len() == size && held * 2 >= size * 3 {
+                let ratio = size as f64 / held as f64;
+                *cut = f64::min(*cut, ratio * ratio);
+            }
+        }
+    }
+    for (g, cut) in groups.iter_mut().zip(cuts) {
+        g.score *= cut;
+    }
+    groups.sort_by(|a, b| b.score.total_cmp(&a.score));
+}
+
+/// Sibling sets of one shape under parents of one shape: a listing split into sections (awards by
+/// category, an archive by month under its headings), each section a list of its own, too short
+/// alone or only a part of the page's items; or a card alone in each column of a grid. Together
+/// they are one candidate group.
+#[derive(Default)]
+struct Cousins<'a> {
+    /// (member shape, parent, grandparent) → the sibling sets under each parent, in page order.
+    sets: HashMap<(String, String, String), Vec<Vec<ElementRef<'a>>>>,
+}
+
+impl<'a> Cousins<'a> {
+    fn note(&mut self, parent: &ElementRef<'a>, shape: &str, members: &[ElementRef<'a>]) {
+        let grand = parent
+            .parent()
+            .and_then(ElementRef::wrap)
+            .map_or_else(String::new, |g| short(&g));
+        self.sets
+            .entry((shape.to_string(), short(parent), grand))
+            .or_default()
+            .push(members.to_vec());
+    }
+
+    /// The sets under two parents or more, joined (members with a link to an article only), when
+    /// that makes at least three members.
+    fn groups(self) -> impl Iterator<Item = Vec<ElementRef<'a>>> {
+        self.sets.into_values().filter_map(|sets| {
+            if sets.len() < 2 {
+                return None;
+            }
+            let mut members: Vec<ElementRef<'a>> = sets
+                .into_iter()
+                .flatten()
+                .filter(|m| !is_pager(m) && main_link(m).is_some())
+                .collect();
+            members.sort_by_key(|m| m.id());
+            (members.len() >= 3).then_some(members)
+        })
+    }
 }
 
 /// The group itself, and when its members hold different things (a story's title row, its details
@@ -179,14 +263,21 @@ fn descend(mut members: Vec<ElementRef<'_>>) -> Vec<ElementRef<'_>> {
     }
 }
 
-/// The distinct links with a title-long text (15 characters or more) a member holds, on average.
+/// The distinct titled links a member holds, on average: links with a title-long text (15
+/// characters or more), or in or around a heading (a card's short name, "Sete Apartment").
 fn titled_links(members: &[ElementRef<'_>]) -> f64 {
+    let headed = |a: &ElementRef<'_>| {
+        a.select(&sel("h1, h2, h3, h4, h5, h6")).next().is_some()
+            || a.ancestors()
+                .filter_map(ElementRef::wrap)
+                .any(|p| matches!(p.value().name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
+    };
     members
         .iter()
         .map(|m| {
             let hrefs: HashSet<&str> = m
                 .select(&sel("a[href]"))
-                .filter(|a| text_of(a).chars().count() >= 15)
+                .filter(|a| text_of(a).chars().count() >= 15 || headed(a))
                 .filter_map(|a| a.value().attr("href"))
                 .collect();
             hrefs.len() as f64

@@ -79,7 +79,7 @@ pub fn read_meta(doc: &Html, base: &Url, cx: &DateContext<'_>) -> Meta {
         site_name: metas.get("property", "og:site_name"),
     };
     let title = title::choose(&sources, base);
-    let published = ld
+    let candidates = ld
         .date_published
         .iter()
         .cloned()
@@ -87,8 +87,8 @@ pub fn read_meta(doc: &Html, base: &Url, cx: &DateContext<'_>) -> Meta {
         .chain(metas.published())
         .chain(dates::url_day(base))
         .chain(time_elements(doc))
-        .chain(dates::near_heading(doc))
-        .find_map(|text| read_date(&text, cx));
+        .chain(dates::near_heading(doc));
+    let published = first_date(candidates, cx);
     let author = ld
         .author
         .or_else(|| metas.get("name", "author"))
@@ -104,6 +104,38 @@ pub fn read_meta(doc: &Html, base: &Url, cx: &DateContext<'_>) -> Meta {
 }
 
 /// Reads `text` as a date, keeping an RFC 3339 or ISO offset it carries.
+/// The first of `texts` that reads as a date. When it is numeric with day and month both 12 or less
+/// (`03-09-2026`, read day first) and a later text reads, unambiguously, as the other order's day
+/// ("March 9, 2026" in the byline, after `article:published_time` written month first), the later
+/// one is taken.
+fn first_date(mut texts: impl Iterator<Item = String>, cx: &DateContext<'_>) -> Option<PageDate> {
+    let (text, date) = texts.find_map(|t| read_date(&t, cx).map(|d| (t, d)))?;
+    let Some(other) = month_first(&text) else {
+        return Some(date);
+    };
+    texts
+        .filter(|t| month_first(t).is_none())
+        .filter_map(|t| read_date(&t, cx))
+        .find(|d| d.at.date_naive() == other)
+        .or(Some(date))
+}
+
+/// The month-first reading of an ambiguous numeric date (`03-09-2026`, `3/9/2026`: both parts 12
+/// or less and different), which our parser reads day first.
+fn month_first(text: &str) -> Option<chrono::NaiveDate> {
+    let t = text.trim();
+    let mut parts = t.splitn(3, ['-', '/', '.']);
+    let (a, b, rest) = (parts.next()?, parts.next()?, parts.next()?);
+    let year: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    if a.len() > 2 || b.len() > 2 || year.len() != 4 {
+        return None;
+    }
+    let (a, b, year): (u32, u32, i32) = (a.parse().ok()?, b.parse().ok()?, year.parse().ok()?);
+    (a <= 12 && b <= 12 && a != b)
+        .then(|| chrono::NaiveDate::from_ymd_opt(year, a, b))
+        .flatten()
+}
+
 pub fn read_date(text: &str, cx: &DateContext<'_>) -> Option<PageDate> {
     let t = text.trim();
     let given = DateTime::parse_from_rfc3339(t)
@@ -200,6 +232,34 @@ mod tests {
 
     fn cx() -> DateContext<'static> {
         DateContext::zone("Asia/Almaty".parse::<Tz>().unwrap())
+    }
+
+    #[test]
+    fn a_month_first_meta_date_gives_way_to_the_byline_that_reads_it_unambiguously() {
+        // National Geographic: `article:published_time` "03-09-2026", the byline "March 9, 2026".
+        let page = |byline: &str| {
+            Html::parse_document(&format!(
+                r#"<html><head><meta property="article:published_time" content="03-09-2026">
+                </head><body><h1>Fasting</h1><p class="date">{byline}</p><p>x</p></body></html>"#
+            ))
+        };
+        let day = |doc: &Html| {
+            read_meta(doc, &url(), &cx())
+                .published
+                .map(|d| d.at.date_naive().to_string())
+        };
+        assert_eq!(
+            day(&page("Published March 9, 2026")).as_deref(),
+            Some("2026-03-09")
+        );
+        // Nothing on the page says otherwise: day first, as the parser reads it.
+        assert_eq!(day(&page("By Dana Lee")).as_deref(), Some("2026-09-03"));
+        assert_eq!(
+            month_first("03-09-2026"),
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 9)
+        );
+        assert_eq!(month_first("13-09-2026"), None);
+        assert_eq!(month_first("2026-03-09"), None);
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //! - item-title recall: the same, over only the `must_include` strings that are an item's text on the
 //!   page (within one `<a href>`'s text, or one element of a repeated sibling group holding links: the
 //!   rule in [`item_texts`]); the others are the page's own prose, which a feed of items does not hold;
+//! - item found: an item-text string found, or an item's title making at least half of it (a card
+//!   whose text is the title with its price or rating);
 //! - article-link recall: over the strings within one `<a href>`'s text, the share for which an item
 //!   links where such a link points (the right article found, whatever its title reads);
 //! - precision: one less the share of `must_not` strings that appear in the items' titles or
@@ -39,6 +41,9 @@ struct Score {
     item_like: (usize, usize),
     /// Those of them within one `<a href>`'s text: found, all.
     link_like: (usize, usize),
+    /// Item-text strings whose item was found: the string is found (above), or an item's title
+    /// makes at least half of it (a card's text: the title with its price or rating).
+    card: (usize, usize),
     /// The same strings, each counted found when an item links where a page link holding it
     /// points (article-link recall: the right article whatever title the item reads).
     link_target: (usize, usize),
@@ -202,6 +207,15 @@ fn score(dir: &Path, entry: &serde_json::Value) -> Option<Score> {
     let drafted = items.is_some();
     let (items, item_links) = items.unwrap_or_default();
     let found = |s: &String| items.iter().any(|i| i.contains(s.as_str()));
+    let card = |s: &&&String| {
+        found(s)
+            || items.iter().any(|i| {
+                let title = i.split('\u{1}').next().unwrap_or("").trim();
+                title.chars().count() >= 8
+                    && s.contains(title)
+                    && title.chars().count() * 2 >= s.chars().count()
+            })
+    };
     let linked = |s: &&&String| {
         targets.iter().any(|(to, texts)| {
             texts.iter().any(|t| t.contains(s.as_str())) && item_links.iter().any(|l| l == to)
@@ -224,6 +238,10 @@ fn score(dir: &Path, entry: &serde_json::Value) -> Option<Score> {
             link_like.len(),
         ),
         link_target: (link_like.iter().filter(linked).count(), link_like.len()),
+        card: (
+            item_like.iter().filter(|s| card(s)).count(),
+            item_like.len(),
+        ),
         must_not: (must_not.iter().filter(|s| found(s)).count(), must_not.len()),
         items: items.len(),
     })
@@ -250,6 +268,7 @@ struct Totals {
     item_like: (usize, usize),
     link_like: (usize, usize),
     link_target: (usize, usize),
+    card: (usize, usize),
     must_not: (usize, usize),
 }
 
@@ -273,6 +292,7 @@ impl Totals {
         add(&mut self.item_like, s.item_like);
         add(&mut self.link_like, s.link_like);
         add(&mut self.link_target, s.link_target);
+        add(&mut self.card, s.card);
         add(&mut self.must_not, s.must_not);
         if verbose {
             println!(
@@ -323,6 +343,12 @@ impl Totals {
             self.item_recall / self.item_pages.max(1) as f64,
             self.item_pages,
             ratio((lh, la), 0.0)
+        );
+        println!(
+            "  item found (the item-text string found, or an item's title making half of it or more)  over strings {:.3} ({}/{})",
+            ratio(self.card, 0.0),
+            self.card.0,
+            self.card.1
         );
         println!(
             "  precision (1 - must_not as items)           per page {:.3}   over strings {:.3} ({nh}/{na} wrong)   target >= 0.9",

@@ -75,6 +75,8 @@ fn main() {
             &words,
         );
         let title_ok = a.title.as_deref().map(collapse) == truth["title"].as_str().map(collapse);
+        let title_quotes = a.title.as_deref().map(|t| straight(&collapse(t)))
+            == truth["title"].as_str().map(|t| straight(&collapse(t)));
         let day = truth["published"].as_str().map(|want| {
             a.published
                 .is_some_and(|d| d.at.date_naive().to_string() == want)
@@ -83,7 +85,7 @@ fn main() {
         if fails {
             print_fail(&id, truth, &a, title_ok, day);
         }
-        scores.add(id, f1, title_ok, day, cpu, bytes.len());
+        scores.add(id, f1, (title_ok, title_quotes), day, cpu, bytes.len());
     }
     scores.print();
     if !meta_only {
@@ -95,6 +97,8 @@ fn main() {
 struct Scores {
     f1: Vec<(f64, String)>,
     titles: usize,
+    /// Titles equal once curly quotes and apostrophes are straight.
+    titles_quotes: usize,
     dated: usize,
     same_day: usize,
     cpu_ms: Vec<f64>,
@@ -102,9 +106,18 @@ struct Scores {
 }
 
 impl Scores {
-    fn add(&mut self, id: String, f1: f64, title: bool, day: Option<bool>, cpu: f64, size: usize) {
+    fn add(
+        &mut self,
+        id: String,
+        f1: f64,
+        (title, quotes): (bool, bool),
+        day: Option<bool>,
+        cpu: f64,
+        size: usize,
+    ) {
         self.f1.push((f1, id));
         self.titles += usize::from(title);
+        self.titles_quotes += usize::from(quotes);
         self.dated += usize::from(day.is_some());
         self.same_day += usize::from(day == Some(true));
         self.cpu_ms.push(cpu * 1000.0);
@@ -134,6 +147,11 @@ impl Scores {
             "  title exact           {:.4}   target >= 0.95  ({} of {n})",
             share(self.titles, n),
             self.titles
+        );
+        println!(
+            "    the same, curly quotes taken as straight  {:.4}  ({} of {n}; the truth often types ' where the page prints \u{2019})",
+            share(self.titles_quotes, n),
+            self.titles_quotes
         );
         println!(
             "  date same day         {:.4}   target >= 0.9   ({} of {} pages that give a date)",
@@ -243,6 +261,17 @@ fn word_f1(predicted: &str, reference: &str, words: &Regex) -> f64 {
 
 fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `s` with curly quotes and apostrophes straight.
+fn straight(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{2018}' | '\u{2019}' | '\u{201B}' | '\u{2032}' => '\'',
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{2033}' => '"',
+            c => c,
+        })
+        .collect()
 }
 
 /// This thread's CPU time in seconds.

@@ -1,6 +1,6 @@
 //! Publication dates a page gives outside its metadata: in its URL's path (`/2026/04/21/`,
 //! `/2026-04-21-slug`) and as a short text close after the article's `h1` (the byline's
-//! "March 3, 2026", "Published on 21 Apr 2026").
+//! "March 3, 2026", "Published on 21 Apr 2026"), else just before it (a hero's date line).
 
 use std::sync::LazyLock;
 
@@ -32,17 +32,28 @@ pub(super) fn url_day(base: &Url) -> Option<String> {
     Some(format!("{}-{}-{}", &c[1], &c[2], &c[3]))
 }
 
-/// Short texts that follow the article's first `h1` (inside `article` first) and name a year,
-/// in document order.
+/// How many text nodes just before the `h1` are read for a date (a hero's "Published" line above
+/// the title), when none after it gives one.
+const BEFORE_TEXTS: usize = 6;
+
+/// Short texts that follow the article's first `h1` (inside `article` first, then the page's
+/// first) and name a year, in document order; then those just before it, nearest first.
 pub(super) fn near_heading(doc: &Html) -> Vec<String> {
-    let Some(h1) = ["article h1", "h1"]
+    let mut heads: Vec<ElementRef<'_>> = ["article h1", "h1"]
         .into_iter()
         .filter_map(|css| Selector::parse(css).ok())
-        .find_map(|sel| doc.select(&sel).next())
-    else {
-        return Vec::new();
-    };
+        .filter_map(|sel| doc.select(&sel).next())
+        .collect();
+    heads.dedup_by_key(|h| h.id());
+    // The page's first `h1` too when `article` holds another (a hero's title and byline above the
+    // body's own copy of the title).
+    heads.into_iter().flat_map(|h1| near(doc, h1)).collect()
+}
+
+/// The dated short texts after `h1`, then just before it.
+fn near(doc: &Html, h1: ElementRef<'_>) -> Vec<String> {
     let mut out = Vec::new();
+    let mut before: std::collections::VecDeque<String> = Default::default();
     let mut seen = 0;
     let mut past = false;
     for node in doc.tree.root().descendants() {
@@ -50,7 +61,7 @@ pub(super) fn near_heading(doc: &Html) -> Vec<String> {
             past = true;
             continue;
         }
-        if !past || inside(node, h1) || in_script(node) {
+        if inside(node, h1) || in_script(node) {
             continue;
         }
         let Node::Text(t) = node.value() else {
@@ -61,19 +72,37 @@ pub(super) fn near_heading(doc: &Html) -> Vec<String> {
         if t.is_empty() {
             continue;
         }
+        let dated = t.chars().count() <= NEAR_MAX_CHARS && YEAR.is_match(t);
+        if !past {
+            if in_nav(node) {
+                continue;
+            }
+            if before.len() == BEFORE_TEXTS {
+                before.pop_front();
+            }
+            before.push_back(if dated { t.to_string() } else { String::new() });
+            continue;
+        }
         seen += 1;
         if seen > NEAR_TEXTS {
             break;
         }
-        if t.chars().count() <= NEAR_MAX_CHARS && YEAR.is_match(t) {
+        if dated {
             out.push(t.to_string());
         }
     }
+    out.extend(before.into_iter().rev().filter(|t| !t.is_empty()));
     out
 }
 
 fn inside(node: NodeRef<'_, Node>, el: ElementRef<'_>) -> bool {
     node.ancestors().any(|a| a.id() == el.id())
+}
+
+fn in_nav(node: NodeRef<'_, Node>) -> bool {
+    node.ancestors()
+        .filter_map(ElementRef::wrap)
+        .any(|a| a.value().name() == "nav")
 }
 
 fn in_script(node: NodeRef<'_, Node>) -> bool {
@@ -99,6 +128,34 @@ mod tests {
         );
         assert_eq!(day("https://x.example/2024/04/slug"), None);
         assert_eq!(day("https://x.example/item/2024/13/01/"), None);
+    }
+
+    #[test]
+    fn a_date_line_just_before_the_heading_when_none_follows_it() {
+        let doc = Html::parse_document(
+            r#"<html><body><header>Since 1999</header><p>Menu</p><p>Blog</p><p>Tips</p><p>Guides</p>
+            <p>About</p><p>Contact</p><div class="hero"><div>Published</div><div>October 14, 2025</div>
+            <h1>How to plan a garden</h1></div><p>Start small and water often.</p></body></html>"#,
+        );
+        assert_eq!(near_heading(&doc), vec!["October 14, 2025".to_string()]);
+        // A date after the heading comes first; the header's year, further back, is not read.
+        let doc = Html::parse_document(
+            r#"<html><body><p>2019</p><div>Updated May 1, 2026</div><h1>Title</h1><p>By Ana, Mar 27, 2024</p></body></html>"#,
+        );
+        assert_eq!(
+            near_heading(&doc),
+            ["By Ana, Mar 27, 2024", "Updated May 1, 2026", "2019"]
+        );
+    }
+
+    #[test]
+    fn the_byline_under_the_pages_first_heading_when_the_article_repeats_the_title() {
+        let doc = Html::parse_document(
+            r#"<html><body><h1>Best agencies in 2025</h1><div><a>Chris Toy</a> • <span>March 17, 2025</span></div>
+            <article><h1>Best agencies in 2025</h1><h2>1. One</h2><p>Text without a date.</p></article></body></html>"#,
+        );
+        // The article's own `h1` is followed by no dated text; the page's first one is.
+        assert_eq!(near_heading(&doc)[0], "March 17, 2025");
     }
 
     #[test]

@@ -222,6 +222,10 @@ fn score(dir: &Path, entry: &serde_json::Value) -> Option<Score> {
         })
     };
     if std::env::var("WCXB_VERBOSE").is_ok_and(|v| v == "2") {
+        let unlinked: Vec<&&String> = link_like.iter().filter(|s| !linked(s)).collect();
+        if !unlinked.is_empty() {
+            println!("{}: no item links to {unlinked:?}", entry["id"]);
+        }
         let missed: Vec<&&String> = item_like.iter().filter(|s| !found(s)).collect();
         let first: Vec<&String> = items.iter().take(3).collect();
         println!("{}: missed {missed:?}\n  items {first:?}", entry["id"]);

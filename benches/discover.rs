@@ -51,26 +51,11 @@ struct Score {
     items: usize,
 }
 
+/// A summary's HTML as a reader sees its text: a space at block edges only (`<strong>x</strong>.`
+/// reads "x.", as the page shows it).
 fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut inside = false;
-    for c in html.chars() {
-        match c {
-            '<' => inside = true,
-            '>' => {
-                inside = false;
-                out.push(' ');
-            }
-            c if !inside => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&nbsp;", " ")
+    let doc = scraper::Html::parse_fragment(html);
+    feedwright::extract::selector::reader_text(doc.root_element())
 }
 
 fn norm(s: &str) -> String {

@@ -119,22 +119,31 @@ pub(super) async fn discover(
         Err(_) => config::FetchSettings::default(),
     };
     let fetcher = Fetcher::new(&settings)?;
-    let found = crate::discover::discover(&fetcher, &page, how.pick).await?;
+    // Each request waits for `per_host_delay`: on a terminal, a spinner says which is under way.
+    let bar = progress();
+    let say = |msg: String| bar.set_message(msg);
+    let found = crate::discover::discover(&fetcher, &page, how.pick, &say).await;
+    let found = found.inspect_err(|_| bar.finish_and_clear())?;
     if let Some(n) = how.pick
         && (n == 0 || n > found.candidates.len())
     {
+        bar.finish_and_clear();
         return Err(Error::Usage(format!(
             "--pick {n}: the page has {} candidate group(s)\n  hint: run without --pick to see them",
             found.candidates.len()
         )));
     }
     let Some(draft) = crate::discover::draft(&found) else {
+        bar.finish_and_clear();
         return Err(Error::Failed(format!(
             "{page}: no feed offered and no repeated structure with links found\n  hint: open the page's listing of articles (a category or news page), not its front page"
         )));
     };
     // The draft's URLs came from the page: only the page's own host is reached as written.
-    let preview = preview_of(&draft, &fetcher.homed(&page)).await?;
+    bar.set_message("previewing the draft");
+    let preview = preview_of(&draft, &fetcher.homed(&page)).await;
+    bar.finish_and_clear();
+    let preview = preview?;
     if how.json {
         print_json(&found, &draft, preview.as_ref());
     } else {
@@ -154,6 +163,20 @@ pub(super) async fn discover(
         }
     }
     Ok(())
+}
+
+/// A spinner with the request under way on a terminal; hidden otherwise (pipes, tests).
+fn progress() -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {elapsed} {wide_msg}") {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }
 
 /// A preview of the draft, as `preview` would show it.

@@ -150,12 +150,15 @@ const CANDIDATES: usize = 8;
 
 /// Looks at `page`: the page itself when it is a feed, declared and CMS feeds, then the page's
 /// structure (the `pick`-th candidate, from 1; the best when `None`), and for a listing lacking
-/// titles or dates, two items' pages.
+/// titles or dates, two items' pages. `say` is told each request before it is made (each waits
+/// for `per_host_delay`: a dozen take seconds).
 pub async fn discover(
     fetcher: &Fetcher,
     page: &Url,
     pick: Option<usize>,
+    say: &(dyn Fn(String) + Sync),
 ) -> Result<Discovery, FetchError> {
+    say(format!("reading {page}"));
     let fetched = fetcher
         .get(page, &Validators::default(), &Scope::Configured, None)
         .await?;
@@ -185,6 +188,7 @@ pub async fn discover(
         if feeds.iter().any(|f: &OfferedFeed| &f.url == candidate) {
             continue;
         }
+        say(format!("looking for a feed the site offers: {candidate}"));
         if let Some(f) = verify(fetcher, page, candidate).await {
             feeds.push(f);
         }
@@ -192,7 +196,7 @@ pub async fn discover(
     let proposal = candidates.get(picked - 1).cloned();
     let detail = match &proposal {
         Some(p) if detail::wants_detail(p) && (feeds.is_empty() || pick.is_some()) => {
-            detail_pages(fetcher, &url, &item_links).await
+            detail_pages(fetcher, &url, &item_links, say).await
         }
         _ => None,
     };
@@ -231,9 +235,17 @@ fn read_listing(
 }
 
 /// Fetches up to three items' pages (at least two must answer) and drafts their rules.
-async fn detail_pages(fetcher: &Fetcher, site: &Url, links: &[Url]) -> Option<DetailRules> {
+async fn detail_pages(
+    fetcher: &Fetcher,
+    site: &Url,
+    links: &[Url],
+    say: &(dyn Fn(String) + Sync),
+) -> Option<DetailRules> {
     let mut pages = Vec::new();
     for link in links {
+        say(format!(
+            "reading an item's page for a detail section: {link}"
+        ));
         let got = fetcher
             .get(
                 link,

@@ -322,6 +322,7 @@ fn html_extractor() -> Target {
     };
     let mut seeds = fixtures("html", "html");
     seeds.extend(fixtures("articles", "html"));
+    seeds.extend(fixtures("discover", "html"));
     Target {
         name: "HTML extractor",
         panics: Arc::default(),
@@ -333,6 +334,14 @@ fn html_extractor() -> Target {
                 let _ = feedwright::source::extract::extract_detail(input, &base(), detail, &cx);
             }
             let _ = feedwright::extract::article::extract_article(input, &base(), &cx);
+            // discover's reading of a listing: its candidates and the draft written from them.
+            let html = scraper::Html::parse_document(input);
+            let found = feedwright::discover::Discovery::of_page(
+                base(),
+                "fuzz".into(),
+                feedwright::discover::propose(&html, &base()),
+            );
+            let _ = feedwright::discover::draft(&found);
         }),
     }
 }

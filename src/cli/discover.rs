@@ -149,18 +149,23 @@ pub(super) async fn discover(
     } else {
         print_text(&found, &draft, preview.as_ref());
     }
-    if let Some(out) = write {
-        if out.exists() && !how.force {
-            return Err(Error::Usage(format!(
-                "{} exists; not overwritten\n  hint: add --force, or choose another name",
-                out.display()
-            )));
-        }
-        std::fs::write(out, &draft)
-            .map_err(Error::io(format!("cannot write {}", out.display())))?;
-        if !how.json {
-            outln!("written to {}", out.display());
-        }
+    match write {
+        Some(out) => write_draft(out, &draft, &how),
+        None => Ok(()),
+    }
+}
+
+/// `--write PATH`: the draft saved, an existing file kept unless `--force`.
+fn write_draft(out: &Path, draft: &str, how: &DiscoverHow) -> Result<(), Error> {
+    if out.exists() && !how.force {
+        return Err(Error::Usage(format!(
+            "{} exists; not overwritten\n  hint: add --force, or choose another name",
+            out.display()
+        )));
+    }
+    std::fs::write(out, draft).map_err(Error::io(format!("cannot write {}", out.display())))?;
+    if !how.json {
+        outln!("written to {}", out.display());
     }
     Ok(())
 }

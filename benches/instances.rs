@@ -46,17 +46,6 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-/// The binary with `--config` set (what `daemon.rs` starts).
-pub fn command(p: &Project, args: &[&str]) -> std::process::Command {
-    let mut cmd = std::process::Command::new(support::bin());
-    cmd.arg("--config")
-        .arg(p.config())
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("FEEDWRIGHT_CONFIG");
-    cmd
-}
-
 /// One setup: the store's URL (`None`: sled) and how many instances share it.
 struct Setup {
     name: &'static str,

@@ -85,23 +85,6 @@ fn project(origin: &Origin, serving: bool) -> Project {
     p
 }
 
-fn bin() -> std::path::PathBuf {
-    std::env::var_os("FEEDWRIGHT_BENCH_BIN")
-        .map_or_else(|| support::bin().to_path_buf(), std::path::PathBuf::from)
-}
-
-/// The binary with `--config` set: FEEDWRIGHT_BENCH_BIN when set (to compare two builds), else
-/// the one cargo built for this bench.
-pub fn command(p: &Project, args: &[&str]) -> std::process::Command {
-    let mut cmd = std::process::Command::new(bin());
-    cmd.arg("--config")
-        .arg(p.config())
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("FEEDWRIGHT_CONFIG");
-    cmd
-}
-
 fn secs(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -131,7 +114,7 @@ fn once_runs(origin: &Origin) {
     for run in 1..=runs {
         let p = project(origin, false);
         let out = std::fs::File::create(p.path("once.out")).unwrap();
-        let mut cmd = command(&p, &["once"]);
+        let mut cmd = daemon::command(&p, &["once"]);
         cmd.stdout(out).stderr(Stdio::null());
         let f = measure::run_with_timeout(cmd, timeout);
         let stdout = std::fs::read_to_string(p.path("once.out")).unwrap_or_default();
@@ -492,7 +475,7 @@ fn steady_state(w: &Watched, from: SystemTime, origin: &Origin) {
 fn compaction(origin: &Origin, p: &Project) -> Project {
     let (db, db_du) = dir_size(&p.path("data/db"));
     let export = p.path("export.jsonl");
-    let mut cmd = command(p, &["export"]);
+    let mut cmd = daemon::command(p, &["export"]);
     cmd.stdout(std::fs::File::create(&export).unwrap())
         .stderr(Stdio::null());
     let exported = measure::run_with_timeout(cmd, Duration::from_secs(600));
@@ -508,7 +491,7 @@ fn compaction(origin: &Origin, p: &Project) -> Project {
         .count();
     drop(text);
     let q = project(origin, true);
-    let mut cmd = command(&q, &["import", &export.display().to_string()]);
+    let mut cmd = daemon::command(&q, &["import", &export.display().to_string()]);
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
     let imported = measure::run_with_timeout(cmd, Duration::from_secs(600));
     let (compacted, compacted_du) = dir_size(&q.path("data/db"));
@@ -548,7 +531,7 @@ fn unchanged_case(origin: &Origin, loaded: Option<Project>) {
     let p = loaded.unwrap_or_else(|| {
         // Not after (b): load a store with one `once` first (not measured).
         let p = project(origin, true);
-        let mut cmd = command(&p, &["once"]);
+        let mut cmd = daemon::command(&p, &["once"]);
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
         measure::run_with_timeout(cmd, Duration::from_secs(600));
         p
@@ -621,13 +604,13 @@ fn unchanged_case(origin: &Origin, loaded: Option<Project>) {
 /// `once` has loaded, and the origin, unchanged from then on, for that long.
 fn hold(origin: &Origin, secs: u64) {
     let p = project(origin, true);
-    let mut cmd = command(&p, &["once"]);
+    let mut cmd = daemon::command(&p, &["once"]);
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
     let loaded = measure::run_with_timeout(cmd, Duration::from_secs(600));
     println!(
         "   holding for {secs} s (store loaded, exit {:?}): {} --config {} run",
         loaded.code,
-        bin().display(),
+        daemon::bin().display(),
         p.config().display()
     );
     std::thread::sleep(Duration::from_secs(secs));

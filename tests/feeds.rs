@@ -532,12 +532,19 @@ fn windows_1251_rss_round_trips_with_cyrillic_intact() {
 // --- A merged feed -------------------------------------------------------------------------
 
 /// An RSS 2.0 document of (title, link, guid, RFC 3339 date) entries.
-pub fn rss_doc(entries: &[(&str, String, &str, &str)]) -> String {
+pub fn rss_doc<T, L, G, D>(entries: &[(T, L, G, D)]) -> String
+where
+    T: AsRef<str>,
+    L: AsRef<str>,
+    G: AsRef<str>,
+    D: AsRef<str>,
+{
     let mut s = String::from(
         "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Partner</title><link>https://partner.test/</link><description>d</description>",
     );
     for (title, link, guid, date) in entries {
-        let date = utc(date).to_rfc2822();
+        let (title, link, guid) = (title.as_ref(), link.as_ref(), guid.as_ref());
+        let date = utc(date.as_ref()).to_rfc2822();
         s.push_str(&format!(
             "<item><title>{title}</title><link>{}</link><guid isPermaLink=\"false\">{guid}</guid><pubDate>{date}</pubDate><description>{title} text</description></item>",
             link.replace('&', "&amp;")

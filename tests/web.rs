@@ -75,11 +75,7 @@ fn recent_rss(site: &Site, titles: &[&str]) -> Vec<u8> {
             )
         })
         .collect();
-    let view: Vec<(&str, String, &str, &str)> = entries
-        .iter()
-        .map(|(t, l, g, d)| (t.as_str(), l.clone(), g.as_str(), d.as_str()))
-        .collect();
-    rss_doc(&view).into_bytes()
+    rss_doc(&entries).into_bytes()
 }
 
 #[test]

@@ -25,11 +25,7 @@ fn stories(site: &Site, from: usize, to: usize) -> Vec<u8> {
             )
         })
         .collect();
-    let view: Vec<(&str, String, &str, &str)> = entries
-        .iter()
-        .map(|(t, l, g, d)| (t.as_str(), l.clone(), g.as_str(), d.as_str()))
-        .collect();
-    rss_doc(&view).into_bytes()
+    rss_doc(&entries).into_bytes()
 }
 
 fn project(site: &Site, hooks: &Site, extra_hooks: &str) -> Project {

@@ -8,6 +8,26 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::support::Project;
 
+/// The binary with `--config` set: FEEDWRIGHT_BENCH_BIN when set (to compare two builds), else
+/// the one cargo built for the bench.
+pub fn command(p: &Project, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin());
+    cmd.arg("--config")
+        .arg(p.config())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("FEEDWRIGHT_CONFIG");
+    cmd
+}
+
+/// The binary the bench runs: FEEDWRIGHT_BENCH_BIN, else cargo's build.
+pub fn bin() -> std::path::PathBuf {
+    std::env::var_os("FEEDWRIGHT_BENCH_BIN").map_or_else(
+        || crate::support::bin().to_path_buf(),
+        std::path::PathBuf::from,
+    )
+}
+
 /// A run's end, from its "Feed run finished." line.
 #[derive(Debug, Clone, Copy)]
 pub struct Finish {
@@ -36,7 +56,7 @@ pub struct Daemon {
 impl Daemon {
     /// Starts the daemon and waits (up to 60 s) until it serves.
     pub fn start(project: &Project) -> Daemon {
-        let mut child = crate::command(project, &["run"])
+        let mut child = command(project, &["run"])
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())

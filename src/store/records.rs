@@ -55,6 +55,23 @@ impl RecordKind {
     }
 }
 
+/// A stored JSON value (an item, validators, a delivery), or a `Corrupt` error naming it.
+pub(crate) fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    what: impl Fn() -> String,
+) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        what: what(),
+        reason: e.to_string(),
+    })
+}
+
+/// The stored JSON of one of our values, the same for every engine.
+pub(crate) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    // Our own plain structs of strings and numbers always serialize.
+    serde_json::to_vec(v).expect("serializable") // NOTE(unwrap): see above
+}
+
 /// A typed record: its kind and the version of its layout.
 pub trait Record: Serialize + DeserializeOwned {
     const KIND: RecordKind;

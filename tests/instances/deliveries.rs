@@ -54,11 +54,7 @@ fn items(top: usize) -> String {
             )
         })
         .collect();
-    let view: Vec<(&str, String, &str, &str)> = entries
-        .iter()
-        .map(|(t, l, g, d)| (t.as_str(), l.clone(), g.as_str(), d.as_str()))
-        .collect();
-    rss_doc(&view)
+    rss_doc(&entries)
 }
 
 /// A json webhook receiver that records each POST (its delivery id, its item number, when) as it

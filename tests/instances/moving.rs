@@ -21,11 +21,7 @@ fn stories(site: &Site, n: usize) -> Vec<u8> {
             )
         })
         .collect();
-    let view: Vec<(&str, String, &str, &str)> = entries
-        .iter()
-        .map(|(t, l, g, d)| (t.as_str(), l.clone(), g.as_str(), d.as_str()))
-        .collect();
-    rss_doc(&view).into_bytes()
+    rss_doc(&entries).into_bytes()
 }
 
 /// The settings every project here shares: a json webhook whose receiver is down (its

@@ -9,21 +9,10 @@ use crate::model::delivery::Delivery;
 use crate::model::{FeedId, StoredItem, Validators};
 use crate::store::StoreError;
 use crate::store::backend::{Dumped, Unreadable};
-use crate::store::records::RecordKind;
+use crate::store::records::{RecordKind, decode};
 
 /// Items read per statement while dumping.
 const PAGE: i64 = 1000;
-
-/// A stored JSON value, or a `Corrupt` error naming it.
-pub fn decode<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-    what: impl Fn() -> String,
-) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        what: what(),
-        reason: e.to_string(),
-    })
-}
 
 impl PgBackend {
     /// Runs a query on a pooled connection.
@@ -66,15 +55,24 @@ pub fn items(
         .collect()
 }
 
-pub fn get(pg: &PgBackend, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError> {
-    let rows = pg.q(
-        "SELECT body FROM fw_items WHERE feed = $1 AND key = $2",
-        params![feed.to_string(), key.to_string()],
-    )?;
+/// One stored item by its key (read by the store and inside a transaction alike).
+pub(super) const ITEM_BY_KEY: &str = "SELECT body FROM fw_items WHERE feed = $1 AND key = $2";
+
+/// The item of an [`ITEM_BY_KEY`] answer, if any.
+pub(super) fn item_row(
+    rows: &[Row],
+    feed: &FeedId,
+    key: &str,
+) -> Result<Option<StoredItem>, StoreError> {
     match rows.first() {
         Some(r) => decode(r.get(0), || format!("item {key} of feed {feed}")).map(Some),
         None => Ok(None),
     }
+}
+
+pub fn get(pg: &PgBackend, feed: &FeedId, key: &str) -> Result<Option<StoredItem>, StoreError> {
+    let rows = pg.q(ITEM_BY_KEY, params![feed.to_string(), key.to_string()])?;
+    item_row(&rows, feed, key)
 }
 
 pub fn count(pg: &PgBackend, feed: &FeedId) -> Result<usize, StoreError> {

@@ -10,12 +10,13 @@ use tokio_postgres::Row;
 
 use super::batch::Batch;
 use super::bridge::{self, Bridge, Param, params};
-use super::read::decode;
+use super::read::{ITEM_BY_KEY, item_row};
 use crate::model::delivery::Delivery;
 use crate::model::{FeedId, StoredItem, Validators};
 use crate::store::StoreError;
 use crate::store::backend::Tx;
 use crate::store::records::RecordKind;
+use crate::store::records::{decode, encode};
 use crate::store::shared::Notice;
 
 /// Pending item writes sent in one statement at most.
@@ -72,7 +73,7 @@ impl<'b> PgTx<'b> {
                 cols.2.push(item.published().timestamp_millis());
                 cols.3.push(int(item.run));
                 cols.4.push(i64::from(item.seq));
-                cols.5.push(body(item)?);
+                cols.5.push(encode(item));
             }
             self.execute(
                 "INSERT INTO fw_items (feed, key, order_ms, run, seq, body) \
@@ -134,13 +135,6 @@ fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn body(item: &StoredItem) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(item).map_err(|e| StoreError::Corrupt {
-        what: format!("item {}", item.item.key),
-        reason: e.to_string(),
-    })
-}
-
 impl Tx for PgTx<'_> {
     fn prefetch(&mut self, feed: &FeedId, keys: &[String]) -> Result<(), StoreError> {
         self.flush()?;
@@ -181,14 +175,8 @@ impl Tx for PgTx<'_> {
             return Ok(known);
         }
         self.flush()?;
-        let rows = self.query(
-            "SELECT body FROM fw_items WHERE feed = $1 AND key = $2",
-            params![feed.to_string(), key.to_string()],
-        )?;
-        match rows.first() {
-            Some(r) => decode(r.get(0), || format!("item {key} of feed {feed}")).map(Some),
-            None => Ok(None),
-        }
+        let rows = self.query(ITEM_BY_KEY, params![feed.to_string(), key.to_string()])?;
+        item_row(&rows, feed, key)
     }
 
     fn key_by_link(&mut self, feed: &FeedId, link: &str) -> Result<Option<String>, StoreError> {
@@ -239,7 +227,7 @@ impl Tx for PgTx<'_> {
                 item.published().timestamp_millis(),
                 int(item.run),
                 i64::from(item.seq),
-                body(item)?
+                encode(item)
             ],
         )?;
         Ok(())
@@ -283,7 +271,7 @@ impl Tx for PgTx<'_> {
         url: &str,
         v: &Validators,
     ) -> Result<(), StoreError> {
-        let body = serde_json::to_vec(v).unwrap_or_default();
+        let body = encode(v);
         self.execute(
             "INSERT INTO fw_validators (feed, url, body) VALUES ($1, $2, $3) \
              ON CONFLICT (feed, url) DO UPDATE SET body = EXCLUDED.body",
@@ -322,7 +310,7 @@ impl Tx for PgTx<'_> {
         }
         self.notices
             .insert(Notice::Queued(d.webhook.clone()).payload(self.instance));
-        let body = serde_json::to_vec(d).unwrap_or_default();
+        let body = encode(d);
         self.execute(
             "INSERT INTO fw_outbox (webhook, id, seq, body) VALUES ($1, $2, nextval('fw_outbox_seq'), $3) \
              ON CONFLICT (webhook, id) DO UPDATE SET body = EXCLUDED.body",
@@ -332,7 +320,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn put_delivery(&mut self, d: &Delivery) -> Result<bool, StoreError> {
-        let body = serde_json::to_vec(d).unwrap_or_default();
+        let body = encode(d);
         let n = self.execute(
             "UPDATE fw_outbox SET body = $3 WHERE webhook = $1 AND id = $2",
             params![d.webhook.clone(), d.id.clone(), body],

@@ -42,6 +42,7 @@ pub use self::salvage::{SalvageReport, salvage};
 use self::tx::SledTx;
 use super::backend::{Backend, Dumped, Tx, Unreadable};
 use super::records::RecordKind;
+use super::records::{decode, encode};
 use super::{StateLock, StoreError};
 use crate::model::delivery::Delivery;
 use crate::model::{FeedId, StoredItem, Validators};
@@ -258,21 +259,6 @@ impl SledBackend {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-    what: impl Fn() -> String,
-) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
-        what: what(),
-        reason: e.to_string(),
-    })
-}
-
-fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    // Our own plain structs of strings and numbers always serialize.
-    serde_json::to_vec(v).expect("serializable") // NOTE(unwrap): see above
 }
 
 impl Backend for SledBackend {
